@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, isLocalOnly, loadConfig, parseConfig } from './config';
+
+describe('runtime config', () => {
+	it('is local-only without Supabase settings', () => {
+		expect(isLocalOnly(parseConfig({}))).toBe(true);
+		expect(isLocalOnly(parseConfig({ supabaseUrl: 'https://x.supabase.co' }))).toBe(true);
+		expect(isLocalOnly(parseConfig({ supabaseUrl: 'https://x.supabase.co', supabaseAnonKey: 'k' }))).toBe(false);
+	});
+
+	it('rejects malformed values field by field', () => {
+		const config = parseConfig({
+			supabaseUrl: 'javascript:alert(1)',
+			supabaseAnonKey: 42,
+			peerjs: { path: '/signal' },
+			iceServers: [{ urls: 'stun:127.0.0.1:3478' }, { urls: 5 }, 'nope']
+		});
+		expect(config.supabaseUrl).toBeNull();
+		expect(config.supabaseAnonKey).toBeNull();
+		expect(config.peerjs).toEqual({ path: '/signal', key: 'peerjs' });
+		expect(config.iceServers).toEqual([{ urls: 'stun:127.0.0.1:3478' }]);
+		expect(parseConfig('not an object')).toEqual(DEFAULT_CONFIG);
+	});
+
+	it('falls back to defaults when the server cannot be reached', async () => {
+		const failing = (() => Promise.reject(new TypeError('offline'))) as unknown as typeof fetch;
+		expect(await loadConfig(failing)).toEqual(DEFAULT_CONFIG);
+	});
+});

@@ -1,0 +1,61 @@
+/**
+ * Runtime configuration, served by the Cratemesh server at /config.json from its environment, so one
+ * build serves any deployment. The service worker keeps the last copy for offline starts.
+ */
+export interface RuntimeConfig {
+	version: string;
+	supabaseUrl: string | null;
+	supabaseAnonKey: string | null;
+	peerjs: { path: string; key: string };
+	iceServers: RTCIceServer[];
+}
+
+export const DEFAULT_CONFIG: RuntimeConfig = {
+	version: 'dev',
+	supabaseUrl: null,
+	supabaseAnonKey: null,
+	peerjs: { path: '/peerjs', key: 'peerjs' },
+	iceServers: []
+};
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Validates an untrusted config document, falling back to defaults field by field. */
+export function parseConfig(raw: unknown): RuntimeConfig {
+	if (!isRecord(raw)) return DEFAULT_CONFIG;
+	const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : null);
+	const peerjs = isRecord(raw.peerjs) ? raw.peerjs : {};
+	const iceServers = Array.isArray(raw.iceServers)
+		? raw.iceServers.filter(
+				(s): s is RTCIceServer =>
+					isRecord(s) && (typeof s.urls === 'string' || (Array.isArray(s.urls) && s.urls.every((u) => typeof u === 'string')))
+			)
+		: [];
+	const supabaseUrl = str(raw.supabaseUrl);
+	return {
+		version: str(raw.version) ?? DEFAULT_CONFIG.version,
+		supabaseUrl: supabaseUrl && /^https?:\/\//.test(supabaseUrl) ? supabaseUrl : null,
+		supabaseAnonKey: str(raw.supabaseAnonKey),
+		peerjs: {
+			path: str(peerjs.path) ?? DEFAULT_CONFIG.peerjs.path,
+			key: str(peerjs.key) ?? DEFAULT_CONFIG.peerjs.key
+		},
+		iceServers
+	};
+}
+
+export async function loadConfig(fetcher: typeof fetch = fetch): Promise<RuntimeConfig> {
+	try {
+		const response = await fetcher('/config.json', { cache: 'no-cache' });
+		if (!response.ok) return DEFAULT_CONFIG;
+		return parseConfig(await response.json());
+	} catch {
+		return DEFAULT_CONFIG;
+	}
+}
+
+export function isLocalOnly(config: RuntimeConfig): boolean {
+	return !config.supabaseUrl || !config.supabaseAnonKey;
+}

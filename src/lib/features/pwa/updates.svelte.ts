@@ -1,0 +1,58 @@
+import type { Workbox } from 'workbox-window';
+import { player } from '../player/player.svelte';
+import { scheduleReload, type ReloadOutcome } from './update-policy';
+
+/** Registers the generated service worker and tracks whether a new version waits. */
+export class AppUpdates {
+	#needRefresh = $state(false);
+	#offlineReady = $state(false);
+	#reloadPending = $state(false);
+	#workbox: Workbox | undefined;
+
+	get needRefresh(): boolean {
+		return this.#needRefresh;
+	}
+
+	get offlineReady(): boolean {
+		return this.#offlineReady;
+	}
+
+	get reloadPending(): boolean {
+		return this.#reloadPending;
+	}
+
+	async register(): Promise<void> {
+		if (!('serviceWorker' in navigator) || this.#workbox) return;
+		const { Workbox } = await import('workbox-window');
+		const workbox = new Workbox('/sw.js', { scope: '/', type: 'classic' });
+		this.#workbox = workbox;
+		workbox.addEventListener('waiting', () => {
+			this.#needRefresh = true;
+		});
+		workbox.addEventListener('installed', (event) => {
+			if (!event.isUpdate) this.#offlineReady = true;
+		});
+		// Once the new worker takes control, a reload picks up the new shell.
+		workbox.addEventListener('controlling', (event) => {
+			if (event.isUpdate) window.location.reload();
+		});
+		await workbox.register();
+	}
+
+	/** Asks the browser to look for a newer service worker now (also runs on every navigation). */
+	async checkForUpdate(): Promise<void> {
+		await this.#workbox?.update();
+	}
+
+	applyUpdate(): ReloadOutcome {
+		this.#reloadPending = true;
+		return scheduleReload(player, () => this.#workbox?.messageSkipWaiting());
+	}
+
+	dismiss(): void {
+		this.#needRefresh = false;
+		this.#offlineReady = false;
+	}
+}
+
+export const updates = new AppUpdates();

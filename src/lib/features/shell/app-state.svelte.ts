@@ -1,0 +1,31 @@
+import { DEFAULT_CONFIG, isLocalOnly, loadConfig, type RuntimeConfig } from '$lib/config';
+
+/** Deployment facts the whole UI shows: configuration, local-only mode, network state. */
+export class AppState {
+	#config = $state.raw<RuntimeConfig>(DEFAULT_CONFIG);
+	#online = $state(true);
+	#ready = $state(false);
+
+	get config(): RuntimeConfig {
+		return this.#config;
+	}
+	get localOnly(): boolean {
+		return isLocalOnly(this.#config);
+	}
+	get online(): boolean {
+		return this.#online;
+	}
+	get ready(): boolean {
+		return this.#ready;
+	}
+
+	async boot(): Promise<void> {
+		this.#online = navigator.onLine;
+		addEventListener('online', () => (this.#online = true));
+		addEventListener('offline', () => (this.#online = false));
+		this.#config = await loadConfig();
+		this.#ready = true;
+	}
+}
+
+export const app = new AppState();

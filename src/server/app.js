@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { join } from 'node:path';
+import express from 'express';
+import { ExpressPeerServer } from 'peer';
+import sirv from 'sirv';
+import { contentSecurityPolicy, inlineScriptHashes, securityHeaders } from './security-headers.js';
+
+/**
+ * @typedef {object} ServerOptions
+ * @property {string} buildDir  the adapter-static output
+ * @property {string} version
+ * @property {string | null} [supabaseUrl]
+ * @property {string | null} [supabaseAnonKey]
+ * @property {RTCIceServer[]} [iceServers]
+ * @property {boolean} [behindProxy]  trust X-Forwarded-* from a reverse proxy
+ * @property {{ cert: Buffer, key: Buffer }} [tls]  serve HTTPS directly (service workers need a secure origin off localhost)
+ */
+
+/** Files whose URL never changes but whose content does: always revalidate. */
+const REVALIDATE = /^\/($|[^/]*\.html$|sw\.js|workbox-[\w-]+\.js|manifest\.webmanifest|index\.html|_app\/version\.json)$/;
+
+/**
+ * The whole server: the app's static build, the PeerJS signalling server under /peerjs, runtime
+ * config and a health check, on one origin.
+ * @param {ServerOptions} options
+ */
+export function createCratemeshServer(options) {
+	const started = Date.now();
+	const indexHtml = readFileSync(join(options.buildDir, 'index.html'), 'utf8');
+	const csp = contentSecurityPolicy({ scriptHashes: inlineScriptHashes(indexHtml), supabaseUrl: options.supabaseUrl });
+	const headers = securityHeaders(csp);
+	const runtimeConfig = JSON.stringify({
+		version: options.version,
+		supabaseUrl: options.supabaseUrl ?? null,
+		supabaseAnonKey: options.supabaseAnonKey ?? null,
+		peerjs: { path: '/peerjs', key: 'peerjs' },
+		iceServers: options.iceServers ?? []
+	});
+
+	const app = express();
+	app.disable('x-powered-by');
+	if (options.behindProxy) app.set('trust proxy', true);
+	const server = options.tls ? createTlsServer(options.tls, app) : createServer(app);
+
+	app.use((_req, res, next) => {
+		res.set(headers);
+		next();
+	});
+
+	let peersOnline = 0;
+	const peerServer = ExpressPeerServer(server, {
+		path: '/',
+		proxied: Boolean(options.behindProxy),
+		allow_discovery: false,
+		// Dead sockets are dropped by PeerServer after this long without a heartbeat.
+		alive_timeout: 60_000,
+		concurrent_limit: 5000
+	});
+	peerServer.on('connection', () => peersOnline++);
+	peerServer.on('disconnect', () => (peersOnline = Math.max(0, peersOnline - 1)));
+	app.use('/peerjs', peerServer);
+
+	app.get('/healthz', (_req, res) => {
+		res.set('Cache-Control', 'no-store');
+		res.json({ ok: true, version: options.version, uptimeSeconds: Math.round((Date.now() - started) / 1000), peersOnline });
+	});
+
+	app.get('/config.json', (_req, res) => {
+		res.set('Cache-Control', 'no-cache');
+		res.type('application/json').send(runtimeConfig);
+	});
+
+	const assets = sirv(options.buildDir, {
+		brotli: true,
+		gzip: true,
+		etag: true,
+		dotfiles: false,
+		// Hashed file names change with their content, so they can be cached forever.
+		immutable: true,
+		maxAge: 31_536_000,
+		single: false,
+		setHeaders(res, pathname) {
+			if (!pathname.startsWith('/_app/immutable/')) res.setHeader('Cache-Control', REVALIDATE.test(pathname) ? 'no-cache' : 'public, max-age=3600');
+			if (pathname === '/sw.js') res.setHeader('Service-Worker-Allowed', '/');
+		}
+	});
+	app.use(assets);
+
+	// Client-side routes (/devices, /settings, …) all boot from the SPA shell.
+	app.get(/.*/, (req, res, next) => {
+		if (req.path.startsWith('/_app/') || /\.[a-z0-9]+$/i.test(req.path)) return next();
+		if (!req.accepts('html')) return next();
+		req.url = '/index.html';
+		assets(req, res, next);
+	});
+
+	app.use((_req, res) => {
+		res.status(404).type('text/plain').send('Not found');
+	});
+
+	return { app, server, peerServer, csp };
+}
