@@ -1,6 +1,8 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { SvelteKitPWA } from '@vite-pwa/sveltekit';
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { chromiumArgs, chromiumPath } from './tests/chromium.js';
 
 export default defineConfig({
 	plugins: [
@@ -35,9 +37,11 @@ export default defineConfig({
 				// The shell, worker chunks and WASM are all precached so a cold offline start works.
 				globPatterns: ['client/**/*.{js,css,html,wasm,svg,png,ico,webmanifest,json,woff2}'],
 				maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
-				navigateFallback: '/',
+				navigateFallback: 'index.html',
 				navigateFallbackDenylist: [/^\/peerjs/, /^\/healthz/],
-				cleanupOutdatedCaches: true
+				cleanupOutdatedCaches: true,
+				// The first visit is controlled at once, so it is already offline-ready; updates still wait for the user.
+				clientsClaim: true
 			}
 		})
 	],
@@ -48,7 +52,31 @@ export default defineConfig({
 		fs: { allow: ['workers'] }
 	},
 	test: {
-		include: ['src/**/*.spec.ts', 'workers/**/*.spec.ts', 'tests/unit/**/*.spec.ts'],
-		environment: 'node'
+		projects: [
+			{
+				extends: true,
+				test: {
+					name: 'node',
+					include: ['src/**/*.spec.ts', 'workers/**/*.spec.ts'],
+					exclude: ['**/*.browser.spec.ts'],
+					environment: 'node'
+				}
+			},
+			{
+				// Workers, IndexedDB and WebCrypto tested in a real Chromium, not in emulations.
+				extends: true,
+				test: {
+					name: 'browser',
+					include: ['src/**/*.browser.spec.ts', 'workers/**/*.browser.spec.ts'],
+					browser: {
+						enabled: true,
+						headless: true,
+						screenshotFailures: false,
+						provider: playwright({ launchOptions: { executablePath: chromiumPath(), args: chromiumArgs } }),
+						instances: [{ browser: 'chromium' }]
+					}
+				}
+			}
+		]
 	}
 });

@@ -90,7 +90,7 @@ export function createCratemeshServer(options) {
 
 	// Client-side routes (/devices, /settings, …) all boot from the SPA shell.
 	app.get(/.*/, (req, res, next) => {
-		if (req.path.startsWith('/_app/') || /\.[a-z0-9]+$/i.test(req.path)) return next();
+		if (req.path.startsWith('/_app/') || /\.[a-z0-9]+$/i.test(req.path) || /\/\./.test(req.path)) return next();
 		if (!req.accepts('html')) return next();
 		req.url = '/index.html';
 		assets(req, res, next);

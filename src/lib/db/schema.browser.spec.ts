@@ -1,9 +1,8 @@
-import 'fake-indexeddb/auto';
 import { Dexie } from 'dexie';
 import { describe, expect, it } from 'vitest';
 import { openDb, titleFromFileName } from './schema';
 
-describe('Dexie schema', () => {
+describe('Dexie schema (real IndexedDB)', () => {
 	it('upgrades a populated v1 database to the latest version without losing rows', async () => {
 		const name = `upgrade-${crypto.randomUUID()}`;
 		// Open the database as the v1 app did and fill it.

@@ -1,0 +1,42 @@
+import { defineConfig, devices } from '@playwright/test';
+import { chromiumArgs, chromiumPath } from './tests/chromium.js';
+
+const port = Number(process.env.E2E_PORT ?? 4317);
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+	testDir: 'tests/e2e',
+	outputDir: 'tests/.artifacts/results',
+	timeout: 60_000,
+	expect: { timeout: 10_000 },
+	fullyParallel: false,
+	workers: process.env.CI ? 1 : 2,
+	retries: 0,
+	reporter: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ? [['list'], ['json']] : [['list']],
+	use: {
+		baseURL,
+		serviceWorkers: 'allow',
+		trace: 'off',
+		launchOptions: { executablePath: chromiumPath(), args: chromiumArgs }
+	},
+	projects: [
+		{ name: 'desktop', use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 } } },
+		{
+			name: 'phone',
+			// Only the screen tests run at phone width; behaviour is covered on desktop.
+			testMatch: /screens\.spec\.ts/,
+			use: { ...devices['Desktop Chrome'], viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
+		}
+	],
+	webServer: {
+		// The suite runs against the production build (tests/run.js builds first), so the service
+		// worker under test is the real generated one.
+		command: 'node src/server/start.js --no-build',
+		url: `${baseURL}/healthz`,
+		env: { PORT: String(port), HOST: '127.0.0.1' },
+		reuseExistingServer: false,
+		stdout: 'ignore',
+		stderr: 'pipe',
+		timeout: 30_000
+	}
+});

@@ -1,0 +1,84 @@
+import { expect, test } from '@playwright/test';
+import { trackCspViolations, waitForApp } from './helpers';
+
+const screens = [
+	{ path: '/', heading: 'Library' },
+	{ path: '/devices', heading: 'Devices' },
+	{ path: '/settings', heading: 'Settings' }
+];
+
+test.describe('main screens', () => {
+	for (const screen of screens) {
+		test(`${screen.heading} renders without CSP violations or overflow, and is screenshotted`, async ({ page }, info) => {
+			const violations = await trackCspViolations(page);
+			const errors: string[] = [];
+			page.on('pageerror', (error) => errors.push(error.message));
+			await page.goto(screen.path);
+			await waitForApp(page);
+			await expect(page.getByRole('heading', { level: 1, name: screen.heading })).toBeVisible();
+			await expect(page.getByTestId('mode-badge')).toHaveText('Local-only mode');
+			await expect(page.getByTestId('player-bar')).toBeVisible();
+			await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
+			// Nothing may be wider than the viewport (phones start at 360 px).
+			const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+			expect(overflow).toBeLessThanOrEqual(0);
+			await page.screenshot({ path: `tests/.artifacts/screenshots/${info.project.name}-${screen.heading.toLowerCase()}.png` });
+			expect(violations).toEqual([]);
+			expect(errors).toEqual([]);
+		});
+	}
+
+	test('keyboard alone reaches every screen', async ({ page }) => {
+		await page.goto('/');
+		await waitForApp(page);
+		// The first Tab stop is the skip link, which moves focus to the content.
+		await page.keyboard.press('Tab');
+		await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+		for (const name of ['Devices', 'Settings', 'Library']) {
+			const link = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
+			await link.focus();
+			await page.keyboard.press('Enter');
+			await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+			await expect(link).toHaveAttribute('aria-current', 'page');
+		}
+	});
+});
+
+test.describe('preferences', () => {
+	test('dark by default, light on request, and the choice survives a reload', async ({ page }) => {
+		await page.goto('/settings');
+		await waitForApp(page);
+		await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+		await page.getByTestId('theme-select').selectOption('light');
+		await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+		const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+		expect(background).toBe('rgb(246, 247, 249)');
+		await page.reload();
+		await waitForApp(page);
+		await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+	});
+
+	test('English and Brazilian Portuguese can be switched in Settings', async ({ page }) => {
+		await page.goto('/settings');
+		await waitForApp(page);
+		await page.getByTestId('language-select').selectOption('pt-BR');
+		await expect(page.getByRole('heading', { level: 1, name: 'Configurações' })).toBeVisible();
+		await expect(page.locator('html')).toHaveAttribute('lang', 'pt-BR');
+		await page.reload();
+		await waitForApp(page);
+		await expect(page.getByRole('navigation').getByRole('link', { name: 'Biblioteca' })).toBeVisible();
+		await page.getByTestId('language-select').selectOption('');
+		await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
+	});
+});
+
+test.describe('browser language', () => {
+	test.use({ locale: 'pt-BR' });
+
+	test('a Portuguese browser gets Portuguese by default', async ({ page }) => {
+		await page.goto('/');
+		await waitForApp(page);
+		await expect(page.getByRole('heading', { level: 1, name: 'Biblioteca' })).toBeVisible();
+		await expect(page.getByTestId('mode-badge')).toHaveText('Modo somente local');
+	});
+});
