@@ -95,9 +95,9 @@ returning id;
 $$;
 
 create or replace function tests.create_asset(tenant text, label text,
-                                              valid_until timestamptz default now() + interval '30 days',
+                                              valid_until timestamptz default '2100-01-01Z',
                                               emergency boolean default false,
-                                              valid_from timestamptz default now() - interval '1 day')
+                                              valid_from timestamptz default '2000-01-01Z')
     returns uuid
     language sql
 as
@@ -177,6 +177,39 @@ begin
     from public.media_assets a
     where a.tenant_id = tests.id(t);
 end;
+$$;
+
+/** ---- SYNC ---- **/
+
+/**
+ * sync_manifest as the currently authenticated user (claims stay set when
+ * running as superuser), at a chosen instant. Tests advance `at` by at least
+ * a second between calls: the per-device rate limit applies here too.
+ */
+create or replace function tests.sync(device text, last_hash text, have text[], at timestamptz) returns jsonb
+    language sql
+as
+$$
+select cratemesh.sync_manifest_at(tests.id(device), last_hash, have, at);
+$$;
+
+-- Sorted text[] of a JSON array of strings, or of one field of a JSON array of objects.
+create or replace function tests.texts(arr jsonb, field text default null) returns text[]
+    language sql
+    immutable
+as
+$$
+select coalesce(array_agg(v order by v collate "C"), '{}')
+from (select case when field is null then e #>> '{}' else e ->> field end as v
+      from jsonb_array_elements(coalesce(arr, '[]')) e) x;
+$$;
+
+create or replace function tests.shas(variadic labels text[]) returns text[]
+    language sql
+    immutable
+as
+$$
+select coalesce(array_agg(h order by h collate "C"), '{}') from (select tests.sha(l) as h from unnest(labels) l) x;
 $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role;
