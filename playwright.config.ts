@@ -25,7 +25,13 @@ export default defineConfig({
 			name: 'phone',
 			// Only the screen tests run at phone width; behaviour is covered on desktop.
 			testMatch: /screens\.spec\.ts/,
-			use: { ...devices['Desktop Chrome'], viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
+			use: {
+				...devices['Desktop Chrome'],
+				viewport: { width: 360, height: 740 },
+				isMobile: true,
+				hasTouch: true,
+				deviceScaleFactor: 2
+			}
 		}
 	],
 	webServer: {

@@ -20,8 +20,12 @@ function noise(size: number, seed = 1): Uint8Array {
 
 describe('hash worker (real Worker via comlink)', () => {
 	it('hashes the empty input and a known vector', async () => {
-		expect((await sha256(new Blob([]))).sha256).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-		expect((await sha256(new Blob(['abc']))).sha256).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+		expect((await sha256(new Blob([]))).sha256).toBe(
+			'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+		);
+		expect((await sha256(new Blob(['abc']))).sha256).toBe(
+			'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+		);
 	});
 
 	it('matches WebCrypto on a multi-slice file and reports progress to the end', async () => {

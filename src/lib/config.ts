@@ -30,7 +30,8 @@ export function parseConfig(raw: unknown): RuntimeConfig {
 	const iceServers = Array.isArray(raw.iceServers)
 		? raw.iceServers.filter(
 				(s): s is RTCIceServer =>
-					isRecord(s) && (typeof s.urls === 'string' || (Array.isArray(s.urls) && s.urls.every((u) => typeof u === 'string')))
+					isRecord(s) &&
+					(typeof s.urls === 'string' || (Array.isArray(s.urls) && s.urls.every((u) => typeof u === 'string')))
 			)
 		: [];
 	const supabaseUrl = str(raw.supabaseUrl);

@@ -19,7 +19,8 @@ import { contentSecurityPolicy, inlineScriptHashes, securityHeaders } from './se
  */
 
 /** Files whose URL never changes but whose content does: always revalidate. */
-const REVALIDATE = /^\/($|[^/]*\.html$|sw\.js|workbox-[\w-]+\.js|manifest\.webmanifest|index\.html|_app\/version\.json)$/;
+const REVALIDATE =
+	/^\/($|[^/]*\.html$|sw\.js|workbox-[\w-]+\.js|manifest\.webmanifest|index\.html|_app\/version\.json)$/;
 
 /**
  * The whole server: the app's static build, the PeerJS signalling server under /peerjs, runtime
@@ -64,7 +65,12 @@ export function createCratemeshServer(options) {
 
 	app.get('/healthz', (_req, res) => {
 		res.set('Cache-Control', 'no-store');
-		res.json({ ok: true, version: options.version, uptimeSeconds: Math.round((Date.now() - started) / 1000), peersOnline });
+		res.json({
+			ok: true,
+			version: options.version,
+			uptimeSeconds: Math.round((Date.now() - started) / 1000),
+			peersOnline
+		});
 	});
 
 	app.get('/config.json', (_req, res) => {
@@ -82,7 +88,8 @@ export function createCratemeshServer(options) {
 		maxAge: 31_536_000,
 		single: false,
 		setHeaders(res, pathname) {
-			if (!pathname.startsWith('/_app/immutable/')) res.setHeader('Cache-Control', REVALIDATE.test(pathname) ? 'no-cache' : 'public, max-age=3600');
+			if (!pathname.startsWith('/_app/immutable/'))
+				res.setHeader('Cache-Control', REVALIDATE.test(pathname) ? 'no-cache' : 'public, max-age=3600');
 			if (pathname === '/sw.js') res.setHeader('Service-Worker-Allowed', '/');
 		}
 	});

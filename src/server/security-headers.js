@@ -11,7 +11,9 @@ export function inlineScriptHashes(html) {
 	for (const match of html.matchAll(/<script(\s[^>]*)?>([\s\S]*?)<\/script>/gi)) {
 		const attributes = match[1] ?? '';
 		if (/\ssrc\s*=/.test(attributes)) continue;
-		const digest = createHash('sha256').update(match[2] ?? '', 'utf8').digest('base64');
+		const digest = createHash('sha256')
+			.update(match[2] ?? '', 'utf8')
+			.digest('base64');
 		hashes.push(`'sha256-${digest}'`);
 	}
 	return hashes;

@@ -26,7 +26,12 @@ beforeAll(async () => {
 	writeFileSync(join(dir, '_app/version.json'), '{"version":"1"}');
 	writeFileSync(join(dir, 'sw.js'), 'self.addEventListener("fetch", () => {});');
 	writeFileSync(join(dir, '.build-stamp'), '1');
-	const { server } = createCratemeshServer({ buildDir: dir, version: 'test', supabaseUrl: 'https://abc.supabase.co', supabaseAnonKey: 'anon' });
+	const { server } = createCratemeshServer({
+		buildDir: dir,
+		version: 'test',
+		supabaseUrl: 'https://abc.supabase.co',
+		supabaseAnonKey: 'anon'
+	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 	close = () => {
@@ -51,7 +56,7 @@ describe('security headers', () => {
 		const scriptSrc = csp.split('; ').find((d) => d.startsWith('script-src '))!;
 		expect(scriptSrc).not.toMatch(/'unsafe-inline'|'unsafe-eval'/);
 		expect(scriptSrc).toContain("'wasm-unsafe-eval'");
-		expect(csp).toContain('connect-src \'self\' https://abc.supabase.co wss://abc.supabase.co');
+		expect(csp).toContain("connect-src 'self' https://abc.supabase.co wss://abc.supabase.co");
 		expect(csp).toContain("frame-ancestors 'none'");
 	});
 });
@@ -97,7 +102,11 @@ describe('server', () => {
 		const health = await (await fetch(`${base}/healthz`)).json();
 		expect(health).toMatchObject({ ok: true, version: 'test', peersOnline: 0 });
 		const config = await (await fetch(`${base}/config.json`)).json();
-		expect(config).toMatchObject({ supabaseUrl: 'https://abc.supabase.co', supabaseAnonKey: 'anon', peerjs: { path: '/peerjs' } });
+		expect(config).toMatchObject({
+			supabaseUrl: 'https://abc.supabase.co',
+			supabaseAnonKey: 'anon',
+			peerjs: { path: '/peerjs' }
+		});
 	});
 
 	it('hosts the PeerJS signalling server under /peerjs', async () => {

@@ -49,7 +49,10 @@ function iceServersFromEnv() {
 		if (Array.isArray(parsed)) return parsed;
 	} catch {
 		// Also accept a plain comma-separated list of URLs.
-		return raw.split(',').map((urls) => ({ urls: urls.trim() })).filter((server) => server.urls);
+		return raw
+			.split(',')
+			.map((urls) => ({ urls: urls.trim() }))
+			.filter((server) => server.urls);
 	}
 	console.warn('ICE_SERVERS is not a JSON array or a comma-separated list of URLs; ignoring it.');
 	return [];
@@ -98,7 +101,8 @@ server.listen(port, host, () => {
 	const urls = [`${scheme}://localhost:${actualPort}`];
 	if (host === '0.0.0.0' || host === '::') {
 		for (const addresses of Object.values(networkInterfaces())) {
-			for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) urls.push(`${scheme}://${a.address}:${actualPort}`);
+			for (const a of addresses ?? [])
+				if (a.family === 'IPv4' && !a.internal) urls.push(`${scheme}://${a.address}:${actualPort}`);
 		}
 	} else if (host !== 'localhost' && host !== '127.0.0.1') {
 		urls[0] = `${scheme}://${host}:${actualPort}`;

@@ -9,14 +9,26 @@ import { waitForApp, waitForServiceWorker } from './helpers';
 test('the manifest makes the app installable', async ({ request, baseURL }) => {
 	// Chromium never offers installation in incognito-like contexts, so use a real profile.
 	const profile = mkdtempSync(join(tmpdir(), 'cratemesh-profile-'));
-	const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), args: chromiumArgs, baseURL });
+	const context = await chromium.launchPersistentContext(profile, {
+		executablePath: chromiumPath(),
+		args: chromiumArgs,
+		baseURL
+	});
 	const page = context.pages()[0] ?? (await context.newPage());
 	await page.goto('/');
 	await waitForApp(page);
 	await waitForServiceWorker(page);
 	const manifest = await (await request.get('/manifest.webmanifest')).json();
-	expect(manifest).toMatchObject({ name: 'Cratemesh', short_name: 'Cratemesh', display: 'standalone', start_url: '/', theme_color: '#0f1115' });
-	const sizes = manifest.icons.map((icon: { sizes: string; purpose?: string }) => `${icon.sizes}${icon.purpose ? ` ${icon.purpose}` : ''}`);
+	expect(manifest).toMatchObject({
+		name: 'Cratemesh',
+		short_name: 'Cratemesh',
+		display: 'standalone',
+		start_url: '/',
+		theme_color: '#0f1115'
+	});
+	const sizes = manifest.icons.map(
+		(icon: { sizes: string; purpose?: string }) => `${icon.sizes}${icon.purpose ? ` ${icon.purpose}` : ''}`
+	);
 	expect(sizes).toEqual(expect.arrayContaining(['192x192', '512x512', '512x512 maskable']));
 	for (const icon of manifest.icons) {
 		const response = await request.get(`/${icon.src}`);
@@ -37,11 +49,15 @@ test('after one online visit the full app reloads, navigates and works offline',
 	await waitForServiceWorker(page);
 	const precached = await page.evaluate(async () => {
 		const urls: string[] = [];
-		for (const name of await caches.keys()) for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+		for (const name of await caches.keys())
+			for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
 		return urls;
 	});
 	expect(precached).toEqual(expect.arrayContaining(['/index.html', '/manifest.webmanifest']));
-	expect(precached.some((url) => /hash\.worker-.*\.js$/.test(url)), 'the worker script is precached').toBe(true);
+	expect(
+		precached.some((url) => /hash\.worker-.*\.js$/.test(url)),
+		'the worker script is precached'
+	).toBe(true);
 
 	await context.setOffline(true);
 	await page.reload();
@@ -59,8 +75,12 @@ test('after one online visit the full app reloads, navigates and works offline',
 	await page.goto('/');
 	await waitForApp(page);
 	const bytes = Buffer.from('offline bytes '.repeat(1000));
-	await page.getByTestId('file-input').setInputFiles({ name: 'Offline Track.mp3', mimeType: 'audio/mpeg', buffer: bytes });
+	await page
+		.getByTestId('file-input')
+		.setInputFiles({ name: 'Offline Track.mp3', mimeType: 'audio/mpeg', buffer: bytes });
 	await expect(page.getByTestId('import-summary')).toHaveText('Added 1 files (0 already in the library).');
-	await expect(page.getByTestId('track-table').locator(`td[title="${createHash('sha256').update(bytes).digest('hex')}"]`)).toBeVisible();
+	await expect(
+		page.getByTestId('track-table').locator(`td[title="${createHash('sha256').update(bytes).digest('hex')}"]`)
+	).toBeVisible();
 	await context.setOffline(false);
 });

@@ -9,7 +9,9 @@ const screens = [
 
 test.describe('main screens', () => {
 	for (const screen of screens) {
-		test(`${screen.heading} renders without CSP violations or overflow, and is screenshotted`, async ({ page }, info) => {
+		test(`${screen.heading} renders without CSP violations or overflow, and is screenshotted`, async ({
+			page
+		}, info) => {
 			const violations = await trackCspViolations(page);
 			const errors: string[] = [];
 			page.on('pageerror', (error) => errors.push(error.message));
@@ -22,7 +24,9 @@ test.describe('main screens', () => {
 			// Nothing may be wider than the viewport (phones start at 360 px).
 			const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 			expect(overflow).toBeLessThanOrEqual(0);
-			await page.screenshot({ path: `tests/.artifacts/screenshots/${info.project.name}-${screen.heading.toLowerCase()}.png` });
+			await page.screenshot({
+				path: `tests/.artifacts/screenshots/${info.project.name}-${screen.heading.toLowerCase()}.png`
+			});
 			expect(violations).toEqual([]);
 			expect(errors).toEqual([]);
 		});

@@ -7,7 +7,8 @@ export const en = {
 	'nav.settings': 'Settings',
 	'nav.main': 'Main',
 	'mode.localOnly': 'Local-only mode',
-	'mode.localOnlyHint': 'No Supabase server is configured: your library stays on this device and connects to peers through this server.',
+	'mode.localOnlyHint':
+		'No Supabase server is configured: your library stays on this device and connects to peers through this server.',
 	'mode.cloud': 'Connected to Supabase',
 	'mode.offline': 'Offline',
 	'update.ready': 'A new version of Cratemesh is ready.',

@@ -18,9 +18,7 @@ export function matchLocale(preferred: readonly string[]): Locale {
 
 /** Replaces `{name}` placeholders; unknown names stay visible so a missing value is noticed. */
 export function format(template: string, values: Record<string, string | number> = {}): string {
-	return template.replace(/\{(\w+)\}/g, (match, name: string) =>
-		name in values ? String(values[name]) : match
-	);
+	return template.replace(/\{(\w+)\}/g, (match, name: string) => (name in values ? String(values[name]) : match));
 }
 
 class I18n {
@@ -44,8 +42,7 @@ class I18n {
 		this.#chosen = locale;
 	}
 
-	t = (key: MessageKey, values?: Record<string, string | number>): string =>
-		format(catalogs[this.locale][key], values);
+	t = (key: MessageKey, values?: Record<string, string | number>): string => format(catalogs[this.locale][key], values);
 }
 
 export const i18n = new I18n();

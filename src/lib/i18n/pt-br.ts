@@ -8,7 +8,8 @@ export const ptBR: Messages = {
 	'nav.settings': 'Configurações',
 	'nav.main': 'Principal',
 	'mode.localOnly': 'Modo somente local',
-	'mode.localOnlyHint': 'Nenhum servidor Supabase configurado: sua biblioteca fica neste dispositivo e se conecta a outros por este servidor.',
+	'mode.localOnlyHint':
+		'Nenhum servidor Supabase configurado: sua biblioteca fica neste dispositivo e se conecta a outros por este servidor.',
 	'mode.cloud': 'Conectado ao Supabase',
 	'mode.offline': 'Sem conexão',
 	'update.ready': 'Uma nova versão do Cratemesh está pronta.',

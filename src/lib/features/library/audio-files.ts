@@ -1,5 +1,17 @@
 /** Extensions the library accepts; anything else in a dropped folder is skipped and counted. */
-export const AUDIO_EXTENSIONS = ['mp3', 'flac', 'ogg', 'oga', 'opus', 'm4a', 'mp4', 'aac', 'wav', 'aif', 'aiff'] as const;
+export const AUDIO_EXTENSIONS = [
+	'mp3',
+	'flac',
+	'ogg',
+	'oga',
+	'opus',
+	'm4a',
+	'mp4',
+	'aac',
+	'wav',
+	'aif',
+	'aiff'
+] as const;
 
 export function isAudioFileName(name: string): boolean {
 	const dot = name.lastIndexOf('.');

@@ -27,6 +27,8 @@ export class Mesh {
 	#links = $state<PeerLink[]>([]);
 	#rejected = $state(0);
 	#peer: Peer | undefined;
+	// Connection objects are plumbing, not UI state: `links` is what the UI reads.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	#connections = new Map<string, DataConnection>();
 	#config: RuntimeConfig | undefined;
 	#retryMs = 1000;
@@ -56,11 +58,15 @@ export class Mesh {
 		if (this.#peer || this.#status === 'connecting') return;
 		this.#config = config;
 		this.#status = 'connecting';
-		const stored = await db().settings.bulkGet([PEER_ID_KEY, DEVICE_NAME_KEY]).catch(() => []);
+		const stored = await db()
+			.settings.bulkGet([PEER_ID_KEY, DEVICE_NAME_KEY])
+			.catch(() => []);
 		let id = typeof stored[0]?.value === 'string' ? stored[0].value : null;
 		if (!id) {
 			id = `cm-${crypto.randomUUID()}`;
-			await db().settings.put({ key: PEER_ID_KEY, value: id }).catch(() => undefined);
+			await db()
+				.settings.put({ key: PEER_ID_KEY, value: id })
+				.catch(() => undefined);
 		}
 		this.#deviceName = sanitizeName(
 			typeof stored[1]?.value === 'string' ? stored[1].value : defaultDeviceName(navigator.userAgent)
@@ -99,7 +105,12 @@ export class Mesh {
 				this.#error = error.message;
 				return;
 			}
-			if (error.type === 'network' || error.type === 'server-error' || error.type === 'socket-error' || error.type === 'socket-closed') {
+			if (
+				error.type === 'network' ||
+				error.type === 'server-error' ||
+				error.type === 'socket-error' ||
+				error.type === 'socket-closed'
+			) {
 				this.#status = 'offline';
 				this.#scheduleRetry();
 				return;

@@ -32,10 +32,6 @@ export class AppUpdates {
 		workbox.addEventListener('installed', (event) => {
 			if (!event.isUpdate) this.#offlineReady = true;
 		});
-		// Once the new worker takes control, a reload picks up the new shell.
-		workbox.addEventListener('controlling', (event) => {
-			if (event.isUpdate) window.location.reload();
-		});
 		await workbox.register();
 	}
 
@@ -46,7 +42,12 @@ export class AppUpdates {
 
 	applyUpdate(): ReloadOutcome {
 		this.#reloadPending = true;
-		return scheduleReload(player, () => this.#workbox?.messageSkipWaiting());
+		return scheduleReload(player, () => {
+			// Once the waiting worker takes control, a reload picks up the new shell. (Workbox's own
+			// 'controlling' event does not fire for updates found after registration.)
+			navigator.serviceWorker.addEventListener('controllerchange', () => window.location.reload(), { once: true });
+			this.#workbox?.messageSkipWaiting();
+		});
 	}
 
 	dismiss(): void {

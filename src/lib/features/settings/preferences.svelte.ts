@@ -48,7 +48,9 @@ export class Preferences {
 		const root = document.documentElement;
 		root.dataset.theme = this.#theme;
 		root.lang = i18n.locale;
-		document.querySelector('meta[name="theme-color"]')?.setAttribute('content', this.#theme === 'dark' ? '#0f1115' : '#f6f7f9');
+		document
+			.querySelector('meta[name="theme-color"]')
+			?.setAttribute('content', this.#theme === 'dark' ? '#0f1115' : '#f6f7f9');
 	}
 }
 
