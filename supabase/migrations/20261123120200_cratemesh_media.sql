@@ -71,7 +71,12 @@ begin
             raise exception 'An asset''s file and tenant never change; create a new asset instead'
                 using errcode = '42501';
         end if;
-        if row (new.*) is not distinct from row (old.*) then
+        -- Not row(new.*) = row(old.*): generated columns are still null in NEW here.
+        if (new.size_bytes, new.mime, new.title, new.artist, new.duration_ms, new.bpm, new.musical_key,
+            new.valid_from, new.valid_until, new.emergency_eligible)
+            is not distinct from
+           (old.size_bytes, old.mime, old.title, old.artist, old.duration_ms, old.bpm, old.musical_key,
+            old.valid_from, old.valid_until, old.emergency_eligible) then
             return new;
         end if;
         new.updated_at = now();
