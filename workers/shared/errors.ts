@@ -1,7 +1,18 @@
 import { transferHandlers, type TransferHandler } from 'comlink';
 
 /** Why a worker call failed, in a form the UI can branch on and translate. */
-export type WorkerErrorCode = 'aborted' | 'unreadable' | 'invalid-input' | 'out-of-memory' | 'internal';
+export type WorkerErrorCode =
+	| 'aborted'
+	| 'unreadable'
+	| 'invalid-input'
+	| 'out-of-memory'
+	| 'internal'
+	// Per-file import outcomes the UI explains to the user.
+	| 'empty'
+	| 'not-audio'
+	| 'truncated'
+	| 'corrupt'
+	| 'disk-full';
 
 /** The one error type that crosses the worker boundary; `code` survives structured cloning. */
 export class WorkerError extends Error {
@@ -26,6 +37,9 @@ export function toWorkerError(error: unknown): WorkerError {
 	if (error instanceof DOMException && error.name === 'AbortError') return new WorkerError('aborted', 'Cancelled');
 	if (error instanceof DOMException && error.name === 'NotReadableError') {
 		return new WorkerError('unreadable', 'The file could not be read (moved, deleted or permission lost)');
+	}
+	if (error instanceof DOMException && error.name === 'QuotaExceededError') {
+		return new WorkerError('disk-full', 'The disk is full');
 	}
 	if (error instanceof RangeError) return new WorkerError('out-of-memory', error.message);
 	if (error instanceof Error) return new WorkerError('internal', error.message);

@@ -24,14 +24,24 @@ describe('Dexie schema (real IndexedDB)', () => {
 
 		const db = openDb(name);
 		await db.open();
-		expect(db.verno).toBeGreaterThanOrEqual(2);
+		expect(db.verno).toBeGreaterThanOrEqual(3);
 		expect(await db.tracks.count()).toBe(500);
 		const track = await db.tracks.get(rows[42]!.hash);
-		expect(track).toMatchObject({ fileName: 'Artist 42 - Song 42.mp3', size: 1042, title: 'Artist 42 - Song 42' });
+		expect(track).toMatchObject({
+			fileName: 'Artist 42 - Song 42.mp3',
+			size: 1042,
+			title: 'Artist 42 - Song 42',
+			artist: '',
+			rating: 0,
+			freeTags: [],
+			storage: 'none',
+			paths: ['Artist 42 - Song 42.mp3']
+		});
 		// The new index works on upgraded rows.
 		expect(await db.tracks.where('title').startsWith('Artist 7').count()).toBe(11);
 		expect(await db.settings.get('locale')).toEqual({ key: 'locale', value: 'pt-BR' });
 		expect(await db.devices.count()).toBe(0);
+		expect(await db.importJournal.count()).toBe(0);
 		db.close();
 		await Dexie.delete(name);
 	});

@@ -5,15 +5,82 @@ import { Dexie, type EntityTable } from 'dexie';
  * never edit a version that has shipped, because browsers already hold data in that shape.
  */
 
-export interface TrackRow {
-	/** Lower-case hex SHA-256 of the audio bytes: the same file is one track wherever it came from. */
+/** The shape of a track as versions 1 and 2 stored it. */
+export interface TrackRowV2 {
 	hash: string;
 	fileName: string;
 	size: number;
 	mime: string;
-	/** Until tags are parsed, the file name without its extension. */
 	title: string;
 	dateAdded: number;
+}
+
+export type StorageKind = 'opfs' | 'idb' | 'none';
+
+export interface TrackRow extends TrackRowV2 {
+	/** Lower-case hex SHA-256 of the audio bytes: the same file is one track wherever it came from. */
+	hash: string;
+	/** Title from tags, else the file name without its extension. */
+	title: string;
+	artist: string;
+	album: string;
+	albumArtist: string;
+	genre: string;
+	year: number | null;
+	trackNo: number | null;
+	discNo: number | null;
+	comment: string;
+	label: string;
+	isrc: string;
+	/** BPM and key as written in the file's tags; analysis results live beside them. */
+	tagBpm: number | null;
+	tagKey: string;
+	/** The BPM and key the library shows and filters on (user edit > analysis > tags). */
+	bpm: number | null;
+	key: string;
+	duration: number;
+	container: string;
+	codec: string;
+	bitrate: number;
+	sampleRate: number;
+	channels: number;
+	/** Hash of the thumbnail in the artwork table, if the file had a cover. */
+	artwork: string | null;
+	rating: number;
+	color: string | null;
+	freeTags: string[];
+	playCount: number;
+	lastPlayed: number | null;
+	/** Where the audio bytes are; 'none' once evicted from a cache-only library. */
+	storage: StorageKind;
+	pinned: boolean;
+	/** Folder-relative paths this content was imported from (moves and renames add one). */
+	paths: string[];
+}
+
+export interface ArtworkRow {
+	hash: string;
+	blob: Blob;
+}
+
+/** Audio bytes, in browsers without OPFS; keyed by the track hash. */
+export interface AudioBlobRow {
+	hash: string;
+	blob: Blob;
+}
+
+export type JournalStatus = 'pending' | 'done' | 'failed' | 'skipped';
+
+/** One file of an import, written before work starts so a reload can tell what did not finish. */
+export interface ImportJournalRow {
+	id?: number;
+	jobId: string;
+	path: string;
+	size: number;
+	lastModified: number;
+	status: JournalStatus;
+	reason?: string;
+	hash?: string;
 }
 
 export interface SettingRow {
@@ -31,6 +98,9 @@ export type CratemeshDb = Dexie & {
 	tracks: EntityTable<TrackRow, 'hash'>;
 	settings: EntityTable<SettingRow, 'key'>;
 	devices: EntityTable<KnownDeviceRow, 'peerId'>;
+	artwork: EntityTable<ArtworkRow, 'hash'>;
+	audioBlobs: EntityTable<AudioBlobRow, 'hash'>;
+	importJournal: EntityTable<ImportJournalRow, 'id'>;
 };
 
 export const DB_NAME = 'cratemesh';
@@ -59,6 +129,54 @@ export function defineSchema(db: Dexie): void {
 					track.title ??= titleFromFileName(track.fileName ?? '');
 				})
 		);
+
+	// v3: full tags, technical data, ratings and storage location per track; cover thumbnails and
+	// (without OPFS) audio bytes by hash; an import journal so interrupted imports can be reported.
+	// Sorting and search run on an in-memory catalog in a worker, so tracks keep few indexes.
+	db.version(3)
+		.stores({
+			tracks: '&hash, dateAdded, title, lastPlayed',
+			settings: '&key',
+			devices: '&peerId, lastSeen',
+			artwork: '&hash',
+			audioBlobs: '&hash',
+			importJournal: '++id, jobId, status'
+		})
+		.upgrade((tx) => tx.table('tracks').toCollection().modify(upgradeTrackToV3));
+}
+
+/** Defaults for the fields version 3 added, so older rows read like new ones. */
+export function upgradeTrackToV3(track: Partial<TrackRow>): void {
+	track.artist ??= '';
+	track.album ??= '';
+	track.albumArtist ??= '';
+	track.genre ??= '';
+	track.year ??= null;
+	track.trackNo ??= null;
+	track.discNo ??= null;
+	track.comment ??= '';
+	track.label ??= '';
+	track.isrc ??= '';
+	track.tagBpm ??= null;
+	track.tagKey ??= '';
+	track.bpm ??= null;
+	track.key ??= '';
+	track.duration ??= 0;
+	track.container ??= '';
+	track.codec ??= '';
+	track.bitrate ??= 0;
+	track.sampleRate ??= 0;
+	track.channels ??= 0;
+	track.artwork ??= null;
+	track.rating ??= 0;
+	track.color ??= null;
+	track.freeTags ??= [];
+	track.playCount ??= 0;
+	track.lastPlayed ??= null;
+	// Versions 1–2 recorded hashes only; no bytes were kept.
+	track.storage ??= 'none';
+	track.pinned ??= false;
+	track.paths ??= track.fileName ? [track.fileName] : [];
 }
 
 export function titleFromFileName(fileName: string): string {

@@ -1,0 +1,197 @@
+/**
+ * Audio bytes, content-addressed by SHA-256: OPFS where the browser has it (one file per hash under
+ * `audio/`), IndexedDB blobs otherwise. Used from the UI thread and from workers; nothing outside this
+ * module knows which backend holds the bytes.
+ */
+import { openDb, type CratemeshDb, type StorageKind } from '../db/schema';
+
+const AUDIO_DIR = 'audio';
+const TEMP_DIR = 'incoming';
+
+let dbInstance: CratemeshDb | undefined;
+const database = () => (dbInstance ??= openDb());
+
+let rootPromise: Promise<FileSystemDirectoryHandle | null> | undefined;
+function opfsRoot(): Promise<FileSystemDirectoryHandle | null> {
+	rootPromise ??= (async () => {
+		try {
+			if (!navigator.storage?.getDirectory) return null;
+			return await navigator.storage.getDirectory();
+		} catch {
+			return null;
+		}
+	})();
+	return rootPromise;
+}
+
+async function dir(name: string): Promise<FileSystemDirectoryHandle | null> {
+	const root = await opfsRoot();
+	return root ? root.getDirectoryHandle(name, { create: true }) : null;
+}
+
+export async function storageBackend(): Promise<Exclude<StorageKind, 'none'>> {
+	return (await opfsRoot()) ? 'opfs' : 'idb';
+}
+
+export function isValidHash(hash: string): boolean {
+	return /^[0-9a-f]{64}$/.test(hash);
+}
+
+export async function readAudio(hash: string): Promise<File | Blob | null> {
+	if (!isValidHash(hash)) return null;
+	const audio = await dir(AUDIO_DIR);
+	if (audio) {
+		try {
+			return await (await audio.getFileHandle(hash)).getFile();
+		} catch {
+			// fall through: the bytes may be in IndexedDB from a browser without OPFS at the time
+		}
+	}
+	return (await database().audioBlobs.get(hash))?.blob ?? null;
+}
+
+export async function hasAudio(hash: string): Promise<boolean> {
+	if (!isValidHash(hash)) return false;
+	const audio = await dir(AUDIO_DIR);
+	if (audio) {
+		try {
+			await audio.getFileHandle(hash);
+			return true;
+		} catch {
+			// not in OPFS
+		}
+	}
+	return (await database().audioBlobs.where('hash').equals(hash).count()) > 0;
+}
+
+export async function deleteAudio(hash: string): Promise<void> {
+	if (!isValidHash(hash)) return;
+	const audio = await dir(AUDIO_DIR);
+	if (audio) await audio.removeEntry(hash).catch(() => undefined);
+	await database().audioBlobs.delete(hash);
+}
+
+/** Bytes of audio held, and how many files. */
+export async function audioUsage(): Promise<{ bytes: number; files: number }> {
+	let bytes = 0;
+	let files = 0;
+	const audio = await dir(AUDIO_DIR);
+	if (audio) {
+		for await (const handle of (audio as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
+			if (handle.kind !== 'file') continue;
+			bytes += (await (handle as FileSystemFileHandle).getFile()).size;
+			files++;
+		}
+	}
+	await database().audioBlobs.each((row) => {
+		bytes += row.blob.size;
+		files++;
+	});
+	return { bytes, files };
+}
+
+/** Removes temp files left by an import that a reload interrupted: never a half-written track. */
+export async function clearIncoming(): Promise<number> {
+	const root = await opfsRoot();
+	if (!root) return 0;
+	let removed = 0;
+	try {
+		const incoming = await root.getDirectoryHandle(TEMP_DIR);
+		for await (const name of (incoming as unknown as { keys(): AsyncIterable<string> }).keys()) {
+			await incoming.removeEntry(name).catch(() => undefined);
+			removed++;
+		}
+	} catch {
+		// no incoming folder yet
+	}
+	return removed;
+}
+
+/**
+ * Writes one file's bytes under a temporary name while they are hashed; `commit(hash)` then moves the
+ * file to its content address in one step, so a crash leaves only a temp file (cleared at next start).
+ */
+export interface AudioWriter {
+	readonly kind: Exclude<StorageKind, 'none'>;
+	write(chunk: Uint8Array): Promise<void>;
+	/** 'stored' for new bytes, 'existed' when the same content was already held. */
+	commit(hash: string): Promise<'stored' | 'existed'>;
+	abort(): Promise<void>;
+}
+
+type SyncHandle = {
+	write(buffer: Uint8Array, options?: { at?: number }): number;
+	flush(): void;
+	close(): void;
+};
+
+export async function createAudioWriter(): Promise<AudioWriter> {
+	const incoming = await dir(TEMP_DIR);
+	const audio = await dir(AUDIO_DIR);
+	if (incoming && audio) {
+		const name = crypto.randomUUID();
+		const handle = await incoming.getFileHandle(name, { create: true });
+		const createSync = (handle as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle> }).createSyncAccessHandle;
+		// Workers get the fast synchronous handle; the UI thread falls back to a writable stream.
+		const sync = createSync ? await createSync.call(handle) : null;
+		const stream = sync ? null : await handle.createWritable();
+		let offset = 0;
+		let closed = false;
+		const close = async () => {
+			if (closed) return;
+			closed = true;
+			if (sync) {
+				sync.flush();
+				sync.close();
+			} else await stream!.close();
+		};
+		return {
+			kind: 'opfs',
+			async write(chunk) {
+				if (sync) offset += sync.write(chunk, { at: offset });
+				else await stream!.write(chunk as Uint8Array<ArrayBuffer>);
+			},
+			async commit(hash) {
+				await close();
+				try {
+					await audio.getFileHandle(hash);
+					await incoming.removeEntry(name);
+					return 'existed';
+				} catch {
+					// not held yet
+				}
+				const movable = handle as unknown as { move?: (dir: FileSystemDirectoryHandle, name: string) => Promise<void> };
+				if (movable.move) await movable.move(audio, hash);
+				else {
+					// Older browsers without move(): copy, then drop the temp file.
+					const target = await (await audio.getFileHandle(hash, { create: true })).createWritable();
+					await (await handle.getFile()).stream().pipeTo(target);
+					await incoming.removeEntry(name);
+				}
+				return 'stored';
+			},
+			async abort() {
+				await close().catch(() => undefined);
+				await incoming.removeEntry(name).catch(() => undefined);
+			}
+		};
+	}
+	const chunks: Uint8Array[] = [];
+	return {
+		kind: 'idb',
+		async write(chunk) {
+			chunks.push(chunk.slice());
+		},
+		async commit(hash) {
+			const db = database();
+			return db.transaction('rw', db.audioBlobs, async () => {
+				if (await db.audioBlobs.get(hash)) return 'existed' as const;
+				await db.audioBlobs.add({ hash, blob: new Blob(chunks as BlobPart[]) });
+				return 'stored' as const;
+			});
+		},
+		async abort() {
+			chunks.length = 0;
+		}
+	};
+}

@@ -1,0 +1,127 @@
+/// <reference lib="webworker" />
+import { expose } from 'comlink';
+import { createSHA256 } from 'hash-wasm';
+import { parseBlob } from 'music-metadata';
+import { createAudioWriter } from '../src/lib/storage/audio-store';
+import { SNIFF_BYTES, sniffAudio, type AudioFormat } from '../src/lib/features/library/sniff';
+import { tagsFromMetadata, type ParsedTags, type TrackTags } from '../src/lib/features/library/tags';
+import { signalFromPort, throwIfAborted, type CancelPort } from './shared/cancel';
+import { installWorkerErrorTransfer, toWorkerError, WorkerError } from './shared/errors';
+
+installWorkerErrorTransfer();
+
+export interface ImportProgress {
+	bytesDone: number;
+	bytesTotal: number;
+}
+
+export interface ImportedFile {
+	hash: string;
+	size: number;
+	format: AudioFormat;
+	/** 'existed' when the same bytes were already in the library. */
+	stored: 'stored' | 'existed';
+	storage: 'opfs' | 'idb';
+	tags: TrackTags;
+	artwork: { hash: string; blob: Blob } | null;
+	/** Problems that did not stop the import (e.g. an unreadable cover). */
+	warnings: string[];
+}
+
+const SLICE_BYTES = 4 * 1024 * 1024;
+const THUMB_SIZE = 128;
+
+let hasherPromise: ReturnType<typeof createSHA256> | undefined;
+const hasher = () => (hasherPromise ??= createSHA256());
+
+function titleFrom(name: string): string {
+	const dot = name.lastIndexOf('.');
+	return (dot > 0 ? name.slice(0, dot) : name).trim() || name;
+}
+
+async function thumbnail(data: Uint8Array, format: string): Promise<{ hash: string; blob: Blob }> {
+	const bitmap = await createImageBitmap(new Blob([data as BlobPart], { type: format }), {
+		resizeWidth: THUMB_SIZE,
+		resizeHeight: THUMB_SIZE,
+		resizeQuality: 'medium'
+	});
+	const canvas = new OffscreenCanvas(THUMB_SIZE, THUMB_SIZE);
+	canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+	bitmap.close();
+	const blob = await canvas.convertToBlob({ type: 'image/webp', quality: 0.8 });
+	const hash = await hasher();
+	hash.init();
+	hash.update(new Uint8Array(await blob.arrayBuffer()));
+	return { hash: hash.digest('hex'), blob };
+}
+
+const api = {
+	/**
+	 * Checks, tags, hashes and stores one file. Bytes stream through in 4 MiB slices (hashed and written
+	 * to a temp file at once) and land at their content address only when complete.
+	 */
+	async importFile(file: File, onProgress?: (progress: ImportProgress) => void, cancel?: CancelPort): Promise<ImportedFile> {
+		const signal = signalFromPort(cancel);
+		const warnings: string[] = [];
+		let writer: Awaited<ReturnType<typeof createAudioWriter>> | undefined;
+		try {
+			if (!(file instanceof Blob)) throw new WorkerError('invalid-input', 'Expected a File');
+			if (file.size === 0) throw new WorkerError('empty', 'The file is empty (0 bytes)');
+			const head = new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer());
+			const sniffed = sniffAudio(head, file.size);
+			if (!sniffed) throw new WorkerError('not-audio', 'This is not an audio file (its contents match no supported format)');
+			if (sniffed.truncated) throw new WorkerError('truncated', 'The file is truncated: it is shorter than its header says');
+
+			let meta: ParsedTags;
+			try {
+				meta = (await parseBlob(file, { duration: true, skipCovers: false })) as unknown as ParsedTags;
+			} catch (error) {
+				throw new WorkerError('corrupt', `The file could not be read as ${sniffed.format.toUpperCase()}: ${error instanceof Error ? error.message : error}`);
+			}
+			throwIfAborted(signal);
+			const tags = tagsFromMetadata(meta, titleFrom(file.name));
+			if (!tags.duration) warnings.push('duration unknown');
+
+			let artwork: ImportedFile['artwork'] = null;
+			const picture = (meta.common as { picture?: { data: Uint8Array; format: string }[] }).picture?.[0];
+			if (picture) {
+				try {
+					artwork = await thumbnail(picture.data, picture.format);
+				} catch {
+					warnings.push('the embedded cover could not be decoded');
+				}
+			}
+
+			const hash = await hasher();
+			hash.init();
+			writer = await createAudioWriter();
+			let offset = 0;
+			let lastReport = 0;
+			while (offset < file.size) {
+				throwIfAborted(signal);
+				const end = Math.min(offset + SLICE_BYTES, file.size);
+				const bytes = new Uint8Array(await file.slice(offset, end).arrayBuffer());
+				hash.update(bytes);
+				await writer.write(bytes);
+				offset = end;
+				const now = performance.now();
+				if (onProgress && (now - lastReport > 100 || offset === file.size)) {
+					lastReport = now;
+					onProgress({ bytesDone: offset, bytesTotal: file.size });
+				}
+			}
+			throwIfAborted(signal);
+			const sha256 = hash.digest('hex');
+			const stored = await writer.commit(sha256);
+			const storage = writer.kind;
+			writer = undefined;
+			return { hash: sha256, size: file.size, format: sniffed.format, stored, storage, tags, artwork, warnings };
+		} catch (error) {
+			await writer?.abort();
+			throw toWorkerError(error);
+		}
+	}
+};
+
+expose(api);
+export type ImportApi = typeof api;
