@@ -14,7 +14,10 @@ export default ts.config(
 		rules: {
 			// TypeScript already reports undefined names, with types.
 			'no-undef': 'off',
-			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }]
+			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+			// State classes replace immutable Sets/Maps held in $state.raw (cheap for big collections)
+			// rather than mutating SvelteSet/SvelteMap; plain collections elsewhere are not UI state.
+			'svelte/prefer-svelte-reactivity': 'off'
 		}
 	},
 	{

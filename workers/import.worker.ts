@@ -60,7 +60,11 @@ const api = {
 	 * Checks, tags, hashes and stores one file. Bytes stream through in 4 MiB slices (hashed and written
 	 * to a temp file at once) and land at their content address only when complete.
 	 */
-	async importFile(file: File, onProgress?: (progress: ImportProgress) => void, cancel?: CancelPort): Promise<ImportedFile> {
+	async importFile(
+		file: File,
+		onProgress?: (progress: ImportProgress) => void,
+		cancel?: CancelPort
+	): Promise<ImportedFile> {
 		const signal = signalFromPort(cancel);
 		const warnings: string[] = [];
 		let writer: Awaited<ReturnType<typeof createAudioWriter>> | undefined;
@@ -69,14 +73,19 @@ const api = {
 			if (file.size === 0) throw new WorkerError('empty', 'The file is empty (0 bytes)');
 			const head = new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer());
 			const sniffed = sniffAudio(head, file.size);
-			if (!sniffed) throw new WorkerError('not-audio', 'This is not an audio file (its contents match no supported format)');
-			if (sniffed.truncated) throw new WorkerError('truncated', 'The file is truncated: it is shorter than its header says');
+			if (!sniffed)
+				throw new WorkerError('not-audio', 'This is not an audio file (its contents match no supported format)');
+			if (sniffed.truncated)
+				throw new WorkerError('truncated', 'The file is truncated: it is shorter than its header says');
 
 			let meta: ParsedTags;
 			try {
 				meta = (await parseBlob(file, { duration: true, skipCovers: false })) as unknown as ParsedTags;
 			} catch (error) {
-				throw new WorkerError('corrupt', `The file could not be read as ${sniffed.format.toUpperCase()}: ${error instanceof Error ? error.message : error}`);
+				throw new WorkerError(
+					'corrupt',
+					`The file could not be read as ${sniffed.format.toUpperCase()}: ${error instanceof Error ? error.message : error}`
+				);
 			}
 			throwIfAborted(signal);
 			const tags = tagsFromMetadata(meta, titleFrom(file.name));

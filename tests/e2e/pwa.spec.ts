@@ -1,9 +1,10 @@
 import { chromium, expect, test } from '@playwright/test';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumArgs, chromiumPath } from '../chromium.js';
+import { tone } from '../fixtures/audio.js';
 import { waitForApp, waitForServiceWorker } from './helpers';
 
 test('the manifest makes the app installable', async ({ request, baseURL }) => {
@@ -54,10 +55,13 @@ test('after one online visit the full app reloads, navigates and works offline',
 		return urls;
 	});
 	expect(precached).toEqual(expect.arrayContaining(['/index.html', '/manifest.webmanifest']));
-	expect(
-		precached.some((url) => /hash\.worker-.*\.js$/.test(url)),
-		'the worker script is precached'
-	).toBe(true);
+	for (const worker of ['import', 'catalog']) {
+		const pattern = new RegExp(`/${worker}\\.worker-[\\w-]+\\.js$`);
+		expect(
+			precached.some((url) => pattern.test(url)),
+			`the ${worker} worker is precached`
+		).toBe(true);
+	}
 
 	await context.setOffline(true);
 	await page.reload();
@@ -74,13 +78,21 @@ test('after one online visit the full app reloads, navigates and works offline',
 	// Workers run offline: import (hash) a file with the network off.
 	await page.goto('/');
 	await waitForApp(page);
-	const bytes = Buffer.from('offline bytes '.repeat(1000));
-	await page
-		.getByTestId('file-input')
-		.setInputFiles({ name: 'Offline Track.mp3', mimeType: 'audio/mpeg', buffer: bytes });
+	const dir = mkdtempSync(join(tmpdir(), 'cratemesh-offline-'));
+	const file = tone(dir, {
+		name: 'offline.flac',
+		ext: 'flac',
+		title: 'Offline Track',
+		artist: 'Nobody',
+		album: '',
+		genre: '',
+		seconds: 1,
+		freq: 440
+	});
+	await page.getByTestId('file-input').setInputFiles(file);
 	await expect(page.getByTestId('import-summary')).toHaveText('Added 1 files (0 already in the library).');
-	await expect(
-		page.getByTestId('track-table').locator(`td[title="${createHash('sha256').update(bytes).digest('hex')}"]`)
-	).toBeVisible();
+	const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
+	await expect(page.locator(`[data-hash="${hash}"]`)).toContainText('Offline Track');
+	rmSync(dir, { recursive: true, force: true });
 	await context.setOffline(false);
 });

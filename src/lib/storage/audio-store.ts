@@ -131,7 +131,8 @@ export async function createAudioWriter(): Promise<AudioWriter> {
 	if (incoming && audio) {
 		const name = crypto.randomUUID();
 		const handle = await incoming.getFileHandle(name, { create: true });
-		const createSync = (handle as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle> }).createSyncAccessHandle;
+		const createSync = (handle as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle> })
+			.createSyncAccessHandle;
 		// Workers get the fast synchronous handle; the UI thread falls back to a writable stream.
 		const sync = createSync ? await createSync.call(handle) : null;
 		const stream = sync ? null : await handle.createWritable();

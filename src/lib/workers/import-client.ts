@@ -10,7 +10,10 @@ let remote: Remote<ImportApi> | undefined;
 function importWorker(): Remote<ImportApi> {
 	if (!remote) {
 		installWorkerErrorTransfer();
-		const worker = new Worker(new URL('../../../workers/import.worker.ts', import.meta.url), { type: 'module', name: 'import' });
+		const worker = new Worker(new URL('../../../workers/import.worker.ts', import.meta.url), {
+			type: 'module',
+			name: 'import'
+		});
 		remote = wrap<ImportApi>(worker);
 	}
 	return remote;

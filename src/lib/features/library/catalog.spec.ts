@@ -46,7 +46,15 @@ describe('catalog', () => {
 	const catalog = new Catalog();
 	catalog.upsert([
 		track({ title: 'Halo', artist: 'Beyoncé', genre: 'Pop', bpm: 80, key: 'A', rating: 5 }),
-		track({ title: 'Garota de Ipanema', artist: 'Tom Jobim', album: 'Getz/Gilberto', genre: 'Bossa Nova', bpm: 130, key: 'F', comment: 'recorded in São Paulo' }),
+		track({
+			title: 'Garota de Ipanema',
+			artist: 'Tom Jobim',
+			album: 'Getz/Gilberto',
+			genre: 'Bossa Nova',
+			bpm: 130,
+			key: 'F',
+			comment: 'recorded in São Paulo'
+		}),
 		track({ title: 'Strings of Life', artist: 'Derrick May', genre: 'Techno', bpm: 124, key: 'Am', label: 'Transmat' }),
 		track({ title: 'Deep Inside', artist: 'Hardrive', genre: 'House', bpm: 122, key: 'Em', rating: 3 }),
 		track({ title: 'Unknown', artist: '', genre: '', bpm: null, key: '' })
@@ -67,7 +75,10 @@ describe('catalog', () => {
 	});
 
 	it('filters by BPM range, rating and genre', () => {
-		expect(titles(catalog, q({ bpmMin: 120, bpmMax: 126, sort: 'bpm', dir: 'asc' }))).toEqual(['Deep Inside', 'Strings of Life']);
+		expect(titles(catalog, q({ bpmMin: 120, bpmMax: 126, sort: 'bpm', dir: 'asc' }))).toEqual([
+			'Deep Inside',
+			'Strings of Life'
+		]);
 		expect(titles(catalog, q({ ratingMin: 4 }))).toEqual(['Halo']);
 		expect(titles(catalog, q({ genre: 'bossa nova' }))).toEqual(['Garota de Ipanema']);
 	});
@@ -75,11 +86,28 @@ describe('catalog', () => {
 	it('filters by key and by harmonically compatible keys', () => {
 		expect(titles(catalog, q({ key: '8A' }))).toEqual(['Strings of Life']);
 		// 8A's neighbours: 7A, 9A (E minor), 8B (C major).
-		expect(titles(catalog, q({ key: '8A', compatible: true, sort: 'title', dir: 'asc' }))).toEqual(['Deep Inside', 'Strings of Life']);
+		expect(titles(catalog, q({ key: '8A', compatible: true, sort: 'title', dir: 'asc' }))).toEqual([
+			'Deep Inside',
+			'Strings of Life'
+		]);
 	});
 
 	it('sorts on any column both ways, empty values last', () => {
-		expect(titles(catalog, q({ sort: 'bpm', dir: 'asc' }))).toEqual(['Halo', 'Deep Inside', 'Strings of Life', 'Garota de Ipanema', 'Unknown']);
+		expect(titles(catalog, q({ sort: 'bpm', dir: 'asc' }))).toEqual([
+			'Halo',
+			'Deep Inside',
+			'Strings of Life',
+			'Garota de Ipanema',
+			'Unknown'
+		]);
+		expect(titles(catalog, q({ sort: 'bpm', dir: 'desc' }))).toEqual([
+			'Garota de Ipanema',
+			'Strings of Life',
+			'Deep Inside',
+			'Halo',
+			'Unknown'
+		]);
+		expect(titles(catalog, q({ sort: 'key', dir: 'desc' })).at(-1)).toBe('Unknown');
 		expect(titles(catalog, q({ sort: 'title', dir: 'desc' }))[0]).toBe('Unknown');
 		expect(titles(catalog, q({ sort: 'artist', dir: 'asc' })).at(-1)).toBe('Unknown');
 		expect(titles(catalog, q({ sort: 'dateAdded', dir: 'desc' }))[0]).toBe('Unknown');
@@ -101,7 +129,18 @@ describe('catalog', () => {
 
 describe('query in the URL', () => {
 	it('round-trips every field', () => {
-		const query: LibraryQuery = { text: 'são', sort: 'bpm', dir: 'asc', bpmMin: 120, bpmMax: 128, key: '8A', compatible: true, genre: 'House', ratingMin: 3, addedWithinDays: 30 };
+		const query: LibraryQuery = {
+			text: 'são',
+			sort: 'bpm',
+			dir: 'asc',
+			bpmMin: 120,
+			bpmMax: 128,
+			key: '8A',
+			compatible: true,
+			genre: 'House',
+			ratingMin: 3,
+			addedWithinDays: 30
+		};
 		expect(queryFromParams(paramsFromQuery(query))).toEqual(query);
 		expect(paramsFromQuery(EMPTY_QUERY).toString()).toBe('');
 	});

@@ -27,8 +27,46 @@ export type CatalogTrack = Pick<
 >;
 
 export function toCatalogTrack(row: TrackRow): CatalogTrack {
-	const { hash, title, artist, album, albumArtist, genre, comment, label, bpm, key, duration, rating, dateAdded, playCount, artwork, color, freeTags, fileName } = row;
-	return { hash, title, artist, album, albumArtist, genre, comment, label, bpm, key, duration, rating, dateAdded, playCount, artwork, color, freeTags, fileName };
+	const {
+		hash,
+		title,
+		artist,
+		album,
+		albumArtist,
+		genre,
+		comment,
+		label,
+		bpm,
+		key,
+		duration,
+		rating,
+		dateAdded,
+		playCount,
+		artwork,
+		color,
+		freeTags,
+		fileName
+	} = row;
+	return {
+		hash,
+		title,
+		artist,
+		album,
+		albumArtist,
+		genre,
+		comment,
+		label,
+		bpm,
+		key,
+		duration,
+		rating,
+		dateAdded,
+		playCount,
+		artwork,
+		color,
+		freeTags,
+		fileName
+	};
 }
 
 const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
@@ -42,7 +80,7 @@ export class Catalog {
 	#camelot: (string | null)[] = [];
 	#byHash = new Map<string, number>();
 	#free: number[] = [];
-	#sorted = new Map<string, Int32Array>();
+	#sorted = new Map<string, { order: Int32Array; firstEmpty: number }>();
 	#words = new WordIndex();
 
 	get size(): number {
@@ -96,7 +134,9 @@ export class Catalog {
 	genres(): { genre: string; count: number }[] {
 		const counts = new Map<string, number>();
 		for (const track of this.#tracks) if (track?.genre) counts.set(track.genre, (counts.get(track.genre) ?? 0) + 1);
-		return [...counts].map(([genre, count]) => ({ genre, count })).sort((a, b) => b.count - a.count || collator.compare(a.genre, b.genre));
+		return [...counts]
+			.map(([genre, count]) => ({ genre, count }))
+			.sort((a, b) => b.count - a.count || collator.compare(a.genre, b.genre));
 	}
 
 	/** Track indices matching the query, in display order. */
@@ -105,12 +145,13 @@ export class Catalog {
 		const scores = this.#words.search(query.text, this.#tracks.length);
 		const relevance = scores !== null && query.sort === 'relevance';
 		// Walk the tracks in column order (newest first for relevance ties), keeping matches.
-		const order = this.#order(query.sort === 'relevance' ? 'dateAdded' : query.sort);
+		const { order, firstEmpty } = this.#order(query.sort === 'relevance' ? 'dateAdded' : query.sort);
 		const desc = query.dir === 'desc' || query.sort === 'relevance';
 		const out = new Int32Array(order.length);
 		let n = 0;
+		// Tracks without a value for the column come last in both directions.
 		for (let i = 0; i < order.length; i++) {
-			const index = order[desc ? order.length - 1 - i : i]!;
+			const index = order[desc && i < firstEmpty ? firstEmpty - 1 - i : i]!;
 			if ((scores === null || scores[index]! > 0) && keep(index)) out[n++] = index;
 		}
 		const matches = out.subarray(0, n);
@@ -131,14 +172,21 @@ export class Catalog {
 		const genre = query.genre ? fold(query.genre) : null;
 		const since = query.addedWithinDays ? now - query.addedWithinDays * 86_400_000 : null;
 		const { bpmMin, bpmMax, ratingMin } = query;
-		if (!keys && !genre && since === null && bpmMin === null && bpmMax === null && ratingMin <= 0) return (index) => Boolean(this.#tracks[index]);
+		if (!keys && !genre && since === null && bpmMin === null && bpmMax === null && ratingMin <= 0)
+			return (index) => Boolean(this.#tracks[index]);
 		return (index) => {
 			const track = this.#tracks[index];
 			if (!track) return false;
 			if (bpmMin !== null && (track.bpm === null || track.bpm < bpmMin)) return false;
 			if (bpmMax !== null && (track.bpm === null || track.bpm > bpmMax)) return false;
 			if (keys && !keys.has(this.#camelot[index] ?? '')) return false;
-			if (genre && !fold(track.genre).split(/\s*;\s*/).includes(genre)) return false;
+			if (
+				genre &&
+				!fold(track.genre)
+					.split(/\s*;\s*/)
+					.includes(genre)
+			)
+				return false;
 			if (ratingMin > 0 && track.rating < ratingMin) return false;
 			if (since !== null && track.dateAdded < since) return false;
 			return true;
@@ -146,7 +194,7 @@ export class Catalog {
 	}
 
 	/** Ascending order of all live tracks by one column, computed once per change. */
-	#order(key: Exclude<SortKey, 'relevance'>): Int32Array {
+	#order(key: Exclude<SortKey, 'relevance'>): { order: Int32Array; firstEmpty: number } {
 		const cached = this.#sorted.get(key);
 		if (cached) return cached;
 		const indices: number[] = [];
@@ -174,8 +222,17 @@ export class Catalog {
 					? (a: number, b: number) => camelotRank(camelot[a] ?? null) - camelotRank(camelot[b] ?? null)
 					: byNumber((t) => t[key]);
 		const order = Int32Array.from(indices.sort((a, b) => compare(a, b) || a - b));
-		this.#sorted.set(key, order);
-		return order;
+		const isEmpty = (i: number) => {
+			const track = tracks[i]!;
+			if (key === 'key') return !camelot[i];
+			const value = track[key];
+			return value === null || value === '';
+		};
+		let firstEmpty = order.length;
+		while (firstEmpty > 0 && isEmpty(order[firstEmpty - 1]!)) firstEmpty--;
+		const sorted = { order, firstEmpty };
+		this.#sorted.set(key, sorted);
+		return sorted;
 	}
 }
 

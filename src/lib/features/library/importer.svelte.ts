@@ -1,10 +1,12 @@
-import { db, titleFromFileName, type TrackRow } from '$lib/db';
-import { sha256 } from '$lib/workers/hash-client';
-import { isWorkerError } from '$workers/shared/errors';
+import { db, type ImportJournalRow, type TrackRow } from '$lib/db';
+import { clearIncoming } from '$lib/storage/audio-store';
+import { importFile, type ImportedFile } from '$lib/workers/import-client';
+import { isWorkerError, type WorkerErrorCode } from '$workers/shared/errors';
 import { storageStatus } from '../settings/storage.svelte';
 import { isAudioFileName } from './audio-files';
+import { library } from './library.svelte';
 
-export type FailureCode = 'empty' | 'disk-full' | 'unreadable' | 'other';
+export type FailureCode = 'empty' | 'not-audio' | 'truncated' | 'corrupt' | 'disk-full' | 'unreadable' | 'other';
 
 export interface ImportFailure {
 	file: string;
@@ -13,12 +15,70 @@ export interface ImportFailure {
 	detail: string;
 }
 
-export type ImportPhase = 'idle' | 'running' | 'finished' | 'cancelled';
+export type ImportPhase = 'idle' | 'running' | 'finished' | 'cancelled' | 'disk-full';
+
+/** A file to import with the folder-relative path it was found at. */
+export interface ImportSource {
+	file: File;
+	path: string;
+}
+
+const FAILURE_CODES: readonly WorkerErrorCode[] = [
+	'empty',
+	'not-audio',
+	'truncated',
+	'corrupt',
+	'disk-full',
+	'unreadable'
+];
+
+/** Walks dropped or picked folders (File System Access handles) recursively. */
+export async function filesFromDirectory(dir: FileSystemDirectoryHandle, prefix = ''): Promise<ImportSource[]> {
+	const out: ImportSource[] = [];
+	for await (const handle of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
+		const path = `${prefix}${handle.name}`;
+		if (handle.kind === 'directory')
+			out.push(...(await filesFromDirectory(handle as FileSystemDirectoryHandle, `${path}/`)));
+		else out.push({ file: await (handle as FileSystemFileHandle).getFile(), path });
+	}
+	return out;
+}
+
+/** Reads files and folders from a drop, recursively (webkitGetAsEntry works in every browser). */
+export async function filesFromDrop(transfer: DataTransfer): Promise<ImportSource[]> {
+	const entries = [...transfer.items]
+		.map((item) => item.webkitGetAsEntry?.())
+		.filter((e): e is FileSystemEntry => Boolean(e));
+	if (entries.length === 0) return [...transfer.files].map((file) => ({ file, path: file.name }));
+	const out: ImportSource[] = [];
+	const walk = async (entry: FileSystemEntry, prefix: string): Promise<void> => {
+		const path = `${prefix}${entry.name}`;
+		if (entry.isFile) {
+			const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+			out.push({ file, path });
+			return;
+		}
+		const reader = (entry as FileSystemDirectoryEntry).createReader();
+		for (;;) {
+			// readEntries returns at most 100 entries per call.
+			const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+			if (batch.length === 0) break;
+			for (const child of batch) await walk(child, `${path}/`);
+		}
+	};
+	for (const entry of entries) await walk(entry, '');
+	return out;
+}
+
+export function sourcesFromFileList(files: FileList | readonly File[]): ImportSource[] {
+	return [...files].map((file) => ({ file, path: file.webkitRelativePath || file.name }));
+}
 
 /**
- * Adds files to the library: hashes each in the hash worker (the UI thread only coordinates) and
- * records it by content hash, so the same file twice is one track. Tag parsing and audio storage
- * join this pipeline with the library feature.
+ * Adds files to the library, one at a time in the import worker (checks, tags, hash, store), so the UI
+ * thread only records results. Every file is journalled before work starts: after a reload the
+ * library can say exactly which files did not finish. The same content is one track: re-importing a
+ * moved or renamed file adds its path and keeps ratings, analysis and playlists.
  */
 export class Importer {
 	#phase = $state<ImportPhase>('idle');
@@ -32,8 +92,11 @@ export class Importer {
 	#current = $state<string | null>(null);
 	#startedAt = $state(0);
 	#now = $state(0);
-	#failures = $state<ImportFailure[]>([]);
+	#failures = $state.raw<ImportFailure[]>([]);
+	#interrupted = $state.raw<ImportJournalRow[]>([]);
 	#controller: AbortController | undefined;
+	#queue: ImportSource[] = [];
+	#recovery: Promise<void> | undefined;
 
 	get phase() {
 		return this.#phase;
@@ -59,6 +122,10 @@ export class Importer {
 	get failures(): readonly ImportFailure[] {
 		return this.#failures;
 	}
+	/** Files of an earlier import that a reload or crash interrupted. */
+	get interrupted(): readonly ImportJournalRow[] {
+		return this.#interrupted;
+	}
 	get fraction(): number {
 		return this.#bytesTotal ? this.#bytesDone / this.#bytesTotal : 0;
 	}
@@ -72,74 +139,167 @@ export class Importer {
 		return this.speed > 0 ? (this.#bytesTotal - this.#bytesDone) / this.speed : null;
 	}
 
+	/** At start-up: report files an interrupted import left unfinished, and drop their temp bytes. */
+	recover(): Promise<void> {
+		// Once, and never while an import writes temp files.
+		this.#recovery ??= this.#recover();
+		return this.#recovery;
+	}
+
+	async #recover(): Promise<void> {
+		const pending = await db().importJournal.where('status').equals('pending').toArray();
+		await clearIncoming();
+		if (pending.length === 0) return;
+		this.#interrupted = pending;
+		await db().importJournal.where('status').equals('pending').modify({ status: 'failed', reason: 'interrupted' });
+	}
+
+	async dismissInterrupted(): Promise<void> {
+		this.#interrupted = [];
+		await db().importJournal.clear();
+	}
+
 	cancel(): void {
+		this.#queue = [];
 		this.#controller?.abort();
 	}
 
-	async import(files: readonly File[]): Promise<void> {
-		if (this.#phase === 'running') return;
-		const audio = files.filter((file) => isAudioFileName(file.name));
-		this.#skipped = files.length - audio.length;
+	/** Adds files to the running import, or starts one. */
+	async import(sources: readonly ImportSource[]): Promise<void> {
+		const audio = sources.filter((source) => isAudioFileName(source.file.name));
+		const skipped = sources.length - audio.length;
+		if (this.#phase === 'running') {
+			this.#queue.push(...audio);
+			this.#skipped += skipped;
+			this.#total += audio.length;
+			this.#bytesTotal += audio.reduce((sum, s) => sum + s.file.size, 0);
+			return;
+		}
+		this.#phase = 'running';
+		await this.recover().catch(() => undefined);
+		this.#queue = [...audio];
+		this.#skipped = skipped;
 		this.#total = audio.length;
 		this.#done = this.#added = this.#duplicates = 0;
 		this.#failures = [];
-		this.#bytesTotal = audio.reduce((sum, file) => sum + file.size, 0);
+		this.#bytesTotal = audio.reduce((sum, s) => sum + s.file.size, 0);
 		this.#bytesDone = 0;
 		this.#startedAt = this.#now = performance.now();
 		this.#controller = new AbortController();
 		const { signal } = this.#controller;
-		this.#phase = 'running';
-		for (const file of audio) {
-			if (signal.aborted) break;
-			this.#current = file.webkitRelativePath || file.name;
-			const before = this.#bytesDone;
-			try {
-				if (file.size === 0) throw new Error('empty');
-				const result = await sha256(file, {
-					signal,
-					onProgress: ({ bytesDone }) => {
-						this.#bytesDone = before + bytesDone;
-						this.#now = performance.now();
+		const jobId = crypto.randomUUID();
+		let diskFull = false;
+
+		while (this.#queue.length > 0 && !signal.aborted) {
+			const batch = this.#queue.splice(0, 50);
+			const ids = (await db().importJournal.bulkAdd(
+				batch.map((s) => ({
+					jobId,
+					path: s.path,
+					size: s.file.size,
+					lastModified: s.file.lastModified,
+					status: 'pending' as const
+				})),
+				{ allKeys: true }
+			)) as number[];
+			const changed: string[] = [];
+			for (const [i, source] of batch.entries()) {
+				if (signal.aborted) break;
+				this.#current = source.path;
+				const before = this.#bytesDone;
+				try {
+					const result = await importFile(source.file, {
+						signal,
+						onProgress: ({ bytesDone }) => {
+							this.#bytesDone = before + bytesDone;
+							this.#now = performance.now();
+						}
+					});
+					const isNew = await this.#record(result, source);
+					if (isNew) this.#added++;
+					else this.#duplicates++;
+					changed.push(result.hash);
+					await db().importJournal.update(ids[i]!, { status: 'done', hash: result.hash });
+				} catch (error) {
+					// Only the user's cancel ends the import; any other error is this file's failure.
+					if (signal.aborted) break;
+					const failure = describeFailure(source.path, error);
+					this.#failures = [...this.#failures, failure];
+					await db()
+						.importJournal.update(ids[i]!, { status: 'failed', reason: failure.code })
+						.catch(() => undefined);
+					if (failure.code === 'disk-full') {
+						// Stop: every further file would fail the same way. What finished is kept.
+						diskFull = true;
+						this.#queue = [];
+						this.#done++;
+						break;
 					}
-				});
-				const row: TrackRow = {
-					hash: result.sha256,
-					fileName: file.name,
-					size: file.size,
-					mime: file.type,
-					title: titleFromFileName(file.name),
-					dateAdded: Date.now()
-				};
-				const isNew = await db().transaction('rw', db().tracks, async () => {
-					if (await db().tracks.get(row.hash)) return false;
-					await db().tracks.add(row);
-					return true;
-				});
-				if (isNew) this.#added++;
-				else this.#duplicates++;
-			} catch (error) {
-				if (isWorkerError(error) && error.code === 'aborted') break;
-				this.#failures = [...this.#failures, { file: this.#current, ...describeFailure(error) }];
+				}
+				this.#bytesDone = before + source.file.size;
+				this.#now = performance.now();
+				this.#done++;
 			}
-			this.#bytesDone = before + file.size;
-			this.#now = performance.now();
-			this.#done++;
+			if (changed.length) void library.changed(changed);
+			if (diskFull) break;
 		}
+		// Anything still pending was cancelled: it is not an interrupted import.
+		await db().importJournal.where('jobId').equals(jobId).delete();
 		this.#current = null;
-		this.#phase = signal.aborted ? 'cancelled' : 'finished';
+		this.#phase = diskFull ? 'disk-full' : signal.aborted ? 'cancelled' : 'finished';
 		// The user now has something to lose: the right moment to ask for persistent storage.
 		if (this.#added > 0 && storageStatus.persist !== 'persisted') {
 			await storageStatus.requestPersistence().catch(() => undefined);
 		}
 	}
+
+	/** Writes the track row; returns true for new content. */
+	async #record(result: ImportedFile, source: ImportSource): Promise<boolean> {
+		const database = db();
+		return database.transaction('rw', database.tracks, database.artwork, async () => {
+			if (result.artwork && !(await database.artwork.get(result.artwork.hash)))
+				await database.artwork.add(result.artwork);
+			const existing = await database.tracks.get(result.hash);
+			if (existing) {
+				const paths = existing.paths.includes(source.path) ? existing.paths : [...existing.paths, source.path];
+				await database.tracks.update(result.hash, {
+					paths,
+					storage: existing.storage === 'none' ? result.storage : existing.storage,
+					artwork: existing.artwork ?? result.artwork?.hash ?? null
+				});
+				return false;
+			}
+			const row: TrackRow = {
+				hash: result.hash,
+				fileName: source.file.name,
+				size: result.size,
+				mime: source.file.type,
+				dateAdded: Date.now(),
+				...result.tags,
+				bpm: result.tags.tagBpm,
+				key: result.tags.tagKey,
+				artwork: result.artwork?.hash ?? null,
+				rating: 0,
+				color: null,
+				freeTags: [],
+				playCount: 0,
+				lastPlayed: null,
+				storage: result.storage,
+				pinned: false,
+				paths: [source.path]
+			};
+			await database.tracks.add(row);
+			return true;
+		});
+	}
 }
 
-function describeFailure(error: unknown): { code: FailureCode; detail: string } {
+function describeFailure(file: string, error: unknown): ImportFailure {
 	const detail = error instanceof Error ? error.message : String(error);
-	if (error instanceof Error && error.message === 'empty') return { code: 'empty', detail };
-	if (error instanceof DOMException && error.name === 'QuotaExceededError') return { code: 'disk-full', detail };
-	if (isWorkerError(error) && error.code === 'unreadable') return { code: 'unreadable', detail };
-	return { code: 'other', detail };
+	if (error instanceof DOMException && error.name === 'QuotaExceededError') return { file, code: 'disk-full', detail };
+	if (isWorkerError(error) && (FAILURE_CODES as string[]).includes(error.code))
+		return { file, code: error.code as FailureCode, detail };
+	return { file, code: 'other', detail };
 }
 
 export const importer = new Importer();

@@ -2,7 +2,19 @@
  * A library query: free text, filters and sort. It lives in the URL (so it survives reloads and can
  * be shared), hence the compact, validated (de)serialisation here.
  */
-export const SORT_KEYS = ['relevance', 'title', 'artist', 'album', 'genre', 'bpm', 'key', 'duration', 'rating', 'dateAdded', 'playCount'] as const;
+export const SORT_KEYS = [
+	'relevance',
+	'title',
+	'artist',
+	'album',
+	'genre',
+	'bpm',
+	'key',
+	'duration',
+	'rating',
+	'dateAdded',
+	'playCount'
+] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export type SortDir = 'asc' | 'desc';
 

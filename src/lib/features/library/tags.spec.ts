@@ -12,6 +12,13 @@ describe('tag cleaning', () => {
 		expect(cleanText('  many \n\t spaces  ')).toBe('many spaces');
 	});
 
+	it('repairs UTF-8 that was read as Latin-1, and leaves real Latin-1 alone', () => {
+		expect(cleanText('SÃ£o Paulo')).toBe('São Paulo');
+		expect(cleanText('BeyoncÃ©')).toBe('Beyoncé');
+		expect(cleanText('Café')).toBe('Café');
+		expect(cleanText('Ã and ©')).toBe('Ã and ©');
+	});
+
 	it('caps 2,000+ character tags without splitting a surrogate pair', () => {
 		expect(cleanText('x'.repeat(5000))).toHaveLength(MAX_TAG_LENGTH);
 		const emoji = cleanText('🎧'.repeat(3000));
@@ -34,7 +41,14 @@ describe('tag cleaning', () => {
 					bpm: 124,
 					key: 'Am'
 				},
-				format: { container: 'MPEG', codec: 'MPEG 1 Layer 3', duration: 215.5, bitrate: 320000, sampleRate: 44100, numberOfChannels: 2 }
+				format: {
+					container: 'MPEG',
+					codec: 'MPEG 1 Layer 3',
+					duration: 215.5,
+					bitrate: 320000,
+					sampleRate: 44100,
+					numberOfChannels: 2
+				}
 			},
 			'fallback'
 		);

@@ -8,9 +8,30 @@ export const MAX_TAG_LENGTH = 2000;
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
+/**
+ * Many taggers write UTF-8 into fields that readers decode as Latin-1 (RIFF INFO, old ID3v1), giving
+ * "SÃ£o Paulo". When every character fits a byte and the bytes form valid UTF-8 with multi-byte
+ * sequences, the UTF-8 reading is the intended one.
+ */
+export function repairMojibake(text: string): string {
+	// eslint-disable-next-line no-control-regex
+	if (!/[\u00c2-\u00f4][\u0080-\u00bf]/.test(text) || /[^\u0000-\u00ff]/.test(text)) return text;
+	try {
+		const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+		return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+	} catch {
+		return text;
+	}
+}
+
 export function cleanText(value: unknown, max = MAX_TAG_LENGTH): string {
 	if (value === null || value === undefined) return '';
-	const text = Array.isArray(value) ? value.map((v) => cleanText(v, max)).filter(Boolean).join('; ') : String(value);
+	const text = Array.isArray(value)
+		? value
+				.map((v) => cleanText(v, max))
+				.filter(Boolean)
+				.join('; ')
+		: repairMojibake(String(value));
 	const cleaned = text.replace(UNSAFE, '').replace(/\s+/g, ' ').trim();
 	if (cleaned.length <= max) return cleaned;
 	// Cut on a code-point boundary so no half surrogate pair remains.

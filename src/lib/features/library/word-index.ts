@@ -8,7 +8,16 @@ import { fold } from './query';
  * matching and "title/artist beats comment" ranking, not BM25, and has to answer within a frame, so
  * this index keeps postings as (track, field) pairs and ranks with integer scores in one pass.
  */
-export const FIELD_WEIGHTS = { title: 6, artist: 6, album: 3, albumArtist: 3, genre: 2, tags: 2, label: 1, comment: 1 } as const;
+export const FIELD_WEIGHTS = {
+	title: 6,
+	artist: 6,
+	album: 3,
+	albumArtist: 3,
+	genre: 2,
+	tags: 2,
+	label: 1,
+	comment: 1
+} as const;
 export type IndexedField = keyof typeof FIELD_WEIGHTS;
 const FIELDS = Object.keys(FIELD_WEIGHTS) as IndexedField[];
 const WEIGHTS = FIELDS.map((f) => FIELD_WEIGHTS[f]);

@@ -28,7 +28,6 @@ export class Mesh {
 	#rejected = $state(0);
 	#peer: Peer | undefined;
 	// Connection objects are plumbing, not UI state: `links` is what the UI reads.
-	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	#connections = new Map<string, DataConnection>();
 	#config: RuntimeConfig | undefined;
 	#retryMs = 1000;

@@ -14,7 +14,6 @@ export class PlayerState {
 	#current = $state<NowPlaying | null>(null);
 	#playing = $state(false);
 	// Callbacks, not UI state.
-	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	#stopListeners = new Set<StopListener>();
 
 	get current(): NowPlaying | null {

@@ -1,0 +1,165 @@
+import { db } from '$lib/db';
+import { catalogWorker } from '$lib/workers/catalog-client';
+import { toCatalogTrack, type CatalogTrack } from './catalog';
+import { EMPTY_QUERY, type LibraryQuery } from './query';
+
+export type SelectMode = 'single' | 'toggle' | 'range';
+
+/**
+ * What the library view shows: the query (mirrored in the URL), the matching row count, rows fetched
+ * on demand for the visible window, and the selection. Matching and sorting happen in the catalog worker.
+ */
+export class Library {
+	#query = $state.raw<LibraryQuery>(EMPTY_QUERY);
+	#resultId = 0;
+	#total = $state(0);
+	#rows = $state.raw<ReadonlyMap<number, CatalogTrack>>(new Map());
+	#selection = $state.raw<ReadonlySet<string>>(new Set());
+	#anchor = -1;
+	#focus = $state(-1);
+	#ready = $state(false);
+	#searchMs = $state(0);
+	#genres = $state.raw<{ genre: string; count: number }[]>([]);
+	#window = { start: 0, end: 60 };
+	#pending = new Set<number>();
+	#started = false;
+
+	get query(): LibraryQuery {
+		return this.#query;
+	}
+	get total(): number {
+		return this.#total;
+	}
+	get rows(): ReadonlyMap<number, CatalogTrack> {
+		return this.#rows;
+	}
+	get selection(): ReadonlySet<string> {
+		return this.#selection;
+	}
+	get focus(): number {
+		return this.#focus;
+	}
+	/** False until the catalog worker holds the whole library; until then the newest rows show. */
+	get ready(): boolean {
+		return this.#ready;
+	}
+	get searchMs(): number {
+		return this.#searchMs;
+	}
+	get genres(): { genre: string; count: number }[] {
+		return this.#genres;
+	}
+
+	/** Shows the newest tracks straight from IndexedDB, then hands over to the catalog worker. */
+	async start(query: LibraryQuery): Promise<void> {
+		this.#query = query;
+		if (this.#started) return this.run();
+		this.#started = true;
+		const first = await db().tracks.orderBy('dateAdded').reverse().limit(this.#window.end).toArray();
+		if (!this.#ready && first.length) {
+			this.#rows = new Map(first.map((row, i) => [i, toCatalogTrack(row)]));
+			this.#total = first.length;
+		}
+		await catalogWorker().load();
+		this.#ready = true;
+		await this.run();
+		void this.refreshGenres();
+	}
+
+	setQuery(patch: Partial<LibraryQuery>): void {
+		this.#query = { ...this.#query, ...patch };
+		void this.run();
+	}
+
+	async run(): Promise<void> {
+		if (!this.#ready) return;
+		const result = await catalogWorker().query(this.#query);
+		this.#resultId = result.id;
+		this.#searchMs = result.ms;
+		this.#total = result.total;
+		this.#rows = new Map();
+		this.#pending.clear();
+		await this.show(this.#window.start, this.#window.end);
+	}
+
+	/** Ensures rows [start, end) are loaded; called as the table scrolls. */
+	async show(start: number, end: number): Promise<void> {
+		this.#window = { start, end };
+		if (!this.#ready) return;
+		const from = Math.max(0, start);
+		const to = Math.min(end, this.#total);
+		let missingFrom = -1;
+		for (let i = from; i < to; i++) {
+			if (!this.#rows.has(i) && !this.#pending.has(i)) {
+				missingFrom = i;
+				break;
+			}
+		}
+		if (missingFrom === -1) return;
+		const id = this.#resultId;
+		for (let i = missingFrom; i < to; i++) this.#pending.add(i);
+		const rows = await catalogWorker().rows(id, missingFrom, to);
+		for (let i = missingFrom; i < to; i++) this.#pending.delete(i);
+		if (!rows || id !== this.#resultId) return;
+		const next = new Map(this.#rows);
+		// Keep memory flat while scrolling through 100k rows: drop rows far from the window.
+		if (next.size > 2000) for (const key of next.keys()) if (key < start - 500 || key > end + 500) next.delete(key);
+		rows.forEach((row, i) => next.set(missingFrom + i, row));
+		this.#rows = next;
+	}
+
+	/** Applies changed rows from IndexedDB to the catalog and re-runs the query. */
+	async changed(hashes: readonly string[]): Promise<void> {
+		const rows = await db().tracks.bulkGet([...hashes]);
+		const present = rows.filter((row) => row !== undefined);
+		const gone = hashes.filter((_, i) => rows[i] === undefined);
+		if (present.length) await catalogWorker().upsert(present.map(toCatalogTrack));
+		if (gone.length) {
+			await catalogWorker().remove(gone);
+			const selection = new Set(this.#selection);
+			for (const hash of gone) selection.delete(hash);
+			this.#selection = selection;
+		}
+		await this.run();
+		void this.refreshGenres();
+	}
+
+	async refreshGenres(): Promise<void> {
+		this.#genres = await catalogWorker().genres();
+	}
+
+	async select(position: number, mode: SelectMode): Promise<void> {
+		const hash = this.#rows.get(position)?.hash;
+		if (!hash) return;
+		this.#focus = position;
+		if (mode === 'range' && this.#anchor >= 0) {
+			const [a, b] = this.#anchor < position ? [this.#anchor, position] : [position, this.#anchor];
+			const hashes = await catalogWorker().hashes(this.#resultId, a, b + 1);
+			if (hashes) this.#selection = new Set(hashes);
+			return;
+		}
+		this.#anchor = position;
+		if (mode === 'toggle') {
+			const next = new Set(this.#selection);
+			if (next.has(hash)) next.delete(hash);
+			else next.add(hash);
+			this.#selection = next;
+		} else this.#selection = new Set([hash]);
+	}
+
+	async selectAll(): Promise<void> {
+		const hashes = await catalogWorker().hashes(this.#resultId);
+		if (hashes) this.#selection = new Set(hashes);
+	}
+
+	clearSelection(): void {
+		this.#selection = new Set();
+		this.#anchor = -1;
+	}
+
+	setFocus(position: number): void {
+		this.#focus = Math.max(0, Math.min(position, this.#total - 1));
+	}
+}
+
+export const library = new Library();

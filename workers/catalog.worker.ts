@@ -1,0 +1,90 @@
+/// <reference lib="webworker" />
+import { expose } from 'comlink';
+import { openDb } from '../src/lib/db/schema';
+import { Catalog, toCatalogTrack, type CatalogTrack } from '../src/lib/features/library/catalog';
+import type { LibraryQuery } from '../src/lib/features/library/query';
+import { installWorkerErrorTransfer } from './shared/errors';
+
+installWorkerErrorTransfer();
+
+const catalog = new Catalog();
+const LOAD_BATCH = 5000;
+let loaded: Promise<number> | undefined;
+/** The latest query's result; older ids are answered with null so a slow page never shows stale rows. */
+let current: { id: number; indices: Int32Array } = { id: 0, indices: new Int32Array(0) };
+
+export interface QueryResult {
+	id: number;
+	total: number;
+	ms: number;
+}
+
+const api = {
+	/** Reads the whole library from IndexedDB into the in-memory catalog, once. */
+	load(): Promise<number> {
+		loaded ??= (async () => {
+			const db = openDb();
+			let offset = 0;
+			// Batches keep peak memory (and each IndexedDB transaction) small.
+			for (;;) {
+				const rows = await db.tracks.orderBy('dateAdded').offset(offset).limit(LOAD_BATCH).toArray();
+				catalog.upsert(rows.map(toCatalogTrack));
+				offset += rows.length;
+				if (rows.length < LOAD_BATCH) break;
+			}
+			db.close();
+			return catalog.size;
+		})();
+		return loaded;
+	},
+
+	async upsert(rows: CatalogTrack[]): Promise<void> {
+		await api.load();
+		catalog.upsert(rows);
+	},
+
+	async remove(hashes: string[]): Promise<void> {
+		await api.load();
+		catalog.remove(hashes);
+	},
+
+	async query(query: LibraryQuery): Promise<QueryResult> {
+		await api.load();
+		const started = performance.now();
+		current = { id: current.id + 1, indices: catalog.query(query) };
+		return { id: current.id, total: current.indices.length, ms: performance.now() - started };
+	},
+
+	rows(id: number, start: number, end: number): CatalogTrack[] | null {
+		if (id !== current.id) return null;
+		const out: CatalogTrack[] = [];
+		for (let i = Math.max(0, start); i < Math.min(end, current.indices.length); i++) {
+			const track = catalog.at(current.indices[i]!);
+			if (track) out.push(track);
+		}
+		return out;
+	},
+
+	/** Hashes of result rows [start, end): for range selection and "select all". */
+	hashes(id: number, start = 0, end = Number.MAX_SAFE_INTEGER): string[] | null {
+		if (id !== current.id) return null;
+		const out: string[] = [];
+		for (let i = Math.max(0, start); i < Math.min(end, current.indices.length); i++) {
+			const track = catalog.at(current.indices[i]!);
+			if (track) out.push(track.hash);
+		}
+		return out;
+	},
+
+	get(hashes: string[]): (CatalogTrack | null)[] {
+		return hashes.map((hash) => catalog.get(hash) ?? null);
+	},
+
+	async genres(): Promise<{ genre: string; count: number }[]> {
+		await api.load();
+		return catalog.genres();
+	}
+};
+
+expose(api);
+export type CatalogApi = typeof api;
