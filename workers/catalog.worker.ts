@@ -24,13 +24,14 @@ const api = {
 	load(): Promise<number> {
 		loaded ??= (async () => {
 			const db = openDb();
-			let offset = 0;
-			// Batches keep peak memory (and each IndexedDB transaction) small.
+			// Batches by primary key keep peak memory (and each transaction) small; key ranges, unlike
+			// offset(), do not rescan what was already read.
+			let after = '';
 			for (;;) {
-				const rows = await db.tracks.orderBy('dateAdded').offset(offset).limit(LOAD_BATCH).toArray();
+				const rows = await db.tracks.where('hash').above(after).limit(LOAD_BATCH).toArray();
 				catalog.upsert(rows.map(toCatalogTrack));
-				offset += rows.length;
 				if (rows.length < LOAD_BATCH) break;
+				after = rows[rows.length - 1]!.hash;
 			}
 			db.close();
 			return catalog.size;

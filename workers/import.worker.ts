@@ -3,6 +3,7 @@ import { expose } from 'comlink';
 import { createSHA256 } from 'hash-wasm';
 import { parseBlob } from 'music-metadata';
 import { createAudioWriter } from '../src/lib/storage/audio-store';
+import { chunkedBlob } from '../src/lib/features/library/chunked-reader';
 import { SNIFF_BYTES, sniffAudio, type AudioFormat } from '../src/lib/features/library/sniff';
 import { tagsFromMetadata, type ParsedTags, type TrackTags } from '../src/lib/features/library/tags';
 import { signalFromPort, throwIfAborted, type CancelPort } from './shared/cancel';
@@ -26,13 +27,19 @@ export interface ImportedFile {
 	artwork: { hash: string; blob: Blob } | null;
 	/** Problems that did not stop the import (e.g. an unreadable cover). */
 	warnings: string[];
+	/** Milliseconds per stage, for diagnostics and the bench. */
+	timings: { parse: number; artwork: number; store: number; open: number; commit: number };
 }
 
 const SLICE_BYTES = 4 * 1024 * 1024;
 const THUMB_SIZE = 128;
 
-let hasherPromise: ReturnType<typeof createSHA256> | undefined;
-const hasher = () => (hasherPromise ??= createSHA256());
+// Calls may overlap (comlink does not serialise them) and a hasher's state belongs to one file, so
+// each call borrows its own from a free list.
+type Hasher = Awaited<ReturnType<typeof createSHA256>>;
+const freeHashers: Hasher[] = [];
+const hasher = async (): Promise<Hasher> => freeHashers.pop() ?? createSHA256();
+const returnHasher = (h: Hasher) => freeHashers.push(h);
 
 function titleFrom(name: string): string {
 	const dot = name.lastIndexOf('.');
@@ -52,7 +59,9 @@ async function thumbnail(data: Uint8Array, format: string): Promise<{ hash: stri
 	const hash = await hasher();
 	hash.init();
 	hash.update(new Uint8Array(await blob.arrayBuffer()));
-	return { hash: hash.digest('hex'), blob };
+	const digest = hash.digest('hex');
+	returnHasher(hash);
+	return { hash: digest, blob };
 }
 
 const api = {
@@ -78,9 +87,15 @@ const api = {
 			if (sniffed.truncated)
 				throw new WorkerError('truncated', 'The file is truncated: it is shorter than its header says');
 
+			const t0 = performance.now();
 			let meta: ParsedTags;
 			try {
-				meta = (await parseBlob(file, { duration: true, skipCovers: false })) as unknown as ParsedTags;
+				// Durations from headers only (Ogg keeps its length in the last page): scanning every MP3
+				// frame would read the whole file twice; decoding (analysis) gives the exact length later.
+				meta = (await parseBlob(chunkedBlob(file), {
+					duration: sniffed.format === 'ogg',
+					skipCovers: false
+				})) as unknown as ParsedTags;
 			} catch (error) {
 				throw new WorkerError(
 					'corrupt',
@@ -91,6 +106,7 @@ const api = {
 			const tags = tagsFromMetadata(meta, titleFrom(file.name));
 			if (!tags.duration) warnings.push('duration unknown');
 
+			const t1 = performance.now();
 			let artwork: ImportedFile['artwork'] = null;
 			const picture = (meta.common as { picture?: { data: Uint8Array; format: string }[] }).picture?.[0];
 			if (picture) {
@@ -101,9 +117,11 @@ const api = {
 				}
 			}
 
+			const t2 = performance.now();
 			const hash = await hasher();
 			hash.init();
 			writer = await createAudioWriter();
+			const t3 = performance.now();
 			let offset = 0;
 			let lastReport = 0;
 			while (offset < file.size) {
@@ -121,10 +139,29 @@ const api = {
 			}
 			throwIfAborted(signal);
 			const sha256 = hash.digest('hex');
+			returnHasher(hash);
+			const t4 = performance.now();
 			const stored = await writer.commit(sha256);
 			const storage = writer.kind;
 			writer = undefined;
-			return { hash: sha256, size: file.size, format: sniffed.format, stored, storage, tags, artwork, warnings };
+			const timings = {
+				parse: t1 - t0,
+				artwork: t2 - t1,
+				store: performance.now() - t2,
+				open: t3 - t2,
+				commit: performance.now() - t4
+			};
+			return {
+				hash: sha256,
+				size: file.size,
+				format: sniffed.format,
+				stored,
+				storage,
+				tags,
+				artwork,
+				warnings,
+				timings
+			};
 		} catch (error) {
 			await writer?.abort();
 			throw toWorkerError(error);

@@ -24,9 +24,14 @@ function opfsRoot(): Promise<FileSystemDirectoryHandle | null> {
 	return rootPromise;
 }
 
-async function dir(name: string): Promise<FileSystemDirectoryHandle | null> {
-	const root = await opfsRoot();
-	return root ? root.getDirectoryHandle(name, { create: true }) : null;
+const dirs = new Map<string, Promise<FileSystemDirectoryHandle | null>>();
+function dir(name: string): Promise<FileSystemDirectoryHandle | null> {
+	let handle = dirs.get(name);
+	if (!handle) {
+		handle = opfsRoot().then((root) => (root ? root.getDirectoryHandle(name, { create: true }) : null));
+		dirs.set(name, handle);
+	}
+	return handle;
 }
 
 export async function storageBackend(): Promise<Exclude<StorageKind, 'none'>> {

@@ -5,25 +5,47 @@ import { installWorkerErrorTransfer } from '$workers/shared/errors';
 
 export type { ImportedFile, ImportProgress };
 
-let remote: Remote<ImportApi> | undefined;
+/**
+ * How many files import at once. Reading, hashing and OPFS writes of two files overlap well even on two
+ * cores (see bench library.import_*); more mostly adds memory.
+ */
+export const IMPORT_CONCURRENCY = Math.min(3, Math.max(2, (globalThis.navigator?.hardwareConcurrency ?? 2) - 1));
 
-function importWorker(): Remote<ImportApi> {
-	if (!remote) {
-		installWorkerErrorTransfer();
+const idle: Remote<ImportApi>[] = [];
+const waiting: ((remote: Remote<ImportApi>) => void)[] = [];
+let started = 0;
+
+/** One file per worker at a time: a free worker, a new one while under the limit, or the next freed. */
+function acquire(): Promise<Remote<ImportApi>> {
+	installWorkerErrorTransfer();
+	const free = idle.pop();
+	if (free) return Promise.resolve(free);
+	if (started < IMPORT_CONCURRENCY) {
 		const worker = new Worker(new URL('../../../workers/import.worker.ts', import.meta.url), {
 			type: 'module',
-			name: 'import'
+			name: `import-${started++}`
 		});
-		remote = wrap<ImportApi>(worker);
+		return Promise.resolve(wrap<ImportApi>(worker));
 	}
-	return remote;
+	return new Promise((resolve) => waiting.push(resolve));
+}
+
+function release(remote: Remote<ImportApi>): void {
+	const next = waiting.shift();
+	if (next) next(remote);
+	else idle.push(remote);
 }
 
 /** Checks, tags, hashes and stores one file off the UI thread. Rejects with a WorkerError. */
-export function importFile(
+export async function importFile(
 	file: File,
 	options: { signal?: AbortSignal; onProgress?: (progress: ImportProgress) => void } = {}
 ): Promise<ImportedFile> {
 	const { signal, onProgress } = options;
-	return importWorker().importFile(file, onProgress ? proxy(onProgress) : undefined, cancelPortFor(signal));
+	const remote = await acquire();
+	try {
+		return await remote.importFile(file, onProgress ? proxy(onProgress) : undefined, cancelPortFor(signal));
+	} finally {
+		release(remote);
+	}
 }

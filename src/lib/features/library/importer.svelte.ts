@@ -1,6 +1,6 @@
 import { db, type ImportJournalRow, type TrackRow } from '$lib/db';
 import { clearIncoming } from '$lib/storage/audio-store';
-import { importFile, type ImportedFile } from '$lib/workers/import-client';
+import { IMPORT_CONCURRENCY, importFile, type ImportedFile } from '$lib/workers/import-client';
 import { isWorkerError, type WorkerErrorCode } from '$workers/shared/errors';
 import { storageStatus } from '../settings/storage.svelte';
 import { isAudioFileName } from './audio-files';
@@ -190,7 +190,52 @@ export class Importer {
 		const jobId = crypto.randomUUID();
 		let diskFull = false;
 
-		while (this.#queue.length > 0 && !signal.aborted) {
+		// Bytes of finished files plus progress of those in flight, for the bar, MB/s and ETA.
+		let finishedBytes = 0;
+		const inflight = new Map<ImportSource, number>();
+		const tick = () => {
+			let bytes = finishedBytes;
+			for (const done of inflight.values()) bytes += done;
+			this.#bytesDone = bytes;
+			this.#now = performance.now();
+		};
+
+		const importOne = async (source: ImportSource, journalId: number, changed: string[]) => {
+			this.#current = source.path;
+			inflight.set(source, 0);
+			try {
+				const result = await importFile(source.file, {
+					signal,
+					onProgress: ({ bytesDone }) => {
+						inflight.set(source, bytesDone);
+						tick();
+					}
+				});
+				if (await this.#record(result, source, journalId)) this.#added++;
+				else this.#duplicates++;
+				changed.push(result.hash);
+			} catch (error) {
+				// Only the user's cancel ends the import; any other error is this file's failure.
+				if (signal.aborted) return;
+				const failure = describeFailure(source.path, error);
+				this.#failures = [...this.#failures, failure];
+				await db()
+					.importJournal.update(journalId, { status: 'failed', reason: failure.code })
+					.catch(() => undefined);
+				if (failure.code === 'disk-full') {
+					// Stop: every further file would fail the same way. What finished is kept.
+					diskFull = true;
+					this.#queue = [];
+				}
+			} finally {
+				inflight.delete(source);
+				finishedBytes += source.file.size;
+				this.#done++;
+				tick();
+			}
+		};
+
+		while (this.#queue.length > 0 && !signal.aborted && !diskFull) {
 			const batch = this.#queue.splice(0, 50);
 			const ids = (await db().importJournal.bulkAdd(
 				batch.map((s) => ({
@@ -203,45 +248,16 @@ export class Importer {
 				{ allKeys: true }
 			)) as number[];
 			const changed: string[] = [];
-			for (const [i, source] of batch.entries()) {
-				if (signal.aborted) break;
-				this.#current = source.path;
-				const before = this.#bytesDone;
-				try {
-					const result = await importFile(source.file, {
-						signal,
-						onProgress: ({ bytesDone }) => {
-							this.#bytesDone = before + bytesDone;
-							this.#now = performance.now();
-						}
-					});
-					const isNew = await this.#record(result, source);
-					if (isNew) this.#added++;
-					else this.#duplicates++;
-					changed.push(result.hash);
-					await db().importJournal.update(ids[i]!, { status: 'done', hash: result.hash });
-				} catch (error) {
-					// Only the user's cancel ends the import; any other error is this file's failure.
-					if (signal.aborted) break;
-					const failure = describeFailure(source.path, error);
-					this.#failures = [...this.#failures, failure];
-					await db()
-						.importJournal.update(ids[i]!, { status: 'failed', reason: failure.code })
-						.catch(() => undefined);
-					if (failure.code === 'disk-full') {
-						// Stop: every further file would fail the same way. What finished is kept.
-						diskFull = true;
-						this.#queue = [];
-						this.#done++;
-						break;
+			let nextIndex = 0;
+			await Promise.all(
+				Array.from({ length: IMPORT_CONCURRENCY }, async () => {
+					while (nextIndex < batch.length && !signal.aborted && !diskFull) {
+						const i = nextIndex++;
+						await importOne(batch[i]!, ids[i]!, changed);
 					}
-				}
-				this.#bytesDone = before + source.file.size;
-				this.#now = performance.now();
-				this.#done++;
-			}
+				})
+			);
 			if (changed.length) void library.changed(changed);
-			if (diskFull) break;
 		}
 		// Anything still pending was cancelled: it is not an interrupted import.
 		await db().importJournal.where('jobId').equals(jobId).delete();
@@ -254,9 +270,10 @@ export class Importer {
 	}
 
 	/** Writes the track row; returns true for new content. */
-	async #record(result: ImportedFile, source: ImportSource): Promise<boolean> {
+	async #record(result: ImportedFile, source: ImportSource, journalId: number): Promise<boolean> {
 		const database = db();
-		return database.transaction('rw', database.tracks, database.artwork, async () => {
+		return database.transaction('rw', database.tracks, database.artwork, database.importJournal, async () => {
+			await database.importJournal.update(journalId, { status: 'done', hash: result.hash });
 			if (result.artwork && !(await database.artwork.get(result.artwork.hash)))
 				await database.artwork.add(result.artwork);
 			const existing = await database.tracks.get(result.hash);

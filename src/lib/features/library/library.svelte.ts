@@ -5,6 +5,8 @@ import { EMPTY_QUERY, type LibraryQuery } from './query';
 
 export type SelectMode = 'single' | 'toggle' | 'range';
 
+const FIRST_PAGE = 80;
+
 /**
  * What the library view shows: the query (mirrored in the URL), the matching row count, rows fetched
  * on demand for the visible window, and the selection. Matching and sorting happen in the catalog worker.
@@ -19,6 +21,7 @@ export class Library {
 	#focus = $state(-1);
 	#ready = $state(false);
 	#searchMs = $state(0);
+	#seq = $state(0);
 	#genres = $state.raw<{ genre: string; count: number }[]>([]);
 	#window = { start: 0, end: 60 };
 	#pending = new Set<number>();
@@ -46,6 +49,10 @@ export class Library {
 	get searchMs(): number {
 		return this.#searchMs;
 	}
+	/** Counts completed queries whose rows are loaded (the bench waits on it). */
+	get seq(): number {
+		return this.#seq;
+	}
 	get genres(): { genre: string; count: number }[] {
 		return this.#genres;
 	}
@@ -55,7 +62,8 @@ export class Library {
 		this.#query = query;
 		if (this.#started) return this.run();
 		this.#started = true;
-		const first = await db().tracks.orderBy('dateAdded').reverse().limit(this.#window.end).toArray();
+		// The table has not measured itself yet (its window may still be empty): a screenful or two.
+		const first = await db().tracks.orderBy('dateAdded').reverse().limit(FIRST_PAGE).toArray();
 		if (!this.#ready && first.length) {
 			this.#rows = new Map(first.map((row, i) => [i, toCatalogTrack(row)]));
 			this.#total = first.length;
@@ -74,12 +82,14 @@ export class Library {
 	async run(): Promise<void> {
 		if (!this.#ready) return;
 		const result = await catalogWorker().query(this.#query);
-		this.#resultId = result.id;
+		const id = result.id;
+		this.#resultId = id;
 		this.#searchMs = result.ms;
 		this.#total = result.total;
 		this.#rows = new Map();
 		this.#pending.clear();
 		await this.show(this.#window.start, this.#window.end);
+		if (id === this.#resultId) this.#seq++;
 	}
 
 	/** Ensures rows [start, end) are loaded; called as the table scrolls. */
