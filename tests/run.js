@@ -48,6 +48,9 @@ function run(title, command, args, env = {}) {
 if (!existsSync(bin('vite')) || !existsSync(bin('playwright')))
 	fail('Dependencies are not installed: run `npm ci` (or `npm install`) first.');
 if ((wants('unit') || wants('e2e')) && !chromiumPath()) fail(CHROMIUM_INSTALL_HINT);
+if (wants('e2e') && spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) {
+	fail('ffmpeg is required to generate the audio fixtures: sudo apt-get install -y ffmpeg');
+}
 const sqlTests = join(root, 'supabase', 'tests', 'database');
 const hasSql = existsSync(sqlTests) && readdirSync(sqlTests).some((f) => f.endsWith('.sql'));
 if (wants('sql') && hasSql) {

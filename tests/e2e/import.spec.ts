@@ -50,6 +50,10 @@ test('a folder of every format imports with tags, covers and a clear reason for 
 		timeout: 30_000
 	});
 	await expect(page.getByTestId('track-count')).toHaveText('7 tracks');
+
+	// Settings tells audio bytes from everything else.
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+	await expect(page.getByTestId('storage-split')).toContainText('in 7 files');
 	expect(violations).toEqual([]);
 });
 

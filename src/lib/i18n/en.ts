@@ -70,6 +70,7 @@ export const en = {
 	'settings.storage.used': '{used} used of {quota}',
 	'settings.storage.persisted': 'Persistent: the browser will not clear your library to free space.',
 	'settings.storage.notPersisted': 'Not persistent yet: the browser may clear data when the disk is low.',
+	'settings.storage.split': 'Audio: {audio} in {files} files · library data and app: {other}',
 	'settings.storage.persist': 'Keep my library',
 	'settings.storage.denied': 'The browser declined. Installing the app or using it more often usually helps.',
 	'settings.storage.unsupported': 'This browser does not report storage usage.',

@@ -71,6 +71,7 @@ export const ptBR: Messages = {
 	'settings.storage.used': '{used} usados de {quota}',
 	'settings.storage.persisted': 'Persistente: o navegador não vai apagar sua biblioteca para liberar espaço.',
 	'settings.storage.notPersisted': 'Ainda não persistente: o navegador pode apagar dados quando o disco estiver cheio.',
+	'settings.storage.split': 'Áudio: {audio} em {files} arquivos · dados da biblioteca e app: {other}',
 	'settings.storage.persist': 'Manter minha biblioteca',
 	'settings.storage.denied': 'O navegador recusou. Instalar o app ou usá-lo com frequência costuma ajudar.',
 	'settings.storage.unsupported': 'Este navegador não informa o uso de armazenamento.',

@@ -3,12 +3,16 @@
  * (after their first import) or asks for it in Settings — never on first load, where browsers either
  * deny it silently or show a prompt without context.
  */
+import { audioUsage } from '$lib/storage/audio-store';
+
 export type PersistState = 'unknown' | 'persisted' | 'not-persisted' | 'denied' | 'unsupported';
 
 export class StorageStatus {
 	#usage = $state<number | null>(null);
 	#quota = $state<number | null>(null);
 	#persist = $state<PersistState>('unknown');
+	#audioBytes = $state<number | null>(null);
+	#audioFiles = $state(0);
 
 	get usage(): number | null {
 		return this.#usage;
@@ -22,13 +26,30 @@ export class StorageStatus {
 		return this.#persist;
 	}
 
+	/** Bytes of audio held (OPFS or IndexedDB blobs); the rest of `usage` is metadata and the app. */
+	get audioBytes(): number | null {
+		return this.#audioBytes;
+	}
+
+	get audioFiles(): number {
+		return this.#audioFiles;
+	}
+
 	async refresh(): Promise<void> {
 		const storage = navigator.storage;
 		if (!storage?.estimate) {
 			this.#persist = 'unsupported';
 			return;
 		}
-		const [estimate, persisted] = await Promise.all([storage.estimate(), storage.persisted?.() ?? false]);
+		const [estimate, persisted, audio] = await Promise.all([
+			storage.estimate(),
+			storage.persisted?.() ?? false,
+			audioUsage().catch(() => null)
+		]);
+		if (audio) {
+			this.#audioBytes = audio.bytes;
+			this.#audioFiles = audio.files;
+		}
 		this.#usage = estimate.usage ?? null;
 		this.#quota = estimate.quota ?? null;
 		if (this.#persist !== 'denied' || persisted) this.#persist = persisted ? 'persisted' : 'not-persisted';
