@@ -116,9 +116,11 @@ create table if not exists cratemesh.tenant_epochs
     epoch     bigint not null default 1
 );
 
--- One row per device: rate-limit clocks plus the last computed manifest,
--- valid while the tenant epoch is unchanged and until next_change_at.
-create table if not exists cratemesh.device_sync_state
+-- One row per device: rate-limit clocks plus the identity of the last
+-- computed manifest, valid while the tenant epoch is unchanged and until
+-- next_change_at. Unlogged: it is a cache and a clock, both safe to lose
+-- in a crash, and polling should not generate WAL.
+create unlogged table if not exists cratemesh.device_sync_state
 (
     device_id             uuid primary key references public.devices on delete cascade,
     last_manifest_call_at timestamptz,
@@ -128,6 +130,23 @@ create table if not exists cratemesh.device_sync_state
     asset_count           integer,
     computed_at           timestamptz,
     next_change_at        timestamptz
+);
+
+-- The manifest itself (parallel arrays, one element per asset), so that a
+-- device polling again before the manifest changes (a paged first sync, a
+-- retry) skips the 10,000-row computation. Separate from the row above so
+-- the per-poll rate-limit update never rewrites or detoasts it.
+create unlogged table if not exists cratemesh.device_manifest_cache
+(
+    device_id        uuid primary key references public.devices on delete cascade,
+    manifest_hash    text     not null,
+    asset_ids        uuid[]   not null,
+    asset_shas       text[]   not null,
+    asset_versions   bigint[] not null,
+    asset_priorities smallint[] not null,
+    asset_positions  integer[] not null,
+    playlist_digests text[]   not null,
+    entries          jsonb    not null
 );
 
 -- What each recently issued manifest contained, so the next delta can say
@@ -142,13 +161,26 @@ create table if not exists cratemesh.device_manifests
     primary key (device_id, manifest_hash)
 );
 
+-- Hashes, uuids and sequence numbers do not compress; trying costs more than the write itself.
+alter table cratemesh.device_manifest_cache
+    alter column asset_ids set storage external,
+    alter column asset_shas set storage external,
+    alter column asset_versions set storage external,
+    alter column asset_priorities set storage external,
+    alter column asset_positions set storage external;
+alter table cratemesh.device_manifests
+    alter column asset_versions set storage external;
+
 alter table cratemesh.tenant_epochs
     enable row level security;
 alter table cratemesh.device_sync_state
     enable row level security;
 alter table cratemesh.device_manifests
     enable row level security;
-revoke all on table cratemesh.tenant_epochs, cratemesh.device_sync_state, cratemesh.device_manifests
+alter table cratemesh.device_manifest_cache
+    enable row level security;
+revoke all on table cratemesh.tenant_epochs, cratemesh.device_sync_state, cratemesh.device_manifests,
+    cratemesh.device_manifest_cache
     from public, anon, authenticated;
 
 /**
@@ -251,8 +283,9 @@ create or replace function cratemesh.daypart_is_current(days smallint[], start_t
                                                          time_zone text, at timestamptz)
     returns boolean
     language sql
-    stable
-    set search_path = ''
+    immutable
+    -- No SET clause: it would stop the planner from inlining this per schedule row.
+    -- Only built-ins are used, and pg_catalog is always searched first.
 as
 $$
 select case
@@ -278,8 +311,7 @@ create or replace function cratemesh.daypart_next_boundary(start_time time, end_
                                                             at timestamptz)
     returns timestamptz
     language sql
-    stable
-    set search_path = ''
+    immutable
 as
 $$
 select min(b.instant)
@@ -345,11 +377,16 @@ grant execute on function cratemesh.authorize_device(uuid) to service_role;
  *              emergency-eligible pool, that are valid at p_now or become
  *              valid within 24 h (prefetch), and not expired;
  *   playlists  those playlists' items in order, restricted to the above.
- * Its hash is sha256 over a canonical text of all three (ordered by id /
- * sha256 with the C collation, timestamps as epochs, asset metadata by
- * version number), so it is stable across calls and sessions, and changes
- * exactly when the effective manifest does, including when p_now crosses
- * a daypart or validity boundary.
+ *
+ * Its hash is sha256 over a canonical text: one line per schedule entry
+ * (ordered by id, with its `current` flag), one line per playlist (ordered
+ * by id: name digest and an order-sensitive digest of its items), and one
+ * line for the asset set (count plus two 64-bit XOR digests of
+ * "sha256:version", which are order-independent so that 10,000 assets
+ * need no sort). Asset metadata enters through `version`, which changes on
+ * every edit. The hash is therefore stable across calls and sessions, and
+ * changes exactly when the effective manifest does, including when p_now
+ * crosses a daypart or validity boundary. It is opaque: only compare it.
  *
  * `unchanged` means: the caller's last_manifest_hash equals the current
  * hash AND it holds as many hashes as the manifest lists (a cheap guard
@@ -373,47 +410,47 @@ create or replace function cratemesh.sync_manifest_at(p_device_id uuid, p_last_m
 as
 $$
 declare
-    c_max_have        constant integer  := 20000;
-    c_min_interval    constant interval := '1 second';
-    c_prefetch        constant interval := '24 hours';
-    c_max_downloads   constant integer  := 2000;
-    c_keep_snapshots  constant integer  := 4;
-    c_url_prefix      constant text     := '/storage/v1/object/authenticated/media/';
-    v_have            text[]            := coalesce(p_have_hashes, '{}');
-    v_device          public.devices;
-    v_state           cratemesh.device_sync_state;
-    v_epoch           bigint;
-    v_hash            text;
-    v_count           integer;
-    v_next            timestamptz;
-    v_next_assets     timestamptz;
-    v_entries         jsonb;
-    v_sched_text      text;
-    v_current_pl      uuid[];
-    v_all_pl          uuid[];
-    v_pl_text         text;
-    v_pl_digests      text[];
-    v_asset_text      text;
-    v_ids             uuid[];
-    v_shas            text[];
-    v_versions        bigint[];
-    v_prios           smallint[];
-    v_positions       integer[];
-    v_prev            cratemesh.device_manifests;
-    v_downloads       jsonb;
-    v_download_total  integer;
-    v_deletes         jsonb;
-    v_updates         jsonb;
-    v_playlists       jsonb;
+    c_max_have       constant integer  := 20000;
+    c_min_interval   constant interval := '1 second';
+    c_prefetch       constant interval := '24 hours';
+    c_max_downloads  constant integer  := 2000;
+    c_keep_snapshots constant integer  := 4;
+    c_url_prefix     constant text     := '/storage/v1/object/authenticated/media/';
+    v_have           text[]            := coalesce(p_have_hashes, '{}');
+    v_device         public.devices;
+    v_state          cratemesh.device_sync_state;
+    v_epoch          bigint;
+    v_cached         boolean;
+    v_hash           text;
+    v_count          integer;
+    v_next           timestamptz;
+    v_next_assets    timestamptz;
+    v_entries        jsonb;
+    v_sched_text     text;
+    v_current_pl     uuid[];
+    v_all_pl         uuid[];
+    v_set_line       text;
+    v_pl_digests     text[];
+    v_ids            uuid[];
+    v_shas           text[];
+    v_versions       bigint[];
+    v_prios          smallint[];
+    v_positions      integer[];
+    v_prev           cratemesh.device_manifests;
+    v_download_ids   uuid[];
+    v_download_total integer;
+    v_delete_shas    text[];
+    v_update_ids     uuid[];
+    v_downloads      jsonb;
+    v_updates        jsonb;
+    v_playlists      jsonb;
 begin
     /** ---- Input limits, before touching any table ---- **/
+    -- Entry format is checked later, on the few hashes that do not match the
+    -- manifest: everything that matches is valid by construction.
     if cardinality(v_have) > c_max_have then
         raise exception 'have_hashes has % entries; the limit is %', cardinality(v_have), c_max_have
             using errcode = 'PT413', hint = 'Send at most 20000 hashes.';
-    end if;
-    if octet_length(array_to_string(v_have, '')) <> 64 * cardinality(v_have)
-        or array_to_string(v_have, '') !~ '^[0-9a-f]*$' then
-        raise exception 'have_hashes must contain lowercase hex sha256 digests only' using errcode = '22023';
     end if;
     if p_last_manifest_hash is not null and p_last_manifest_hash !~ '^[0-9a-f]{64}$' then
         raise exception 'last_manifest_hash must be a lowercase hex sha256 digest' using errcode = '22023';
@@ -421,7 +458,7 @@ begin
 
     v_device := cratemesh.authorize_device(p_device_id);
 
-    /** ---- Rate limit (and fetch the cached manifest in the same statement) ---- **/
+    /** ---- Rate limit (and read the cached manifest identity in the same statement) ---- **/
     insert into cratemesh.device_sync_state as s (device_id, last_manifest_call_at)
     values (p_device_id, p_now)
     on conflict (device_id) do update
@@ -438,109 +475,141 @@ begin
     select coalesce((select e.epoch from cratemesh.tenant_epochs e where e.tenant_id = v_device.tenant_id), 0)
     into v_epoch;
 
+    v_cached := coalesce(v_state.cache_epoch = v_epoch
+                             and p_now >= v_state.computed_at
+                             and p_now < coalesce(v_state.next_change_at, 'infinity'), false);
+
     /** ---- Fast path: nothing changed since the cached computation ---- **/
-    if v_state.cache_epoch = v_epoch
-        and p_now >= v_state.computed_at
-        and p_now < coalesce(v_state.next_change_at, 'infinity')
+    if v_cached
         and p_last_manifest_hash = v_state.manifest_hash
         and cardinality(v_have) = v_state.asset_count then
         return jsonb_strip_nulls(jsonb_build_object('hash', v_state.manifest_hash, 'unchanged', true,
                                                     'next_change_at', v_state.next_change_at));
     end if;
 
-    /** ---- Schedules targeting the device ---- **/
-    select coalesce(jsonb_agg(jsonb_build_object(
-                                      'id', s.id,
-                                      'playlist_id', s.playlist_id,
-                                      'target', case when s.device_id is null then 'group' else 'device' end,
-                                      'name', s.name,
-                                      'days', s.days_of_week,
-                                      'start', to_char(s.start_time, 'HH24:MI'),
-                                      'end', to_char(s.end_time, 'HH24:MI'),
-                                      'time_zone', s.time_zone,
-                                      'priority', s.priority,
-                                      'current', s.cur) order by s.id), '[]'::jsonb),
-           string_agg(concat_ws('|', s.id, s.playlist_id, s.device_id, s.group_id, s.name, s.days_of_week,
-                                s.start_time, s.end_time, s.time_zone, s.priority, s.cur),
-                      E'\n' order by s.id),
-           coalesce(array_agg(distinct s.playlist_id) filter (where s.cur), '{}'),
-           coalesce(array_agg(distinct s.playlist_id), '{}'),
-           min(s.next_boundary)
-    into v_entries, v_sched_text, v_current_pl, v_all_pl, v_next
-    from (select sc.*,
-                 cratemesh.daypart_is_current(sc.days_of_week, sc.start_time, sc.end_time, sc.time_zone, p_now) as cur,
-                 cratemesh.daypart_next_boundary(sc.start_time, sc.end_time, sc.time_zone, p_now) as next_boundary
-          from public.schedules sc
-          where sc.tenant_id = v_device.tenant_id
-            and (sc.device_id = v_device.id or sc.group_id = v_device.group_id)) s;
+    if v_cached then
+        select c.manifest_hash, c.asset_ids, c.asset_shas, c.asset_versions, c.asset_priorities,
+               c.asset_positions, c.playlist_digests, c.entries
+        into v_hash, v_ids, v_shas, v_versions, v_prios, v_positions, v_pl_digests, v_entries
+        from cratemesh.device_manifest_cache c
+        where c.device_id = p_device_id;
+        v_cached := found and v_hash = v_state.manifest_hash;
+        v_count := v_state.asset_count;
+        v_next := v_state.next_change_at;
+    end if;
 
-    /** ---- Assets: scheduled playlists plus the emergency pool ---- **/
-    with cand as (select pi.asset_id,
-                         case when pi.playlist_id = any (v_current_pl) then 0 else 2 end as prio,
-                         pi.position
-                  from public.playlist_items pi
-                  where pi.playlist_id = any (v_all_pl)
-                  union all
-                  select a.id, 1, null
-                  from public.media_assets a
-                  where a.tenant_id = v_device.tenant_id
-                    and a.emergency_eligible),
-         agg as (select c.asset_id, min(c.prio)::smallint as prio, min(c.position) as position
-                 from cand c
-                 group by c.asset_id),
-         m as (select a.id, a.sha256, a.version, a.valid_from, a.valid_until, g.prio, g.position,
-                      a.valid_until > p_now and a.valid_from <= p_now + c_prefetch as in_window
-               from agg g
-                        join public.media_assets a on a.id = g.asset_id
-               where a.tenant_id = v_device.tenant_id)
-    select count(*) filter (where m.in_window),
-           string_agg(m.sha256 || ':' || m.version, ',' order by m.sha256 collate "C") filter (where m.in_window),
-           array_agg(m.id order by m.sha256 collate "C") filter (where m.in_window),
-           array_agg(m.sha256 order by m.sha256 collate "C") filter (where m.in_window),
-           array_agg(m.version order by m.sha256 collate "C") filter (where m.in_window),
-           array_agg(m.prio order by m.sha256 collate "C") filter (where m.in_window),
-           array_agg(m.position order by m.sha256 collate "C") filter (where m.in_window),
-           least(min(m.valid_until) filter (where m.in_window),
-                 min(m.valid_from - c_prefetch) filter (where not m.in_window and m.valid_until > p_now
-                     and m.valid_from - c_prefetch > p_now))
-    into v_count, v_asset_text, v_ids, v_shas, v_versions, v_prios, v_positions, v_next_assets
-    from m;
+    if not v_cached then
+        /** ---- Schedules targeting the device ---- **/
+        select coalesce(jsonb_agg(jsonb_build_object(
+                                          'id', s.id,
+                                          'playlist_id', s.playlist_id,
+                                          'target', case when s.device_id is null then 'group' else 'device' end,
+                                          'name', s.name,
+                                          'days', s.days_of_week,
+                                          'start', to_char(s.start_time, 'HH24:MI'),
+                                          'end', to_char(s.end_time, 'HH24:MI'),
+                                          'time_zone', s.time_zone,
+                                          'priority', s.priority,
+                                          'current', s.cur) order by s.id), '[]'::jsonb),
+               string_agg(concat_ws('|', s.id, s.playlist_id, s.device_id, s.group_id, s.name, s.days_of_week,
+                                    s.start_time, s.end_time, s.time_zone, s.priority, s.cur),
+                          E'\n' order by s.id),
+               coalesce(array_agg(distinct s.playlist_id) filter (where s.cur), '{}'),
+               coalesce(array_agg(distinct s.playlist_id), '{}'),
+               min(s.next_boundary)
+        into v_entries, v_sched_text, v_current_pl, v_all_pl, v_next
+        from (select sc.*,
+                     cratemesh.daypart_is_current(sc.days_of_week, sc.start_time, sc.end_time, sc.time_zone,
+                                                  p_now) as cur,
+                     cratemesh.daypart_next_boundary(sc.start_time, sc.end_time, sc.time_zone, p_now) as next_boundary
+              from public.schedules sc
+              where sc.tenant_id = v_device.tenant_id
+                and (sc.device_id = v_device.id or sc.group_id = v_device.group_id)) s;
 
-    v_ids := coalesce(v_ids, '{}');
-    v_shas := coalesce(v_shas, '{}');
-    v_versions := coalesce(v_versions, '{}');
-    v_prios := coalesce(v_prios, '{}');
-    v_positions := coalesce(v_positions, '{}');
-    v_next := least(v_next, v_next_assets);
+        /** ---- Assets and playlist digests, one pass over the scheduled items ---- **/
+        with ij as materialized (
+            select pi.playlist_id, pi.position, a.id, a.sha256, a.version, a.valid_from, a.valid_until,
+                   case when pi.playlist_id = any (v_current_pl) then 0 else 2 end as prio,
+                   a.valid_until > p_now and a.valid_from <= p_now + c_prefetch as in_window
+            from public.playlist_items pi
+                     join public.media_assets a on a.id = pi.asset_id
+            where pi.playlist_id = any (v_all_pl)
+              and a.tenant_id = v_device.tenant_id),
+             m as materialized (
+                 select u.id, min(u.sha256) as sha256, min(u.version) as version, min(u.prio)::smallint as prio,
+                        min(u.position) as position, min(u.valid_from) as valid_from,
+                        min(u.valid_until) as valid_until, bool_or(u.in_window) as in_window
+                 from (select ij.id, ij.sha256, ij.version, ij.prio, ij.position, ij.valid_from, ij.valid_until,
+                              ij.in_window
+                       from ij
+                       union all
+                       select a.id, a.sha256, a.version, 1, null, a.valid_from, a.valid_until,
+                              a.valid_until > p_now and a.valid_from <= p_now + c_prefetch
+                       from public.media_assets a
+                       where a.tenant_id = v_device.tenant_id
+                         and a.emergency_eligible) u
+                 group by u.id),
+             pl as (select ij.playlist_id,
+                           count(*) as n,
+                           bit_xor(hashtextextended(ij.sha256 || ':' || ij.position, 0)) as x
+                    from ij
+                    where ij.in_window
+                    group by ij.playlist_id)
+        select (select format('assets|%s|%s|%s', count(*),
+                              coalesce(bit_xor(hashtextextended(m.sha256 || ':' || m.version, 0)), 0),
+                              coalesce(bit_xor(hashtextextended(m.sha256 || ':' || m.version, 1)), 0))
+                from m
+                where m.in_window),
+               (select least(min(m.valid_until) filter (where m.in_window),
+                             min(m.valid_from - c_prefetch) filter (where not m.in_window and m.valid_until > p_now
+                                 and m.valid_from - c_prefetch > p_now))
+                from m),
+               (select coalesce(array_agg(format('%s:%s:%s:%s', p.id, md5(p.name), coalesce(pl.n, 0),
+                                                 coalesce(pl.x, 0)) order by p.id), '{}')
+                from public.playlists p
+                         left join pl on pl.playlist_id = p.id
+                where p.id = any (v_all_pl)),
+               m2.ids, m2.shas, m2.versions, m2.prios, m2.positions, coalesce(cardinality(m2.ids), 0)
+        into v_set_line, v_next_assets, v_pl_digests, v_ids, v_shas, v_versions, v_prios, v_positions, v_count
+        from (select coalesce(array_agg(m.id), '{}')       as ids,
+                     coalesce(array_agg(m.sha256), '{}')   as shas,
+                     coalesce(array_agg(m.version), '{}')  as versions,
+                     coalesce(array_agg(m.prio), '{}')     as prios,
+                     coalesce(array_agg(m.position), '{}') as positions
+              from m
+              where m.in_window) m2;
 
-    /** ---- Playlists: order and names, over the assets above ---- **/
-    select coalesce(array_agg(d.playlist_id || ':' || d.digest order by d.playlist_id), '{}')
-    into v_pl_digests
-    from (select p.id as playlist_id,
-                 md5(p.name || E'\n' ||
-                     coalesce(string_agg(m.sha, ',' order by pi.position) filter (where m.sha is not null),
-                              '')) as digest
-          from public.playlists p
-                   left join public.playlist_items pi on pi.playlist_id = p.id
-                   left join unnest(v_ids, v_shas) as m(id, sha) on m.id = pi.asset_id
-          where p.id = any (v_all_pl)
-          group by p.id, p.name) d;
-    v_pl_text := array_to_string(v_pl_digests, E'\n');
+        v_next := least(v_next, v_next_assets);
+        v_hash := encode(sha256(convert_to(concat_ws(E'\n', 'cratemesh-manifest-v1', coalesce(v_sched_text, ''),
+                                                     array_to_string(v_pl_digests, E'\n'), v_set_line),
+                                           'UTF8')), 'hex');
 
-    v_hash := encode(sha256(convert_to(concat_ws(E'\n--\n', 'cratemesh-manifest-v1',
-                                                 coalesce(v_sched_text, ''), v_pl_text,
-                                                 coalesce(v_asset_text, '')), 'UTF8')), 'hex');
+        update cratemesh.device_sync_state s
+        set cache_epoch    = v_epoch,
+            manifest_hash  = v_hash,
+            asset_count    = v_count,
+            computed_at    = p_now,
+            next_change_at = v_next
+        where s.device_id = p_device_id;
 
-    update cratemesh.device_sync_state s
-    set cache_epoch    = v_epoch,
-        manifest_hash  = v_hash,
-        asset_count    = v_count,
-        computed_at    = p_now,
-        next_change_at = v_next
-    where s.device_id = p_device_id;
+        insert into cratemesh.device_manifest_cache as c (device_id, manifest_hash, asset_ids, asset_shas,
+                                                          asset_versions, asset_priorities, asset_positions,
+                                                          playlist_digests, entries)
+        values (p_device_id, v_hash, v_ids, v_shas, v_versions, v_prios, v_positions, v_pl_digests, v_entries)
+        on conflict (device_id) do update
+            set manifest_hash    = excluded.manifest_hash,
+                asset_ids        = excluded.asset_ids,
+                asset_shas       = excluded.asset_shas,
+                asset_versions   = excluded.asset_versions,
+                asset_priorities = excluded.asset_priorities,
+                asset_positions  = excluded.asset_positions,
+                playlist_digests = excluded.playlist_digests,
+                entries          = excluded.entries;
 
-    if p_last_manifest_hash = v_hash and cardinality(v_have) = v_count then
-        return jsonb_strip_nulls(jsonb_build_object('hash', v_hash, 'unchanged', true, 'next_change_at', v_next));
+        if p_last_manifest_hash = v_hash and cardinality(v_have) = v_count then
+            return jsonb_strip_nulls(jsonb_build_object('hash', v_hash, 'unchanged', true,
+                                                        'next_change_at', v_next));
+        end if;
     end if;
 
     /** ---- Delta against what the device holds and was last told ---- **/
@@ -549,16 +618,30 @@ begin
     where dm.device_id = p_device_id
       and dm.manifest_hash = p_last_manifest_hash;
 
-    with m as (select * from unnest(v_ids, v_shas, v_prios, v_positions) as m(id, sha, prio, position)),
+    -- One full join classifies every hash: listed only = download, held only =
+    -- delete, both = kept (an update when the device was not sent this version).
+    with m as (select * from unnest(v_ids, v_shas, v_versions, v_prios, v_positions)
+                                 as m(id, sha, version, prio, position)),
          h as (select distinct u.sha from unnest(v_have) as u(sha)),
-         missing as (select m.*
-                     from m
-                              left join h on h.sha = m.sha
-                     where h.sha is null),
-         ranked as (select mi.*, count(*) over () as total
-                    from missing mi
-                    order by mi.prio, mi.position nulls last, mi.sha
-                    limit c_max_downloads)
+         -- Snapshot versions are unique already (one per asset).
+         k as (select k.version from unnest(coalesce(v_prev.asset_versions, '{}')) as k(version)),
+         j as (select m.id, m.version, m.prio, m.position, coalesce(m.sha, h.sha) as sha,
+                      m.id is not null as listed, h.sha is not null as held, k.version is not null as known
+               from m
+                        full join h on h.sha = m.sha
+                        left join k on k.version = m.version)
+    select count(*) filter (where j.listed and not j.held),
+           (array_agg(j.id order by j.prio, j.position nulls last, j.sha collate "C")
+                      filter (where j.listed and not j.held))[1:c_max_downloads],
+           coalesce(array_agg(j.sha order by j.sha collate "C") filter (where j.held and not j.listed), '{}'),
+           coalesce(array_agg(j.id) filter (where j.listed and j.held and not j.known), '{}')
+    into v_download_total, v_download_ids, v_delete_shas, v_update_ids
+    from j;
+
+    if exists(select 1 from unnest(v_delete_shas) d(sha) where d.sha is null or d.sha !~ '^[0-9a-f]{64}$') then
+        raise exception 'have_hashes must contain lowercase hex sha256 digests only' using errcode = '22023';
+    end if;
+
     select coalesce(jsonb_agg(jsonb_build_object(
                                       'asset', jsonb_build_object(
                                     'id', a.id, 'title', a.title, 'artist', a.artist,
@@ -568,29 +651,14 @@ begin
                                       'hash', a.sha256,
                                       'size', a.size_bytes,
                                       'url_path', c_url_prefix || a.storage_path,
-                                      'priority', r.prio)
-                              order by r.prio, r.position nulls last, r.sha), '[]'::jsonb),
-           coalesce(max(r.total), 0)
-    into v_downloads, v_download_total
-    from ranked r
-             join public.media_assets a on a.id = r.id;
-
-    select coalesce(jsonb_agg(d.sha order by d.sha collate "C"), '[]'::jsonb)
-    into v_deletes
-    from (select distinct u.sha from unnest(v_have) as u(sha)
-          except
-          select s.sha from unnest(v_shas) as s(sha)) d;
+                                      'priority', v_prios[array_position(v_ids, a.id)])
+                              order by d.ord), '[]'::jsonb)
+    into v_downloads
+    from unnest(coalesce(v_download_ids, '{}')) with ordinality as d(id, ord)
+             join public.media_assets a on a.id = d.id;
 
     -- Kept assets whose metadata the device has not been sent: all of them
     -- when the previous manifest is unknown, else those with a new version.
-    with m as (select * from unnest(v_ids, v_shas, v_versions) as m(id, sha, version)),
-         h as (select distinct u.sha from unnest(v_have) as u(sha)),
-         known as (select k.version from unnest(coalesce(v_prev.asset_versions, '{}')) as k(version)),
-         changed as (select m.id
-                     from m
-                              join h on h.sha = m.sha
-                              left join known k on k.version = m.version
-                     where k.version is null)
     select coalesce(jsonb_agg(jsonb_build_object(
                                       'hash', a.sha256,
                                       'asset', jsonb_build_object(
@@ -600,10 +668,10 @@ begin
                                     'emergency_eligible', a.emergency_eligible, 'version', a.version))
                               order by a.sha256 collate "C"), '[]'::jsonb)
     into v_updates
-    from changed c
-             join public.media_assets a on a.id = c.id;
+    from unnest(v_update_ids) as u(id)
+             join public.media_assets a on a.id = u.id;
 
-    -- Only playlists whose name or order changed since the previous manifest.
+    -- Only playlists whose name or items changed since the previous manifest.
     with changed as (select split_part(d, ':', 1)::uuid as playlist_id
                      from unnest(v_pl_digests) as d
                      where not (d = any (coalesce(v_prev.playlist_digests, '{}'))))
@@ -640,7 +708,7 @@ begin
             'next_change_at', v_next,
             'downloads', v_downloads,
             'downloads_remaining', greatest(v_download_total - c_max_downloads, 0),
-            'deletes', v_deletes,
+            'deletes', to_jsonb(v_delete_shas),
             'updates', v_updates,
             'schedule', jsonb_build_object('entries', v_entries, 'playlists', v_playlists)));
 end;
