@@ -438,9 +438,11 @@ declare
     v_positions      integer[];
     v_prev           cratemesh.device_manifests;
     v_download_ids   uuid[];
+    v_download_prios smallint[];
     v_download_total integer;
     v_delete_shas    text[];
     v_update_ids     uuid[];
+    v_kept           bigint[];
     v_downloads      jsonb;
     v_updates        jsonb;
     v_playlists      jsonb;
@@ -526,58 +528,54 @@ begin
               where sc.tenant_id = v_device.tenant_id
                 and (sc.device_id = v_device.id or sc.group_id = v_device.group_id)) s;
 
-        /** ---- Assets and playlist digests, one pass over the scheduled items ---- **/
-        with ij as materialized (
-            select pi.playlist_id, pi.position, a.id, a.sha256, a.version, a.valid_from, a.valid_until,
-                   case when pi.playlist_id = any (v_current_pl) then 0 else 2 end as prio,
-                   a.valid_until > p_now and a.valid_from <= p_now + c_prefetch as in_window
-            from public.playlist_items pi
-                     join public.media_assets a on a.id = pi.asset_id
-            where pi.playlist_id = any (v_all_pl)
-              and a.tenant_id = v_device.tenant_id),
-             m as materialized (
-                 select u.id, min(u.sha256) as sha256, min(u.version) as version, min(u.prio)::smallint as prio,
-                        min(u.position) as position, min(u.valid_from) as valid_from,
-                        min(u.valid_until) as valid_until, bool_or(u.in_window) as in_window
-                 from (select ij.id, ij.sha256, ij.version, ij.prio, ij.position, ij.valid_from, ij.valid_until,
-                              ij.in_window
-                       from ij
-                       union all
-                       select a.id, a.sha256, a.version, 1, null, a.valid_from, a.valid_until,
-                              a.valid_until > p_now and a.valid_from <= p_now + c_prefetch
-                       from public.media_assets a
-                       where a.tenant_id = v_device.tenant_id
-                         and a.emergency_eligible) u
-                 group by u.id),
-             pl as (select ij.playlist_id,
-                           count(*) as n,
-                           bit_xor(hashtextextended(ij.sha256 || ':' || ij.position, 0)) as x
-                    from ij
-                    where ij.in_window
-                    group by ij.playlist_id)
-        select (select format('assets|%s|%s|%s', count(*),
-                              coalesce(bit_xor(hashtextextended(m.sha256 || ':' || m.version, 0)), 0),
-                              coalesce(bit_xor(hashtextextended(m.sha256 || ':' || m.version, 1)), 0))
-                from m
-                where m.in_window),
-               (select least(min(m.valid_until) filter (where m.in_window),
-                             min(m.valid_from - c_prefetch) filter (where not m.in_window and m.valid_until > p_now
-                                 and m.valid_from - c_prefetch > p_now))
-                from m),
-               (select coalesce(array_agg(format('%s:%s:%s:%s', p.id, md5(p.name), coalesce(pl.n, 0),
-                                                 coalesce(pl.x, 0)) order by p.id), '{}')
-                from public.playlists p
-                         left join pl on pl.playlist_id = p.id
-                where p.id = any (v_all_pl)),
-               m2.ids, m2.shas, m2.versions, m2.prios, m2.positions, coalesce(cardinality(m2.ids), 0)
-        into v_set_line, v_next_assets, v_pl_digests, v_ids, v_shas, v_versions, v_prios, v_positions, v_count
-        from (select coalesce(array_agg(m.id), '{}')       as ids,
-                     coalesce(array_agg(m.sha256), '{}')   as shas,
-                     coalesce(array_agg(m.version), '{}')  as versions,
-                     coalesce(array_agg(m.prio), '{}')     as prios,
-                     coalesce(array_agg(m.position), '{}') as positions
-              from m
-              where m.in_window) m2;
+        /** ---- Assets: scheduled playlists plus the emergency pool ---- **/
+        -- Narrow ids are grouped first and joined once; every output comes from one
+        -- aggregate node (no CTE materialization, no per-aggregate sort).
+        select format('assets|%s|%s', count(*) filter (where x.in_window),
+                      coalesce(bit_xor(hashtextextended(x.sha256 || ':' || x.version, 0))
+                               filter (where x.in_window), 0)),
+               coalesce(array_agg(x.id) filter (where x.in_window), '{}'),
+               coalesce(array_agg(x.sha256) filter (where x.in_window), '{}'),
+               coalesce(array_agg(x.version) filter (where x.in_window), '{}'),
+               coalesce(array_agg(x.prio) filter (where x.in_window), '{}'),
+               coalesce(array_agg(x.position) filter (where x.in_window), '{}'),
+               count(*) filter (where x.in_window),
+               least(min(x.valid_until) filter (where x.in_window),
+                     min(x.valid_from - c_prefetch) filter (where not x.in_window and x.valid_until > p_now
+                         and x.valid_from - c_prefetch > p_now))
+        into v_set_line, v_ids, v_shas, v_versions, v_prios, v_positions, v_count, v_next_assets
+        from (select a.id, a.sha256, a.version, a.valid_from, a.valid_until, g.prio, g.position,
+                     a.valid_until > p_now and a.valid_from <= p_now + c_prefetch as in_window
+              from (select c.asset_id, min(c.prio)::smallint as prio, min(c.position) as position
+                    from (select pi.asset_id,
+                                 case when pi.playlist_id = any (v_current_pl) then 0 else 2 end as prio,
+                                 pi.position
+                          from public.playlist_items pi
+                          where pi.playlist_id = any (v_all_pl)
+                          union all
+                          select e.id, 1, null
+                          from public.media_assets e
+                          where e.tenant_id = v_device.tenant_id
+                            and e.emergency_eligible) c
+                    group by c.asset_id) g
+                       join public.media_assets a on a.id = g.asset_id
+              where a.tenant_id = v_device.tenant_id) x;
+
+        /** ---- Playlists: name and an order-sensitive digest of their valid items ---- **/
+        select coalesce(array_agg(format('%s:%s:%s:%s', p.id, md5(p.name), coalesce(d.n, 0), coalesce(d.x, 0))
+                                  order by p.id), '{}')
+        into v_pl_digests
+        from public.playlists p
+                 left join (select pi.playlist_id,
+                                   count(*) as n,
+                                   bit_xor(hashtextextended(a.sha256 || ':' || pi.position, 0)) as x
+                            from public.playlist_items pi
+                                     join public.media_assets a on a.id = pi.asset_id
+                            where pi.playlist_id = any (v_all_pl)
+                              and a.valid_until > p_now
+                              and a.valid_from <= p_now + c_prefetch
+                            group by pi.playlist_id) d on d.playlist_id = p.id
+        where p.id = any (v_all_pl);
 
         v_next := least(v_next, v_next_assets);
         v_hash := encode(sha256(convert_to(concat_ws(E'\n', 'cratemesh-manifest-v1', coalesce(v_sched_text, ''),
@@ -619,24 +617,31 @@ begin
       and dm.manifest_hash = p_last_manifest_hash;
 
     -- One full join classifies every hash: listed only = download, held only =
-    -- delete, both = kept (an update when the device was not sent this version).
-    with m as (select * from unnest(v_ids, v_shas, v_versions, v_prios, v_positions)
-                                 as m(id, sha, version, prio, position)),
-         h as (select distinct u.sha from unnest(v_have) as u(sha)),
-         -- Snapshot versions are unique already (one per asset).
-         k as (select k.version from unnest(coalesce(v_prev.asset_versions, '{}')) as k(version)),
-         j as (select m.id, m.version, m.prio, m.position, coalesce(m.sha, h.sha) as sha,
-                      m.id is not null as listed, h.sha is not null as held, k.version is not null as known
+    -- delete, both = kept. Only the sha array is unnested (with its index);
+    -- the other arrays are read by subscript for the few rows that need them.
+    with m as (select u.sha, u.i from unnest(v_shas) with ordinality as u(sha, i)),
+         h as (select x.sha from unnest(v_have) as x(sha)),
+         j as (select m.i, coalesce(m.sha, h.sha) as sha, m.i is not null as listed, h.sha is not null as held
                from m
-                        full join h on h.sha = m.sha
-                        left join k on k.version = m.version)
+                        full join h on h.sha = m.sha)
     select count(*) filter (where j.listed and not j.held),
-           (array_agg(j.id order by j.prio, j.position nulls last, j.sha collate "C")
+           (array_agg(v_ids[j.i] order by v_prios[j.i], v_positions[j.i] nulls last, j.sha collate "C")
                       filter (where j.listed and not j.held))[1:c_max_downloads],
-           coalesce(array_agg(j.sha order by j.sha collate "C") filter (where j.held and not j.listed), '{}'),
-           coalesce(array_agg(j.id) filter (where j.listed and j.held and not j.known), '{}')
-    into v_download_total, v_download_ids, v_delete_shas, v_update_ids
+           (array_agg(v_prios[j.i] order by v_prios[j.i], v_positions[j.i] nulls last, j.sha collate "C")
+                      filter (where j.listed and not j.held))[1:c_max_downloads],
+           -- distinct: have_hashes may repeat a hash.
+           coalesce(array_agg(distinct j.sha) filter (where j.held and not j.listed), '{}'),
+           coalesce(array_agg(j.i) filter (where j.listed and j.held), '{}')
+    into v_download_total, v_download_ids, v_download_prios, v_delete_shas, v_kept
     from j;
+
+    -- Kept assets whose metadata the device has not been sent: all of them
+    -- when the previous manifest is unknown, else those with a new version.
+    select coalesce(array_agg(distinct v_ids[k.i]), '{}')
+    into v_update_ids
+    from unnest(v_kept) as k(i)
+             left join unnest(coalesce(v_prev.asset_versions, '{}')) as p(version) on p.version = v_versions[k.i]
+    where p.version is null;
 
     if exists(select 1 from unnest(v_delete_shas) d(sha) where d.sha is null or d.sha !~ '^[0-9a-f]{64}$') then
         raise exception 'have_hashes must contain lowercase hex sha256 digests only' using errcode = '22023';
@@ -651,14 +656,12 @@ begin
                                       'hash', a.sha256,
                                       'size', a.size_bytes,
                                       'url_path', c_url_prefix || a.storage_path,
-                                      'priority', v_prios[array_position(v_ids, a.id)])
+                                      'priority', d.prio)
                               order by d.ord), '[]'::jsonb)
     into v_downloads
-    from unnest(coalesce(v_download_ids, '{}')) with ordinality as d(id, ord)
+    from unnest(coalesce(v_download_ids, '{}'), coalesce(v_download_prios, '{}')) with ordinality as d(id, prio, ord)
              join public.media_assets a on a.id = d.id;
 
-    -- Kept assets whose metadata the device has not been sent: all of them
-    -- when the previous manifest is unknown, else those with a new version.
     select coalesce(jsonb_agg(jsonb_build_object(
                                       'hash', a.sha256,
                                       'asset', jsonb_build_object(
