@@ -24,7 +24,7 @@ describe('Dexie schema (real IndexedDB)', () => {
 
 		const db = openDb(name);
 		await db.open();
-		expect(db.verno).toBeGreaterThanOrEqual(3);
+		expect(db.verno).toBeGreaterThanOrEqual(4);
 		expect(await db.tracks.count()).toBe(500);
 		const track = await db.tracks.get(rows[42]!.hash);
 		expect(track).toMatchObject({
@@ -42,6 +42,8 @@ describe('Dexie schema (real IndexedDB)', () => {
 		expect(await db.settings.get('locale')).toEqual({ key: 'locale', value: 'pt-BR' });
 		expect(await db.devices.count()).toBe(0);
 		expect(await db.importJournal.count()).toBe(0);
+		expect(await db.playlists.count()).toBe(0);
+		expect(await db.playLog.count()).toBe(0);
 		db.close();
 		await Dexie.delete(name);
 	});

@@ -94,6 +94,45 @@ export interface KnownDeviceRow {
 	lastSeen: number;
 }
 
+export type PlaylistKind = 'playlist' | 'smart' | 'crate';
+
+/** Playlists, smart playlists (saved filter rules) and crates (folders that hold playlists). */
+export interface PlaylistRow {
+	id: string;
+	name: string;
+	kind: PlaylistKind;
+	/** The crate it sits in, or null at the top level. */
+	parentId: string | null;
+	/** Order among its siblings. */
+	position: number;
+	/** For smart playlists: the library query (as URL parameters) whose results it lists, live. */
+	rules: string | null;
+	createdAt: number;
+	updatedAt: number;
+}
+
+export interface PlaylistItemRow {
+	id?: number;
+	playlistId: string;
+	hash: string;
+	/** Fractional, so moving an item writes one row: halfway between its new neighbours. */
+	position: number;
+	addedAt: number;
+}
+
+export type PlayOutcome = 'finished' | 'skipped' | 'failed' | 'expired';
+
+/** Every play, appended as it starts and completed when it ends; feeds play counts and history. */
+export interface PlayLogRow {
+	id?: number;
+	hash: string;
+	startedAt: number;
+	endedAt: number | null;
+	outcome: PlayOutcome | null;
+	/** What started it: 'library', a playlist id, 'schedule', 'emergency', 'jingle'. */
+	source: string;
+}
+
 export type CratemeshDb = Dexie & {
 	tracks: EntityTable<TrackRow, 'hash'>;
 	settings: EntityTable<SettingRow, 'key'>;
@@ -101,6 +140,9 @@ export type CratemeshDb = Dexie & {
 	artwork: EntityTable<ArtworkRow, 'hash'>;
 	audioBlobs: EntityTable<AudioBlobRow, 'hash'>;
 	importJournal: EntityTable<ImportJournalRow, 'id'>;
+	playlists: EntityTable<PlaylistRow, 'id'>;
+	playlistItems: EntityTable<PlaylistItemRow, 'id'>;
+	playLog: EntityTable<PlayLogRow, 'id'>;
 };
 
 export const DB_NAME = 'cratemesh';
@@ -143,6 +185,20 @@ export function defineSchema(db: Dexie): void {
 			importJournal: '++id, jobId, status'
 		})
 		.upgrade((tx) => tx.table('tracks').toCollection().modify(upgradeTrackToV3));
+
+	// v4: playlists, smart playlists and crates with ordered items; the play log. New tables only,
+	// so no upgrade step is needed.
+	db.version(4).stores({
+		tracks: '&hash, dateAdded, title, lastPlayed',
+		settings: '&key',
+		devices: '&peerId, lastSeen',
+		artwork: '&hash',
+		audioBlobs: '&hash',
+		importJournal: '++id, jobId, status',
+		playlists: '&id, parentId',
+		playlistItems: '++id, playlistId, [playlistId+position], hash',
+		playLog: '++id, hash, startedAt'
+	});
 }
 
 /** Defaults for the fields version 3 added, so older rows read like new ones. */
