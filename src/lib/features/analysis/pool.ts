@@ -188,11 +188,10 @@ export class AnalysisPool {
 		const remote: Remote<AnalysisApi> = slot.handle.remote;
 		const { priority: _priority, id: _id, signal, onProgress, ...options } = job.options;
 		let settled = false;
-		let timer: ReturnType<typeof setInterval> | undefined;
 		const finish = (error: unknown, result?: AnalysisResult) => {
 			if (settled) return;
 			settled = true;
-			if (timer) clearInterval(timer);
+			clearInterval(timer);
 			slot.job = null;
 			slot.kill = null;
 			const code = error instanceof WorkerError ? error.code : error ? 'internal' : '';
@@ -204,7 +203,7 @@ export class AnalysisPool {
 		slot.kill = (error) => finish(error);
 		// Watchdog: a worker that closed itself or hangs never answers; ping it while the job runs.
 		let lastAnswer = Date.now();
-		timer = setInterval(() => {
+		const timer: ReturnType<typeof setInterval> = setInterval(() => {
 			if (Date.now() - lastAnswer > this.#heartbeatTimeoutMs) {
 				finish(new WorkerError('internal', 'The analysis worker stopped responding'));
 				return;
