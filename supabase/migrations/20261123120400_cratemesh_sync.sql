@@ -381,8 +381,8 @@ grant execute on function cratemesh.authorize_device(uuid) to service_role;
  * Its hash is sha256 over a canonical text: one line per schedule entry
  * (ordered by id, with its `current` flag), one line per playlist (ordered
  * by id: name digest and an order-sensitive digest of its items), and one
- * line for the asset set (count plus two 64-bit XOR digests of
- * "sha256:version", which are order-independent so that 10,000 assets
+ * line for the asset set (count plus a 64-bit XOR digest of
+ * "sha256:version", which is order-independent so that 10,000 assets
  * need no sort). Asset metadata enters through `version`, which changes on
  * every edit. The hash is therefore stable across calls and sessions, and
  * changes exactly when the effective manifest does, including when p_now
