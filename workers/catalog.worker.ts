@@ -49,10 +49,11 @@ const api = {
 		catalog.remove(hashes);
 	},
 
-	async query(query: LibraryQuery): Promise<QueryResult> {
+	/** `within`: the tracks of a playlist, in its order (or null for the whole library). */
+	async query(query: LibraryQuery, within: string[] | null = null): Promise<QueryResult> {
 		await api.load();
 		const started = performance.now();
-		current = { id: current.id + 1, indices: catalog.query(query) };
+		current = { id: current.id + 1, indices: catalog.query(query, within) };
 		return { id: current.id, total: current.indices.length, ms: performance.now() - started };
 	},
 

@@ -127,6 +127,22 @@ describe('catalog', () => {
 	});
 });
 
+describe('playlist view', () => {
+	it('restricts to the playlist and keeps its order, unless sorted by a column', () => {
+		const c = new Catalog();
+		const a = track({ title: 'A', bpm: 130 });
+		const b = track({ title: 'B', bpm: 120 });
+		const d = track({ title: 'D', bpm: 125 });
+		c.upsert([a, b, d, track({ title: 'Not in list' })]);
+		const within = [d.hash, a.hash, b.hash, 'f'.repeat(64)];
+		const order = (query: LibraryQuery) => [...c.query(query, within)].map((i) => c.at(i)!.title);
+		expect(order(q({ sort: 'position', dir: 'asc' }))).toEqual(['D', 'A', 'B']);
+		expect(order(q({ sort: 'position', dir: 'desc' }))).toEqual(['B', 'A', 'D']);
+		expect(order(q({ sort: 'bpm', dir: 'asc' }))).toEqual(['B', 'D', 'A']);
+		expect(order(q({ sort: 'position', dir: 'asc', bpmMin: 125 }))).toEqual(['D', 'A']);
+	});
+});
+
 describe('query in the URL', () => {
 	it('round-trips every field', () => {
 		const query: LibraryQuery = {
@@ -139,7 +155,8 @@ describe('query in the URL', () => {
 			compatible: true,
 			genre: 'House',
 			ratingMin: 3,
-			addedWithinDays: 30
+			addedWithinDays: 30,
+			playlist: 'a1b2-c3'
 		};
 		expect(queryFromParams(paramsFromQuery(query))).toEqual(query);
 		expect(paramsFromQuery(EMPTY_QUERY).toString()).toBe('');

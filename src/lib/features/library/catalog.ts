@@ -139,13 +139,37 @@ export class Catalog {
 			.sort((a, b) => b.count - a.count || collator.compare(a.genre, b.genre));
 	}
 
-	/** Track indices matching the query, in display order. */
-	query(query: LibraryQuery, now = Date.now()): Int32Array {
-		const keep = this.#filter(query, now);
+	/**
+	 * Track indices matching the query, in display order. `within` restricts the result to those tracks
+	 * (a playlist), and gives the order for the 'position' sort.
+	 */
+	query(query: LibraryQuery, within: readonly string[] | null = null, now = Date.now()): Int32Array {
+		const filter = this.#filter(query, now);
+		let keep = filter;
+		let withinOrder: Int32Array | null = null;
+		if (within) {
+			const member = new Uint8Array(this.#tracks.length);
+			const indices: number[] = [];
+			for (const hash of within) {
+				const index = this.#byHash.get(hash);
+				if (index !== undefined && !member[index]) {
+					member[index] = 1;
+					indices.push(index);
+				}
+			}
+			withinOrder = Int32Array.from(indices);
+			keep = (index) => member[index] === 1 && filter(index);
+		}
 		const scores = this.#words.search(query.text, this.#tracks.length);
 		const relevance = scores !== null && query.sort === 'relevance';
 		// Walk the tracks in column order (newest first for relevance ties), keeping matches.
-		const { order, firstEmpty } = this.#order(query.sort === 'relevance' ? 'dateAdded' : query.sort);
+		const { order, firstEmpty } =
+			query.sort === 'position'
+				? {
+						order: withinOrder ?? this.#order('dateAdded').order,
+						firstEmpty: (withinOrder ?? this.#order('dateAdded').order).length
+					}
+				: this.#order(query.sort === 'relevance' ? 'dateAdded' : query.sort);
 		const desc = query.dir === 'desc' || query.sort === 'relevance';
 		const out = new Int32Array(order.length);
 		let n = 0;
@@ -194,7 +218,7 @@ export class Catalog {
 	}
 
 	/** Ascending order of all live tracks by one column, computed once per change. */
-	#order(key: Exclude<SortKey, 'relevance'>): { order: Int32Array; firstEmpty: number } {
+	#order(key: Exclude<SortKey, 'relevance' | 'position'>): { order: Int32Array; firstEmpty: number } {
 		const cached = this.#sorted.get(key);
 		if (cached) return cached;
 		const indices: number[] = [];

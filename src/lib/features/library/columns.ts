@@ -2,6 +2,7 @@ import type { MessageKey } from '$lib/i18n/en';
 import type { SortKey } from './query';
 
 export type ColumnId =
+	| 'position'
 	| 'artwork'
 	| 'title'
 	| 'artist'
@@ -60,7 +61,17 @@ export const DEFAULT_COLUMN_PREFS: ColumnPrefs = {
 };
 
 /** Columns that stay on a phone screen, whatever is chosen. */
-export const PHONE_COLUMNS: readonly ColumnId[] = ['artwork', 'title', 'bpm', 'key'];
+export const PHONE_COLUMNS: readonly ColumnId[] = ['position', 'artwork', 'title', 'bpm', 'key'];
+
+/** The track's number in a playlist; shown in playlist views, not choosable. */
+export const POSITION_COLUMN: ColumnDef = {
+	id: 'position',
+	label: 'library.col.position',
+	sort: 'position',
+	width: 48,
+	minWidth: 40,
+	numeric: true
+};
 
 export function parseColumnPrefs(raw: unknown): ColumnPrefs {
 	if (typeof raw !== 'object' || raw === null) return DEFAULT_COLUMN_PREFS;

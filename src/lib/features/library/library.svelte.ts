@@ -1,7 +1,8 @@
 import { db } from '$lib/db';
 import { catalogWorker } from '$lib/workers/catalog-client';
 import { toCatalogTrack, type CatalogTrack } from './catalog';
-import { EMPTY_QUERY, type LibraryQuery } from './query';
+import { playlists } from '../playlists/playlists.svelte';
+import { EMPTY_QUERY, queryFromParams, type LibraryQuery } from './query';
 
 export type SelectMode = 'single' | 'toggle' | 'range';
 
@@ -81,7 +82,8 @@ export class Library {
 
 	async run(): Promise<void> {
 		if (!this.#ready) return;
-		const result = await catalogWorker().query(this.#query);
+		const { query, within } = await this.#resolve(this.#query);
+		const result = await catalogWorker().query(query, within);
 		const id = result.id;
 		this.#resultId = id;
 		this.#searchMs = result.ms;
@@ -90,6 +92,34 @@ export class Library {
 		this.#pending.clear();
 		await this.show(this.#window.start, this.#window.end);
 		if (id === this.#resultId) this.#seq++;
+	}
+
+	/**
+	 * Turns a playlist selection into what the catalog runs: a playlist's tracks in its order, a smart
+	 * playlist's saved rules (narrowed by what the user types), a crate's playlists together.
+	 */
+	async #resolve(query: LibraryQuery): Promise<{ query: LibraryQuery; within: string[] | null }> {
+		if (!query.playlist) return { query, within: null };
+		await playlists.load();
+		const row = playlists.get(query.playlist);
+		if (!row) return { query: { ...query, playlist: null }, within: null };
+		if (row.kind === 'smart') {
+			const rules = queryFromParams(new URLSearchParams(row.rules ?? ''));
+			const text = [rules.text, query.text].filter(Boolean).join(' ');
+			const sort = query.sort === 'position' ? rules.sort : query.sort;
+			return { query: { ...rules, text, sort, dir: query.sort === 'position' ? rules.dir : query.dir }, within: null };
+		}
+		if (row.kind === 'crate') {
+			const children = playlists.all.filter((child) => child.parentId === row.id && child.kind === 'playlist');
+			const hashes = (await Promise.all(children.map((child) => playlists.hashes(child.id)))).flat();
+			return { query, within: hashes };
+		}
+		return { query, within: await playlists.hashes(row.id) };
+	}
+
+	/** Re-runs the current query (after playlist edits). */
+	refresh(): Promise<void> {
+		return this.run();
 	}
 
 	/** Ensures rows [start, end) are loaded; called as the table scrolls. */

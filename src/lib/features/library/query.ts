@@ -13,7 +13,9 @@ export const SORT_KEYS = [
 	'duration',
 	'rating',
 	'dateAdded',
-	'playCount'
+	'playCount',
+	// A playlist's own order.
+	'position'
 ] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export type SortDir = 'asc' | 'desc';
@@ -31,6 +33,8 @@ export interface LibraryQuery {
 	ratingMin: number;
 	/** Only tracks added in the last N days. */
 	addedWithinDays: number | null;
+	/** Only tracks of this playlist (or smart playlist), by id. */
+	playlist: string | null;
 }
 
 export const EMPTY_QUERY: LibraryQuery = {
@@ -43,7 +47,8 @@ export const EMPTY_QUERY: LibraryQuery = {
 	compatible: false,
 	genre: null,
 	ratingMin: 0,
-	addedWithinDays: null
+	addedWithinDays: null,
+	playlist: null
 };
 
 const num = (v: string | null, min: number, max: number) => {
@@ -67,7 +72,8 @@ export function queryFromParams(params: URLSearchParams): LibraryQuery {
 		compatible: params.get('compat') === '1',
 		genre: params.get('genre')?.slice(0, 200) || null,
 		ratingMin: num(params.get('rating'), 0, 5) ?? 0,
-		addedWithinDays: num(params.get('added'), 1, 36500)
+		addedWithinDays: num(params.get('added'), 1, 36500),
+		playlist: /^[\w-]{1,64}$/.test(params.get('list') ?? '') ? params.get('list') : null
 	};
 }
 
@@ -83,6 +89,7 @@ export function paramsFromQuery(query: LibraryQuery): URLSearchParams {
 	if (query.genre) params.set('genre', query.genre);
 	if (query.ratingMin > 0) params.set('rating', String(query.ratingMin));
 	if (query.addedWithinDays) params.set('added', String(query.addedWithinDays));
+	if (query.playlist) params.set('list', query.playlist);
 	return params;
 }
 
