@@ -1,13 +1,11 @@
 import { db, type PlaylistItemRow, type PlaylistKind, type PlaylistRow } from '$lib/db';
 
 const MAX_NAME = 120;
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
 
 export function cleanName(name: string): string {
-	// eslint-disable-next-line no-control-regex
-	return name
-		.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '')
-		.trim()
-		.slice(0, MAX_NAME);
+	return name.replace(UNSAFE, '').trim().slice(0, MAX_NAME);
 }
 
 /** Position for an item placed between two neighbours (either may be missing). */
