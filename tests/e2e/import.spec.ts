@@ -211,3 +211,31 @@ test('Settings shows storage usage and the persistence grant', async ({ page }) 
 	const granted = await page.evaluate(() => navigator.storage.persisted());
 	expect(state === 'persisted').toBe(granted);
 });
+
+test('pinned audio stays; a cache cap drops the rest, and re-importing brings it back', async ({ page }) => {
+	await page.goto('/');
+	await waitForApp(page);
+	await page.getByTestId('folder-input').setInputFiles(fixtures.dir);
+	await expect(page.getByTestId('import-summary')).toContainText('Added 7 files', { timeout: 30_000 });
+	await rows(page).filter({ hasText: 'Tone FLAC' }).click({ button: 'right' });
+	await page.getByTestId('context-menu').getByRole('menuitem', { name: 'Keep offline (pin)' }).click();
+	await expect(rows(page).filter({ hasText: 'Tone FLAC' }).getByLabel('Kept offline (pinned)')).toBeVisible();
+
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+	await expect(page.getByTestId('offline-summary')).toContainText('Pinned: 1 tracks');
+	await page.getByTestId('cap-input').fill('0');
+	await page.getByRole('button', { name: 'Apply' }).click();
+	await expect(page.getByText('Removed the audio of 6 tracks')).toBeVisible();
+	await expect(page.getByTestId('offline-summary')).toContainText('cached: 0 tracks (0 B) · without audio: 6');
+	await expect(page.getByTestId('storage-split')).toContainText('in 1 files');
+
+	await page.getByTestId('cap-input').fill('');
+	await page.getByRole('button', { name: 'Apply' }).click();
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Library' }).click();
+	await expect(rows(page).getByLabel('Audio not on this device')).toHaveCount(6);
+	await page.getByTestId('folder-input').setInputFiles(fixtures.dir);
+	await expect(page.getByTestId('import-summary')).toHaveText('Added 0 files (7 already in the library).', {
+		timeout: 30_000
+	});
+	await expect(rows(page).getByLabel('Audio not on this device')).toHaveCount(0);
+});

@@ -24,6 +24,8 @@ function track(fields: Partial<CatalogTrack>): CatalogTrack {
 		color: null,
 		freeTags: [],
 		fileName: 'x.mp3',
+		pinned: false,
+		storage: 'opfs',
 		...fields
 	};
 }

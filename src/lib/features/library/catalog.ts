@@ -24,48 +24,32 @@ export type CatalogTrack = Pick<
 	| 'color'
 	| 'freeTags'
 	| 'fileName'
+	| 'pinned'
+	| 'storage'
 >;
 
 export function toCatalogTrack(row: TrackRow): CatalogTrack {
-	const {
-		hash,
-		title,
-		artist,
-		album,
-		albumArtist,
-		genre,
-		comment,
-		label,
-		bpm,
-		key,
-		duration,
-		rating,
-		dateAdded,
-		playCount,
-		artwork,
-		color,
-		freeTags,
-		fileName
-	} = row;
 	return {
-		hash,
-		title,
-		artist,
-		album,
-		albumArtist,
-		genre,
-		comment,
-		label,
-		bpm,
-		key,
-		duration,
-		rating,
-		dateAdded,
-		playCount,
-		artwork,
-		color,
-		freeTags,
-		fileName
+		hash: row.hash,
+		title: row.title,
+		artist: row.artist,
+		album: row.album,
+		albumArtist: row.albumArtist,
+		genre: row.genre,
+		comment: row.comment,
+		label: row.label,
+		bpm: row.bpm,
+		key: row.key,
+		duration: row.duration,
+		rating: row.rating,
+		dateAdded: row.dateAdded,
+		playCount: row.playCount,
+		artwork: row.artwork,
+		color: row.color,
+		freeTags: row.freeTags,
+		fileName: row.fileName,
+		pinned: row.pinned,
+		storage: row.storage
 	};
 }
 

@@ -5,6 +5,7 @@ import { isWorkerError, type WorkerErrorCode } from '$workers/shared/errors';
 import { storageStatus } from '../settings/storage.svelte';
 import { isAudioFileName } from './audio-files';
 import { library } from './library.svelte';
+import { offlineStore } from './offline-store.svelte';
 
 export type FailureCode = 'empty' | 'not-audio' | 'truncated' | 'corrupt' | 'disk-full' | 'unreadable' | 'other';
 
@@ -263,6 +264,8 @@ export class Importer {
 		await db().importJournal.where('jobId').equals(jobId).delete();
 		this.#current = null;
 		this.#phase = diskFull ? 'disk-full' : signal.aborted ? 'cancelled' : 'finished';
+		// Keep unpinned audio under the user's cap (newly added tracks count as recently used).
+		await offlineStore.enforce().catch(() => undefined);
 		// The user now has something to lose: the right moment to ask for persistent storage.
 		if (this.#added > 0 && storageStatus.persist !== 'persisted') {
 			await storageStatus.requestPersistence().catch(() => undefined);
