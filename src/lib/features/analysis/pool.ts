@@ -159,7 +159,7 @@ export class AnalysisPool {
 			}
 		};
 		const onError = (event: Event) => {
-			const message = event instanceof ErrorEvent && event.message ? event.message : 'the worker stopped';
+			const message = (event as { message?: string }).message || 'the worker stopped';
 			slot.kill?.(new WorkerError('internal', `The analysis worker crashed: ${message}`));
 		};
 		handle.worker.addEventListener('error', onError);
