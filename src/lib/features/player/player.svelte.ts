@@ -1,11 +1,17 @@
 /**
- * What the player is doing. The audio engine (queue, gapless, crossfade) arrives with the player
- * feature; other features already depend on `isPlaying` (e.g. updates wait for the track to stop).
+ * What the player is doing: the small contract other features depend on (`isPlaying`, `onceStopped`:
+ * updates wait for playback to stop). The queue and the Web Audio engine live in `playback.svelte.ts`,
+ * which drives this state; `isPlaying` stays true across gapless track changes.
  */
 export interface NowPlaying {
 	hash: string;
 	title: string;
 	artist: string;
+	album?: string;
+	/** Hash into the artwork table. */
+	artwork?: string | null;
+	/** What started it: 'library', a playlist id, 'schedule', 'emergency', 'jingle'. */
+	source?: string;
 }
 
 type StopListener = () => void;
