@@ -173,7 +173,7 @@ export class Importer {
 			this.#queue.push(...audio);
 			this.#skipped += skipped;
 			this.#total += audio.length;
-			this.#bytesTotal += audio.reduce((sum, s) => sum + s.file.size, 0);
+			void this.#addSizes(audio);
 			return;
 		}
 		this.#phase = 'running';
@@ -183,7 +183,8 @@ export class Importer {
 		this.#total = audio.length;
 		this.#done = this.#added = this.#duplicates = 0;
 		this.#failures = [];
-		this.#bytesTotal = audio.reduce((sum, s) => sum + s.file.size, 0);
+		this.#bytesTotal = 0;
+		void this.#addSizes(audio);
 		this.#bytesDone = 0;
 		this.#startedAt = this.#now = performance.now();
 		this.#controller = new AbortController();
@@ -237,7 +238,7 @@ export class Importer {
 		};
 
 		while (this.#queue.length > 0 && !signal.aborted && !diskFull) {
-			const batch = this.#queue.splice(0, 50);
+			const batch = this.#queue.splice(0, 25);
 			const ids = (await db().importJournal.bulkAdd(
 				batch.map((s) => ({
 					jobId,
@@ -269,6 +270,19 @@ export class Importer {
 		// The user now has something to lose: the right moment to ask for persistent storage.
 		if (this.#added > 0 && storageStatus.persist !== 'persisted') {
 			await storageStatus.requestPersistence().catch(() => undefined);
+		}
+	}
+
+	/**
+	 * Reading `File.size` of a picked file can cost a synchronous round trip to the browser process;
+	 * for thousands of files that would freeze the page, so sizes are summed a few at a time.
+	 */
+	async #addSizes(sources: readonly ImportSource[]): Promise<void> {
+		for (let i = 0; i < sources.length; i += 20) {
+			let bytes = 0;
+			for (const source of sources.slice(i, i + 20)) bytes += source.file.size;
+			this.#bytesTotal += bytes;
+			await new Promise((resolve) => setTimeout(resolve, 0));
 		}
 	}
 

@@ -86,12 +86,18 @@ export class Library {
 		const result = await catalogWorker().query(query, within);
 		const id = result.id;
 		this.#resultId = id;
+		// Fetch the visible rows before swapping, so the table updates rows in place in one render
+		// instead of emptying and rebuilding itself.
+		const start = Math.max(0, this.#window.start);
+		const rows = (await catalogWorker().rows(id, start, Math.min(this.#window.end, result.total))) ?? [];
+		if (id !== this.#resultId) return;
 		this.#searchMs = result.ms;
 		this.#total = result.total;
-		this.#rows = new Map();
 		this.#pending.clear();
+		this.#rows = new Map(rows.map((row, i) => [start + i, row]));
+		this.#seq++;
+		// The window may have moved meanwhile.
 		await this.show(this.#window.start, this.#window.end);
-		if (id === this.#resultId) this.#seq++;
 	}
 
 	/**
