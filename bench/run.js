@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_INSTALL_HINT, chromiumArgs, chromiumPath } from '../tests/chromium.js';
+import { analysisFigures } from './figures/analysis.js';
 import { libraryFigures } from './figures/library.js';
 import { manifestFigures } from './figures/manifest.js';
 import { shellFigures } from './figures/shell.js';
@@ -22,7 +23,7 @@ const prefixes = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
 /** @typedef {{ baseURL: string, buildDir: string, browser: import('@playwright/test').Browser, root: string }} BenchContext */
 
 /** @type {FigureSpec[]} */
-const all = [...shellFigures, ...libraryFigures, ...manifestFigures];
+const all = [...shellFigures, ...libraryFigures, ...analysisFigures, ...manifestFigures];
 const selected = all.filter(
 	(figure) => prefixes.length === 0 || prefixes.some((prefix) => figure.name.startsWith(prefix))
 );
