@@ -1,3 +1,5 @@
+import { decodeAiff, isAiff } from './aiff';
+
 /**
  * The Web Audio engine: two decks of decoded AudioBuffers. Every format the browser can decode plays
  * the same way (AIFF included, which <audio> cannot play). The next track is decoded while the current
@@ -161,6 +163,14 @@ export class AudioEngine {
 			if (!bytes) throw new EngineError('missing', 'the audio bytes are not on this device');
 			const data = bytes instanceof ArrayBuffer ? bytes : await bytes.arrayBuffer();
 			try {
+				if (isAiff(data)) {
+					const pcm = decodeAiff(data);
+					const frames = pcm.channels[0]!.length;
+					if (frames === 0) throw new Error('no audio frames');
+					const buffer = this.context.createBuffer(pcm.channels.length, frames, pcm.sampleRate);
+					pcm.channels.forEach((samples, c) => buffer.copyToChannel(samples as Float32Array<ArrayBuffer>, c));
+					return buffer;
+				}
 				return await this.context.decodeAudioData(data);
 			} catch (error) {
 				throw new EngineError('decode', error instanceof Error ? error.message : String(error));
