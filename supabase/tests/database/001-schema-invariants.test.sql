@@ -6,7 +6,7 @@ select plan(16);
 
 select tables_are('public',
                   array ['tenants', 'memberships', 'device_groups', 'devices', 'media_assets', 'playlists',
-                      'playlist_items', 'schedules', 'sync_logs'],
+                      'playlist_items', 'schedules', 'sync_logs', 'invitations'],
                   'public has exactly the Cratemesh tables');
 
 select is(array(select c.relname::text
