@@ -187,10 +187,10 @@ update public.media_assets set title = title || ' (edit)'
 where id in (select id from public.media_assets where title like 'Bench track %' order by sha256 limit 50);
 ${timedLoop('onepct', SYNC_1PCT, { startOffsetSeconds: 1000 })}
 ${timedLoop('onepct_uncached', SYNC_1PCT, {
-		startOffsetSeconds: 2000,
-		before: `update cratemesh.device_sync_state set cache_epoch = null where device_id = v_dev; commit;`,
-		count: Math.min(CALLS, 100)
-	})}
+	startOffsetSeconds: 2000,
+	before: `update cratemesh.device_sync_state set cache_epoch = null where device_id = v_dev; commit;`,
+	count: Math.min(CALLS, 100)
+})}
 insert into public.bench_results select * from bench_times;
 select jsonb_build_object('downloads', jsonb_array_length(r -> 'downloads'), 'updates', jsonb_array_length(r -> 'updates'),
                           'deletes', jsonb_array_length(r -> 'deletes'), 'playlists', jsonb_array_length(r -> 'schedule' -> 'playlists'),
