@@ -51,7 +51,7 @@ process.on('exit', stopCluster);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
 function psql(sql) {
-	const { PGC_DIR, ...pgEnv } = cluster;
+	const { PGC_DIR: _dir, ...pgEnv } = cluster;
 	const res = spawnSync('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1'], {
 		input: sql,
 		encoding: 'utf8',

@@ -34,7 +34,7 @@ async function call(path, { method = 'GET', token, apikey = SUPABASE_ANON_KEY, b
 		body: body === undefined ? undefined : JSON.stringify(body)
 	});
 	const text = await res.text();
-	let json = null;
+	let json;
 	try {
 		json = text ? JSON.parse(text) : null;
 	} catch {
