@@ -39,6 +39,15 @@ export default defineConfig({
 				maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
 				navigateFallback: 'index.html',
 				navigateFallbackDenylist: [/^\/peerjs/, /^\/healthz/],
+				// The deployment's settings (Supabase project, ICE servers): fresh when online, the last
+				// copy offline, so a signed-in app stays signed in without a network.
+				runtimeCaching: [
+					{
+						urlPattern: ({ url }) => url.pathname === '/config.json',
+						handler: 'NetworkFirst',
+						options: { cacheName: 'cratemesh-config', networkTimeoutSeconds: 3 }
+					}
+				],
 				cleanupOutdatedCaches: true,
 				// The first visit is controlled at once, so it is already offline-ready; updates still wait for the user.
 				clientsClaim: true

@@ -1,57 +1,15 @@
 import { expect, test } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, startServer as startApp, stopServer as stop } from './app-server';
 import { waitForApp, waitForServiceWorker } from './helpers';
-
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const probe = createServer();
-		probe.once('error', reject);
-		probe.listen(0, '127.0.0.1', () => {
-			const address = probe.address();
-			probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-		});
-	});
-}
-
-/** Starts `npm start`'s server on a build directory and resolves with what it printed. */
-function startServer(buildDir: string, port: number): Promise<{ child: ChildProcess; output: string }> {
-	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, ['src/server/start.js', '--no-build'], {
-			env: { ...process.env, CRATEMESH_BUILD_DIR: buildDir, PORT: String(port), HOST: '127.0.0.1' },
-			stdio: ['ignore', 'pipe', 'pipe']
-		});
-		let output = '';
-		const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 15_000);
-		child.stdout!.on('data', (chunk) => {
-			output += chunk;
-			if (/Local-only mode|Supabase: /.test(output)) {
-				clearTimeout(timer);
-				resolve({ child, output });
-			}
-		});
-		child.stderr!.on('data', (chunk) => (output += chunk));
-		child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-	});
-}
-
-function stop(child: ChildProcess): Promise<void> {
-	return new Promise((resolve) => {
-		if (child.exitCode !== null) return resolve();
-		child.removeAllListeners('exit');
-		child.once('exit', () => resolve());
-		child.kill('SIGTERM');
-	});
-}
 
 test('a new version is offered, not forced, and applied when the user asks', async ({ page }) => {
 	const buildDir = mkdtempSync(join(tmpdir(), 'cratemesh-update-'));
 	cpSync('build', buildDir, { recursive: true });
 	const port = await freePort();
-	let server = await startServer(buildDir, port);
+	let server = await startApp(port, { CRATEMESH_BUILD_DIR: buildDir });
 	try {
 		expect(server.output).toContain(`Cratemesh is running at http://localhost:${port}`);
 		expect(server.output).toContain('Local-only mode');
@@ -66,7 +24,7 @@ test('a new version is offered, not forced, and applied when the user asks', asy
 		appendFileSync(join(buildDir, 'sw.js'), '\n// next release\n');
 		rmSync(join(buildDir, 'sw.js.br'));
 		rmSync(join(buildDir, 'sw.js.gz'));
-		server = await startServer(buildDir, port);
+		server = await startApp(port, { CRATEMESH_BUILD_DIR: buildDir });
 
 		await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
 		const toast = page.getByTestId('update-toast');

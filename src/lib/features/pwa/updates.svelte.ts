@@ -33,6 +33,11 @@ export class AppUpdates {
 			if (!event.isUpdate) this.#offlineReady = true;
 		});
 		await workbox.register();
+		// The service worker keeps the last /config.json for offline starts, but on a first visit the page
+		// fetched it before the worker took control: fetch it once more through the worker.
+		const warm = () => void fetch('/config.json', { cache: 'no-cache' }).catch(() => undefined);
+		if (navigator.serviceWorker.controller) warm();
+		else navigator.serviceWorker.addEventListener('controllerchange', warm, { once: true });
 	}
 
 	/** Asks the browser to look for a newer service worker now (also runs on every navigation). */

@@ -5,6 +5,17 @@ export class AppState {
 	#config = $state.raw<RuntimeConfig>(DEFAULT_CONFIG);
 	#online = $state(true);
 	#ready = $state(false);
+	#whenReady: Promise<void>;
+	#resolveReady!: () => void;
+
+	constructor() {
+		this.#whenReady = new Promise((resolve) => (this.#resolveReady = resolve));
+	}
+
+	/** Resolves once the runtime config is known (child components mount before the layout boots). */
+	whenReady(): Promise<void> {
+		return this.#whenReady;
+	}
 
 	get config(): RuntimeConfig {
 		return this.#config;
@@ -25,6 +36,7 @@ export class AppState {
 		addEventListener('offline', () => (this.#online = false));
 		this.#config = await loadConfig();
 		this.#ready = true;
+		this.#resolveReady();
 	}
 }
 

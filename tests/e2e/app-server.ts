@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const probe = createServer();
+		probe.once('error', reject);
+		probe.listen(0, '127.0.0.1', () => {
+			const address = probe.address();
+			probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+		});
+	});
+}
+
+/** Starts `npm start`'s server (no build) with extra environment; resolves with what it printed. */
+export function startServer(
+	port: number,
+	env: Record<string, string> = {}
+): Promise<{ child: ChildProcess; output: string }> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, ['src/server/start.js', '--no-build'], {
+			env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+			stdio: ['ignore', 'pipe', 'pipe']
+		});
+		let output = '';
+		const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 15_000);
+		child.stdout!.on('data', (chunk) => {
+			output += chunk;
+			if (/Local-only mode|Supabase: /.test(output)) {
+				clearTimeout(timer);
+				resolve({ child, output });
+			}
+		});
+		child.stderr!.on('data', (chunk) => (output += chunk));
+		child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+	});
+}
+
+export function stopServer(child: ChildProcess): Promise<void> {
+	return new Promise((resolve) => {
+		if (child.exitCode !== null) return resolve();
+		child.removeAllListeners('exit');
+		child.once('exit', () => resolve());
+		child.kill('SIGTERM');
+	});
+}
