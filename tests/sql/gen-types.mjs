@@ -137,8 +137,13 @@ function render(tables, enums, functions) {
 		['Tables', ['r', 'p']],
 		['Views', ['v', 'm']]
 	]) {
+		const inSection = tables.filter((/** @type {any} */ t) => kinds.includes(t.kind));
+		if (inSection.length === 0) {
+			out.push(`\t\t${section}: Record<PropertyKey, never>;`);
+			continue;
+		}
 		out.push(`\t\t${section}: {`);
-		for (const table of tables.filter((/** @type {any} */ t) => kinds.includes(t.kind))) {
+		for (const table of inSection) {
 			out.push(`\t\t\t${table.name}: {`);
 			out.push('\t\t\t\tRow: {');
 			for (const c of table.columns) out.push(`\t\t\t\t\t${c.name}: ${columnType(c)}${c.nullable ? ' | null' : ''};`);

@@ -374,8 +374,7 @@ export type Database = {
 				Relationships: [];
 			};
 		};
-		Views: {
-		};
+		Views: Record<PropertyKey, never>;
 		Functions: {
 			accept_invitations: { Args: Record<PropertyKey, never>; Returns: number };
 			create_tenant: { Args: { name: string }; Returns: string };
