@@ -24,7 +24,7 @@ describe('Dexie schema (real IndexedDB)', () => {
 
 		const db = openDb(name);
 		await db.open();
-		expect(db.verno).toBeGreaterThanOrEqual(4);
+		expect(db.verno).toBeGreaterThanOrEqual(5);
 		expect(await db.tracks.count()).toBe(500);
 		const track = await db.tracks.get(rows[42]!.hash);
 		expect(track).toMatchObject({
@@ -44,6 +44,67 @@ describe('Dexie schema (real IndexedDB)', () => {
 		expect(await db.importJournal.count()).toBe(0);
 		expect(await db.playlists.count()).toBe(0);
 		expect(await db.playLog.count()).toBe(0);
+		expect(await db.analysis.count()).toBe(0);
+		expect(await db.cues.count()).toBe(0);
+		expect(track?.edited).toBeUndefined();
+		db.close();
+		await Dexie.delete(name);
+	});
+
+	it('upgrades a v4 database: analysis and cue tables are added, tracks and playlists kept', async () => {
+		const name = `upgrade-v4-${crypto.randomUUID()}`;
+		const v4 = new Dexie(name);
+		v4.version(4).stores({
+			tracks: '&hash, dateAdded, title, lastPlayed',
+			settings: '&key',
+			devices: '&peerId, lastSeen',
+			artwork: '&hash',
+			audioBlobs: '&hash',
+			importJournal: '++id, jobId, status',
+			playlists: '&id, parentId',
+			playlistItems: '++id, playlistId, [playlistId+position], hash',
+			playLog: '++id, hash, startedAt'
+		});
+		const hash = 'a'.repeat(64);
+		await v4.table('tracks').add({ hash, fileName: 'x.mp3', title: 'X', dateAdded: 1, bpm: 120, key: 'Am' });
+		await v4.table('playlists').add({ id: 'p1', name: 'Set', kind: 'playlist', parentId: null, position: 0 });
+		v4.close();
+
+		const db = openDb(name);
+		await db.open();
+		expect(db.verno).toBe(5);
+		expect(await db.tracks.get(hash)).toMatchObject({ bpm: 120, key: 'Am' });
+		expect(await db.playlists.count()).toBe(1);
+		const waveform = {
+			overview: new Uint8Array([1, 2, 3]),
+			detail: new Uint8Array(6),
+			pointsPerSecond: 50,
+			overviewPointsPerSecond: 1
+		};
+		await db.analysis.put({
+			hash,
+			analyserVersion: 1,
+			analysedAt: 2,
+			error: null,
+			format: 'mp3',
+			durationSec: 3,
+			bpm: 124,
+			beatGrid: { bpm: 124, firstDownbeatSec: 0.1, beatsPerBar: 4 },
+			tempoConfidence: 0.9,
+			variableTempo: false,
+			key: { tonic: 9, scale: 'minor', strength: 0.7 },
+			loudness: { integratedLufs: -9, targetLufs: -14, gainDbToTarget: -5 },
+			waveform,
+			autoCueSec: 0.1,
+			ms: 10
+		});
+		// Bytes stay bytes in IndexedDB (not JSON), and the version index answers "what is stale".
+		const stored = await db.analysis.get(hash);
+		expect(stored?.waveform?.overview).toBeInstanceOf(Uint8Array);
+		expect([...stored!.waveform!.overview]).toEqual([1, 2, 3]);
+		expect(await db.analysis.where('analyserVersion').below(2).primaryKeys()).toEqual([hash]);
+		await db.cues.add({ hash, kind: 'hot', slot: 0, startSec: 1, endSec: null, name: '', color: 'red', createdAt: 3 });
+		expect(await db.cues.where('hash').equals(hash).count()).toBe(1);
 		db.close();
 		await Dexie.delete(name);
 	});

@@ -56,6 +56,64 @@ export interface TrackRow extends TrackRowV2 {
 	pinned: boolean;
 	/** Folder-relative paths this content was imported from (moves and renames add one). */
 	paths: string[];
+	/** Fields the user set by hand ('bpm', 'key', 'grid'): re-analysis never overwrites them (v5). */
+	edited?: EditedField[];
+	/** Integrated loudness in LUFS from analysis (the player's auto-gain reads it), v5. */
+	loudness?: number | null;
+}
+
+export type EditedField = 'bpm' | 'key' | 'grid';
+
+/** Errors an analysis can end with (WorkerError codes). */
+export type AnalysisErrorCode =
+	'empty' | 'not-audio' | 'corrupt' | 'truncated' | 'internal' | 'out-of-memory' | 'missing' | 'other';
+
+/**
+ * One track's analysis (v5), by content hash. A failed analysis is stored too (with `error`), so it is
+ * not retried until the analyser version changes or the user asks.
+ */
+export interface AnalysisRow {
+	hash: string;
+	/** The analyser that produced it: rows from an older version are redone in the background. */
+	analyserVersion: number;
+	analysedAt: number;
+	error: { code: AnalysisErrorCode; message: string } | null;
+	format: string;
+	durationSec: number;
+	/** Detected tempo, 0 when no beat was found. */
+	bpm: number;
+	/** The grid in use: the detected one, or the user's (then `TrackRow.edited` holds 'grid'). */
+	beatGrid: { bpm: number; firstDownbeatSec: number; beatsPerBar: number };
+	tempoConfidence: number;
+	variableTempo: boolean;
+	key: { tonic: number; scale: 'major' | 'minor'; strength: number } | null;
+	loudness: { integratedLufs: number; targetLufs: number; gainDbToTarget: number } | null;
+	/** Three-band peaks (low, mid, high interleaved), one byte each. */
+	waveform: {
+		overview: Uint8Array;
+		detail: Uint8Array;
+		pointsPerSecond: number;
+		overviewPointsPerSecond: number;
+	} | null;
+	autoCueSec: number;
+	/** Milliseconds the analysis took in the worker. */
+	ms: number;
+}
+
+export type CueKind = 'hot' | 'memory' | 'loop';
+
+/** Hot cues A–H (slot 0–7), memory cues and loops (`endSec` set), v5. */
+export interface CueRow {
+	id?: number;
+	hash: string;
+	kind: CueKind;
+	/** 0–7 for hot cues A–H; -1 otherwise. */
+	slot: number;
+	startSec: number;
+	endSec: number | null;
+	name: string;
+	color: string;
+	createdAt: number;
 }
 
 export interface ArtworkRow {
@@ -143,6 +201,8 @@ export type CratemeshDb = Dexie & {
 	playlists: EntityTable<PlaylistRow, 'id'>;
 	playlistItems: EntityTable<PlaylistItemRow, 'id'>;
 	playLog: EntityTable<PlayLogRow, 'id'>;
+	analysis: EntityTable<AnalysisRow, 'hash'>;
+	cues: EntityTable<CueRow, 'id'>;
 };
 
 export const DB_NAME = 'cratemesh';
@@ -198,6 +258,22 @@ export function defineSchema(db: Dexie): void {
 		playlists: '&id, parentId',
 		playlistItems: '++id, playlistId, [playlistId+position], hash',
 		playLog: '++id, hash, startedAt'
+	});
+
+	// v5: analysis results (with the analyser version, so a newer analyser redoes them) and cue points.
+	// New tables only; the new optional track fields (`edited`, `loudness`) read as unset on old rows.
+	db.version(5).stores({
+		tracks: '&hash, dateAdded, title, lastPlayed',
+		settings: '&key',
+		devices: '&peerId, lastSeen',
+		artwork: '&hash',
+		audioBlobs: '&hash',
+		importJournal: '++id, jobId, status',
+		playlists: '&id, parentId',
+		playlistItems: '++id, playlistId, [playlistId+position], hash',
+		playLog: '++id, hash, startedAt',
+		analysis: '&hash, analyserVersion',
+		cues: '++id, hash'
 	});
 }
 

@@ -2,6 +2,7 @@ import { db, type ImportJournalRow, type TrackRow } from '$lib/db';
 import { clearIncoming } from '$lib/storage/audio-store';
 import { IMPORT_CONCURRENCY, importFile, type ImportedFile } from '$lib/workers/import-client';
 import { isWorkerError, type WorkerErrorCode } from '$workers/shared/errors';
+import { analysisQueue } from '../analysis/analysis-queue.svelte';
 import { storageStatus } from '../settings/storage.svelte';
 import { isAudioFileName } from './audio-files';
 import { library } from './library.svelte';
@@ -260,6 +261,8 @@ export class Importer {
 				})
 			);
 			if (changed.length) void library.changed(changed);
+			// New content is analysed in the background (when the user has auto-analysis on).
+			if (changed.length) void analysisQueue.enqueueNew(changed);
 		}
 		// Anything still pending was cancelled: it is not an interrupted import.
 		await db().importJournal.where('jobId').equals(jobId).delete();
