@@ -342,7 +342,7 @@ export const en = {
 	'settings.analysis.auto': 'Analyse new imports automatically',
 	'settings.analysis.replaceTags': 'Show analysed BPM and key instead of the file’s tags',
 	'settings.analysis.target': 'Target loudness (LUFS)',
-	'settings.analysis.apply': 'Apply',
+	'settings.analysis.apply': 'Save',
 	'settings.analysis.saved': 'Saved. Re-analyse tracks to use the new range.',
 	'error.generic': 'Something went wrong: {reason}'
 } as const;

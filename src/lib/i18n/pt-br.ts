@@ -343,7 +343,7 @@ export const ptBR: Messages = {
 	'settings.analysis.auto': 'Analisar novas importações automaticamente',
 	'settings.analysis.replaceTags': 'Mostrar BPM e tom analisados em vez das tags do arquivo',
 	'settings.analysis.target': 'Volume alvo (LUFS)',
-	'settings.analysis.apply': 'Aplicar',
+	'settings.analysis.apply': 'Salvar',
 	'settings.analysis.saved': 'Salvo. Analise as faixas de novo para usar a nova faixa.',
 	'error.generic': 'Algo deu errado: {reason}'
 };

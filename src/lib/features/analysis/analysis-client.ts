@@ -2,6 +2,8 @@ import { proxy, wrap, type Remote } from 'comlink';
 import type { AnalysisApi, AnalysisOptions, AnalysisProgress, AnalysisResult } from '$workers/analysis.worker';
 import { cancelPortFor } from '$workers/shared/cancel';
 import { installWorkerErrorTransfer } from '$workers/shared/errors';
+// Static (pool.ts is small): a dynamic chunk could be missing when the app starts offline.
+import { AnalysisPool } from './pool';
 
 export type { AnalysisApi, AnalysisOptions, AnalysisProgress, AnalysisResult };
 
@@ -39,13 +41,10 @@ export function decodeOnlyOn(remote: Remote<AnalysisApi>, file: Blob, signal?: A
 	return remote.decodeOnly(file, cancelPortFor(signal));
 }
 
-let shared: import('./pool').AnalysisPool | undefined;
+let shared: AnalysisPool | undefined;
 
 /** The app's analysis pool (hardwareConcurrency − 1 workers), created on first use. */
-export async function analysisPool(): Promise<import('./pool').AnalysisPool> {
-	if (!shared) {
-		const { AnalysisPool } = await import('./pool');
-		shared ??= new AnalysisPool({ createWorker: createAnalysisWorker });
-	}
+export function analysisPool(): AnalysisPool {
+	shared ??= new AnalysisPool({ createWorker: createAnalysisWorker });
 	return shared;
 }

@@ -15,6 +15,8 @@ export interface AnalysisFailure {
 	message: string;
 }
 
+const PERMANENT = new Set(['empty', 'not-audio', 'corrupt', 'truncated']);
+
 /** Priority of the track the user opened: ahead of everything the background queued. */
 const OPENED = 100;
 /** How often finished results are pushed to the library table (each push re-runs its query). */
@@ -130,7 +132,7 @@ export class AnalysisQueue {
 		}
 		this.#total += added.length;
 		this.#waitingCount = this.#waiting.length;
-		void this.#pump();
+		this.#pump();
 	}
 
 	/** The user opened this track: analyse it next (now, even while paused, if it has no current result). */
@@ -163,7 +165,7 @@ export class AnalysisQueue {
 
 	resume(): void {
 		this.#paused = false;
-		void this.#pump();
+		this.#pump();
 	}
 
 	/** Drops everything waiting and cancels running analyses. */
@@ -176,8 +178,8 @@ export class AnalysisQueue {
 		this.#controller = new AbortController();
 	}
 
-	async #pump(): Promise<void> {
-		this.#pool ??= await analysisPool();
+	#pump(): void {
+		this.#pool ??= analysisPool();
 		// One more than the pool runs, so a worker never waits for the UI thread between jobs.
 		while (!this.#paused && this.#waiting.length > 0 && this.#running.size < this.#pool.size + 1) {
 			void this.#start(this.#waiting.shift()!, 0);
@@ -189,7 +191,7 @@ export class AnalysisQueue {
 		this.#running = new Set(this.#running).add(hash);
 		const signal = this.#controller.signal;
 		try {
-			this.#pool ??= await analysisPool();
+			this.#pool ??= analysisPool();
 			const track = await db().tracks.get(hash);
 			if (!track) return; // Deleted meanwhile: nothing to report.
 			this.#titles.set(hash, track.title);
@@ -222,7 +224,7 @@ export class AnalysisQueue {
 			this.#now = performance.now();
 			this.#seq++;
 			if (!this.active) this.#flush();
-			void this.#pump();
+			this.#pump();
 		}
 	}
 
@@ -233,7 +235,9 @@ export class AnalysisQueue {
 			...this.#failures,
 			{ hash, title: this.#titles.get(hash) ?? hash.slice(0, 12), code: row.error!.code, message: row.error!.message }
 		];
-		if (await db().tracks.get(hash)) await db().analysis.put(row);
+		// Only what the file itself causes is remembered (and not retried until the analyser changes); a
+		// crashed worker, low memory or missing bytes may go away, so those tracks are tried again next start.
+		if (PERMANENT.has(row.error!.code) && (await db().tracks.get(hash))) await db().analysis.put(row);
 	}
 
 	#markChanged(hash: string): void {
