@@ -45,8 +45,17 @@ export function createCratemeshServer(options) {
 	if (options.behindProxy) app.set('trust proxy', true);
 	const server = options.tls ? createTlsServer(options.tls, app) : createServer(app);
 
-	app.use((_req, res, next) => {
-		res.set(headers);
+	// The analysis worker runs essentia.js, whose Emscripten/embind glue builds functions with
+	// `new Function`: only that worker's script gets 'unsafe-eval' (a worker's CSP comes from its own
+	// response); the page and every other worker keep the strict policy.
+	const analysisWorkerHeaders = {
+		...headers,
+		'Content-Security-Policy': csp.replace("'wasm-unsafe-eval'", "'wasm-unsafe-eval' 'unsafe-eval'")
+	};
+	app.use((req, res, next) => {
+		res.set(
+			/^\/_app\/immutable\/workers\/analysis\.worker-[\w-]+\.js$/.test(req.path) ? analysisWorkerHeaders : headers
+		);
 		next();
 	});
 

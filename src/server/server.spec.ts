@@ -25,6 +25,9 @@ beforeAll(async () => {
 	writeFileSync(join(dir, '_app/immutable/entry/start.abc.js.gz'), gzipSync(js));
 	writeFileSync(join(dir, '_app/version.json'), '{"version":"1"}');
 	writeFileSync(join(dir, 'sw.js'), 'self.addEventListener("fetch", () => {});');
+	mkdirSync(join(dir, '_app/immutable/workers'), { recursive: true });
+	writeFileSync(join(dir, '_app/immutable/workers/analysis.worker-AbC_12.js'), 'self.onmessage = () => {};');
+	writeFileSync(join(dir, '_app/immutable/workers/import.worker-XyZ.js'), 'self.onmessage = () => {};');
 	writeFileSync(join(dir, '.build-stamp'), '1');
 	const { server } = createCratemeshServer({
 		buildDir: dir,
@@ -91,6 +94,16 @@ describe('server', () => {
 	it('makes the service worker and version file revalidate on every load', async () => {
 		for (const path of ['/sw.js', '/_app/version.json']) {
 			expect((await fetch(`${base}${path}`)).headers.get('cache-control'), path).toBe('no-cache');
+		}
+	});
+
+	it('allows eval only in the analysis worker (essentia.js glue), nowhere else', async () => {
+		const scriptSrc = (csp: string | null) => csp!.split('; ').find((d) => d.startsWith('script-src '))!;
+		const analysis = await fetch(`${base}/_app/immutable/workers/analysis.worker-AbC_12.js`);
+		expect(scriptSrc(analysis.headers.get('content-security-policy'))).toContain("'unsafe-eval'");
+		for (const path of ['/', '/_app/immutable/workers/import.worker-XyZ.js', '/_app/immutable/entry/start.abc.js']) {
+			const response = await fetch(`${base}${path}`, { headers: { accept: 'text/html' } });
+			expect(scriptSrc(response.headers.get('content-security-policy')), path).not.toContain("'unsafe-eval'");
 		}
 	});
 

@@ -224,13 +224,13 @@ test('pinned audio stays; a cache cap drops the rest, and re-importing brings it
 	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
 	await expect(page.getByTestId('offline-summary')).toContainText('Pinned: 1 tracks');
 	await page.getByTestId('cap-input').fill('0');
-	await page.getByRole('button', { name: 'Apply' }).click();
+	await page.getByTestId('cap-apply').click();
 	await expect(page.getByText('Removed the audio of 6 tracks')).toBeVisible();
 	await expect(page.getByTestId('offline-summary')).toContainText('cached: 0 tracks (0 B) · without audio: 6');
 	await expect(page.getByTestId('storage-split')).toContainText('in 1 files');
 
 	await page.getByTestId('cap-input').fill('');
-	await page.getByRole('button', { name: 'Apply' }).click();
+	await page.getByTestId('cap-apply').click();
 	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Library' }).click();
 	await expect(rows(page).getByLabel('Audio not on this device')).toHaveCount(6);
 	await page.getByTestId('folder-input').setInputFiles(fixtures.dir);

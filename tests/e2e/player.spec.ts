@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tone } from '../fixtures/audio.js';
-import { waitForApp } from './helpers';
+import { waitForApp, waitForServiceWorker } from './helpers';
 
 interface Fixture {
 	hash: string;
@@ -136,6 +136,8 @@ test('plays a queue through, AIFF included, with the network off, and logs every
 	await waitForApp(page);
 	const queue = [fixtures.a!, fixtures.b!, fixtures.c!];
 	await seed(page, queue);
+	// Offline after one visit: the service worker holds the app's code.
+	await waitForServiceWorker(page);
 	await context.setOffline(true);
 
 	await playNow(

@@ -134,8 +134,8 @@ export interface ImportJournalRow {
 	id?: number;
 	jobId: string;
 	path: string;
-	size: number;
-	lastModified: number;
+	size?: number;
+	lastModified?: number;
 	status: JournalStatus;
 	reason?: string;
 	hash?: string;

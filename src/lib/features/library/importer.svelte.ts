@@ -97,7 +97,8 @@ export class Importer {
 	#failures = $state.raw<ImportFailure[]>([]);
 	#interrupted = $state.raw<ImportJournalRow[]>([]);
 	#controller: AbortController | undefined;
-	#queue: ImportSource[] = [];
+	#queue: { source: ImportSource; journalId: number }[] = [];
+	#jobId = '';
 	#recovery: Promise<void> | undefined;
 
 	get phase() {
@@ -171,7 +172,7 @@ export class Importer {
 		const audio = sources.filter((source) => isAudioFileName(source.file.name));
 		const skipped = sources.length - audio.length;
 		if (this.#phase === 'running') {
-			this.#queue.push(...audio);
+			this.#queue.push(...(await this.#journal(audio)));
 			this.#skipped += skipped;
 			this.#total += audio.length;
 			void this.#addSizes(audio);
@@ -179,7 +180,9 @@ export class Importer {
 		}
 		this.#phase = 'running';
 		await this.recover().catch(() => undefined);
-		this.#queue = [...audio];
+		this.#jobId = crypto.randomUUID();
+		// Every file is journalled before any work starts, so a reload can name all that did not finish.
+		this.#queue = await this.#journal(audio);
 		this.#skipped = skipped;
 		this.#total = audio.length;
 		this.#done = this.#added = this.#duplicates = 0;
@@ -190,7 +193,7 @@ export class Importer {
 		this.#startedAt = this.#now = performance.now();
 		this.#controller = new AbortController();
 		const { signal } = this.#controller;
-		const jobId = crypto.randomUUID();
+		const jobId = this.#jobId;
 		let diskFull = false;
 
 		// Bytes of finished files plus progress of those in flight, for the bar, MB/s and ETA.
@@ -240,23 +243,13 @@ export class Importer {
 
 		while (this.#queue.length > 0 && !signal.aborted && !diskFull) {
 			const batch = this.#queue.splice(0, 25);
-			const ids = (await db().importJournal.bulkAdd(
-				batch.map((s) => ({
-					jobId,
-					path: s.path,
-					size: s.file.size,
-					lastModified: s.file.lastModified,
-					status: 'pending' as const
-				})),
-				{ allKeys: true }
-			)) as number[];
 			const changed: string[] = [];
 			let nextIndex = 0;
 			await Promise.all(
 				Array.from({ length: IMPORT_CONCURRENCY }, async () => {
 					while (nextIndex < batch.length && !signal.aborted && !diskFull) {
 						const i = nextIndex++;
-						await importOne(batch[i]!, ids[i]!, changed);
+						await importOne(batch[i]!.source, batch[i]!.journalId, changed);
 					}
 				})
 			);
@@ -274,6 +267,20 @@ export class Importer {
 		if (this.#added > 0 && storageStatus.persist !== 'persisted') {
 			await storageStatus.requestPersistence().catch(() => undefined);
 		}
+	}
+
+	/** Journal rows (path only: reading sizes can be slow, see #addSizes), in chunks. */
+	async #journal(sources: readonly ImportSource[]): Promise<{ source: ImportSource; journalId: number }[]> {
+		const out: { source: ImportSource; journalId: number }[] = [];
+		for (let i = 0; i < sources.length; i += 500) {
+			const chunk = sources.slice(i, i + 500);
+			const ids = (await db().importJournal.bulkAdd(
+				chunk.map((s) => ({ jobId: this.#jobId, path: s.path, status: 'pending' as const })),
+				{ allKeys: true }
+			)) as number[];
+			chunk.forEach((source, j) => out.push({ source, journalId: ids[j]! }));
+		}
+		return out;
 	}
 
 	/**
