@@ -126,6 +126,18 @@ if (wants('sql') && hasSql) {
 	const match = /^pgtap: (\d+) passed, (\d+) failed/m.exec(result.stdout);
 	if (match) results.push({ name: 'pgtap', passed: Number(match[1]), failed: Number(match[2]), skipped: 0 });
 	if (!match || (result.status !== 0 && Number(match[2]) === 0)) broken = true;
+	// The generated client types must match the migrations.
+	const types = spawnSync(process.execPath, [join(root, 'tests', 'sql', 'gen-types.mjs'), '--check'], {
+		cwd: root,
+		stdio: 'inherit'
+	});
+	results.push({
+		name: 'db types',
+		passed: types.status === 0 ? 1 : 0,
+		failed: types.status === 0 ? 0 : 1,
+		skipped: 0
+	});
+	// Opt-in: checks a real Supabase project when SUPABASE_URL and keys are set; says it skipped otherwise.
 	const contract = spawnSync(process.execPath, [join(root, 'tests', 'sql', 'supabase-contract.mjs')], {
 		cwd: root,
 		stdio: 'inherit'

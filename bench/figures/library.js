@@ -284,7 +284,10 @@ async function openLibrary(/** @type {import('@playwright/test').Page} */ page, 
 	await page.locator('[data-testid="track-count"]:not([data-seq="0"])').waitFor({ timeout: 120_000 });
 }
 
-/** Types queries the way a user does (an input event per query) and times until rows are shown. */
+/**
+ * Types queries the way a user does (an input event per query) and times until the new result is in the
+ * DOM: a MutationObserver on the result counter fires right after the table's update is committed.
+ */
 async function searchLatencies(/** @type {import('@playwright/test').Page} */ page, queries) {
 	return page.evaluate(async (queries) => {
 		const input = /** @type {HTMLInputElement} */ (document.querySelector('[data-testid="search"]'));
@@ -292,14 +295,21 @@ async function searchLatencies(/** @type {import('@playwright/test').Page} */ pa
 		const times = [];
 		for (const query of queries) {
 			const seq = Number(count.dataset.seq);
+			const done = new Promise((resolve) => {
+				const observer = new MutationObserver(() => {
+					if (Number(count.dataset.seq) > seq) {
+						observer.disconnect();
+						resolve(performance.now());
+					}
+				});
+				observer.observe(count, { attributes: true, attributeFilter: ['data-seq'] });
+			});
 			const t0 = performance.now();
 			input.value = query;
 			input.dispatchEvent(new Event('input', { bubbles: true }));
-			await new Promise((resolve) => {
-				const check = () => (Number(count.dataset.seq) > seq ? resolve(undefined) : requestAnimationFrame(check));
-				check();
-			});
-			times.push(performance.now() - t0);
+			times.push(/** @type {number} */ (await done) - t0);
+			// Let the frame settle before the next keystroke, like a typist.
+			await new Promise((resolve) => setTimeout(resolve, 30));
 		}
 		return times;
 	}, queries);
