@@ -52,6 +52,15 @@ test('a reload in the middle of an import keeps finished tracks and lists exactl
 			}
 		});
 		expect(incoming).toBe(0);
+		// Every stored audio file belongs to a track.
+		const stored = await page.evaluate(async () => {
+			const root = await navigator.storage.getDirectory();
+			const dir = await root.getDirectoryHandle('audio', { create: true });
+			let n = 0;
+			for await (const _ of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) n++;
+			return n;
+		});
+		expect(stored).toBe(added);
 
 		await interrupted.getByRole('button', { name: 'Dismiss' }).click();
 		await expect(interrupted).toHaveCount(0);

@@ -95,6 +95,14 @@ export async function audioUsage(): Promise<{ bytes: number; files: number }> {
 	return { bytes, files };
 }
 
+/** Hashes of all audio held in OPFS (the IndexedDB fallback is keyed in the database already). */
+export async function* storedHashes(): AsyncGenerator<string> {
+	const audio = await dir(AUDIO_DIR);
+	if (!audio) return;
+	for await (const name of (audio as unknown as { keys(): AsyncIterable<string> }).keys())
+		if (isValidHash(name)) yield name;
+}
+
 /** Removes temp files left by an import that a reload interrupted: never a half-written track. */
 export async function clearIncoming(): Promise<number> {
 	const root = await opfsRoot();

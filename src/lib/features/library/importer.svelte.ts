@@ -1,5 +1,5 @@
 import { db, type ImportJournalRow, type TrackRow } from '$lib/db';
-import { clearIncoming } from '$lib/storage/audio-store';
+import { clearIncoming, deleteAudio, storedHashes } from '$lib/storage/audio-store';
 import { IMPORT_CONCURRENCY, importFile, type ImportedFile } from '$lib/workers/import-client';
 import { isWorkerError, type WorkerErrorCode } from '$workers/shared/errors';
 import { analysisQueue } from '../analysis/analysis-queue.svelte';
@@ -155,6 +155,8 @@ export class Importer {
 		if (pending.length === 0) return;
 		this.#interrupted = pending;
 		await db().importJournal.where('status').equals('pending').modify({ status: 'failed', reason: 'interrupted' });
+		// A file may have reached its content address just before the reload, without its track row.
+		await collectOrphanAudio().catch(() => undefined);
 	}
 
 	async dismissInterrupted(): Promise<void> {
@@ -336,6 +338,27 @@ export class Importer {
 			return true;
 		});
 	}
+}
+
+/** Deletes stored audio that no track refers to; returns how many files went. */
+export async function collectOrphanAudio(): Promise<number> {
+	let removed = 0;
+	let batch: string[] = [];
+	const flush = async () => {
+		const rows = await db().tracks.bulkGet(batch);
+		for (const [i, hash] of batch.entries()) {
+			if (rows[i]) continue;
+			await deleteAudio(hash);
+			removed++;
+		}
+		batch = [];
+	};
+	for await (const hash of storedHashes()) {
+		batch.push(hash);
+		if (batch.length === 500) await flush();
+	}
+	if (batch.length) await flush();
+	return removed;
 }
 
 function describeFailure(file: string, error: unknown): ImportFailure {
