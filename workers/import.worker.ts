@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 import { expose } from 'comlink';
 import { createSHA256 } from 'hash-wasm';
-import { parseBlob } from 'music-metadata';
+import { parseBlob, parseBuffer } from 'music-metadata';
 import { createAudioWriter } from '../src/lib/storage/audio-store';
 import { chunkedBlob } from '../src/lib/features/library/chunked-reader';
 import { SNIFF_BYTES, sniffAudio, type AudioFormat } from '../src/lib/features/library/sniff';
@@ -80,7 +80,12 @@ const api = {
 		try {
 			if (!(file instanceof Blob)) throw new WorkerError('invalid-input', 'Expected a File');
 			if (file.size === 0) throw new WorkerError('empty', 'The file is empty (0 bytes)');
-			const head = new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer());
+			// Files up to one slice are read once and everything works from memory: each Blob read is a
+			// round trip to the browser process, which dominates for small files.
+			const whole = file.size <= SLICE_BYTES ? new Uint8Array(await file.arrayBuffer()) : null;
+			const head = whole
+				? whole.subarray(0, SNIFF_BYTES)
+				: new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer());
 			const sniffed = sniffAudio(head, file.size);
 			if (!sniffed)
 				throw new WorkerError('not-audio', 'This is not an audio file (its contents match no supported format)');
@@ -92,10 +97,10 @@ const api = {
 			try {
 				// Durations from headers only (Ogg keeps its length in the last page): scanning every MP3
 				// frame would read the whole file twice; decoding (analysis) gives the exact length later.
-				meta = (await parseBlob(chunkedBlob(file), {
-					duration: sniffed.format === 'ogg',
-					skipCovers: false
-				})) as unknown as ParsedTags;
+				const options = { duration: sniffed.format === 'ogg', skipCovers: false };
+				meta = (whole
+					? await parseBuffer(whole, { size: file.size }, options)
+					: await parseBlob(chunkedBlob(file), options)) as unknown as ParsedTags;
 			} catch (error) {
 				throw new WorkerError(
 					'corrupt',
@@ -127,7 +132,7 @@ const api = {
 			while (offset < file.size) {
 				throwIfAborted(signal);
 				const end = Math.min(offset + SLICE_BYTES, file.size);
-				const bytes = new Uint8Array(await file.slice(offset, end).arrayBuffer());
+				const bytes = whole ?? new Uint8Array(await file.slice(offset, end).arrayBuffer());
 				hash.update(bytes);
 				await writer.write(bytes);
 				offset = end;
