@@ -72,7 +72,7 @@ describe('Dexie schema (real IndexedDB)', () => {
 
 		const db = openDb(name);
 		await db.open();
-		expect(db.verno).toBe(5);
+		expect(db.verno).toBe(6);
 		expect(await db.tracks.get(hash)).toMatchObject({ bpm: 120, key: 'Am' });
 		expect(await db.playlists.count()).toBe(1);
 		const waveform = {
@@ -105,6 +105,22 @@ describe('Dexie schema (real IndexedDB)', () => {
 		expect(await db.analysis.where('analyserVersion').below(2).primaryKeys()).toEqual([hash]);
 		await db.cues.add({ hash, kind: 'hot', slot: 0, startSec: 1, endSec: null, name: '', color: 'red', createdAt: 3 });
 		expect(await db.cues.where('hash').equals(hash).count()).toBe(1);
+		db.close();
+		await Dexie.delete(name);
+	});
+
+	it('v6 adds the mesh identity and trusted-device tables, and keeps a non-extractable key', async () => {
+		const name = `upgrade-v6-${crypto.randomUUID()}`;
+		const db = openDb(name);
+		await db.open();
+		expect(db.verno).toBe(6);
+		const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+		await db.table('meshIdentity').put({ id: 'self', privateKey: pair.privateKey, publicKey: pair.publicKey });
+		const stored = await db.table('meshIdentity').get('self');
+		expect(stored.privateKey).toBeInstanceOf(CryptoKey);
+		expect(stored.privateKey.extractable).toBe(false);
+		await db.table('trustedDevices').put({ peerId: 'cm-x', name: 'X', lastSeen: 5 });
+		expect(await db.table('trustedDevices').where('lastSeen').above(1).count()).toBe(1);
 		db.close();
 		await Dexie.delete(name);
 	});

@@ -275,6 +275,24 @@ export function defineSchema(db: Dexie): void {
 		analysis: '&hash, analyserVersion',
 		cues: '++id, hash'
 	});
+
+	// v6: mesh identity (this install's non-extractable key pair) and trusted devices (paired keys,
+	// trust level). New tables only; the mesh reads them through `db().table(...)`.
+	db.version(6).stores({
+		tracks: '&hash, dateAdded, title, lastPlayed',
+		settings: '&key',
+		devices: '&peerId, lastSeen',
+		artwork: '&hash',
+		audioBlobs: '&hash',
+		importJournal: '++id, jobId, status',
+		playlists: '&id, parentId',
+		playlistItems: '++id, playlistId, [playlistId+position], hash',
+		playLog: '++id, hash, startedAt',
+		analysis: '&hash, analyserVersion',
+		cues: '++id, hash',
+		meshIdentity: '&id',
+		trustedDevices: '&peerId, lastSeen'
+	});
 }
 
 /** Defaults for the fields version 3 added, so older rows read like new ones. */

@@ -1,23 +1,41 @@
 import type { DataConnection, Peer, PeerError } from 'peerjs';
 import type { RuntimeConfig } from '$lib/config';
 import { db } from '$lib/db';
-import { defaultDeviceName, helloMessage, parseHello, sanitizeName } from './hello';
+import { library } from '$lib/features/library/library.svelte';
+import { defaultDeviceName, sanitizeName } from './hello';
+import { loadIdentity, pairingCode, type Identity } from './identity';
+import { cleanText, MAX_CATALOG, type Message, type TrackSummary } from './protocol';
+import { Session, type PeerInfo, type Trust } from './session';
+import { serveTrack, Transfers } from './transfers.svelte';
+import { getTrusted, listTrusted, putTrusted, revokeTrusted, touchTrusted, type TrustedDeviceRow } from './trust';
 
 export type SignallingStatus = 'idle' | 'connecting' | 'online' | 'offline' | 'error';
 
 export interface PeerLink {
 	peerId: string;
 	name: string;
+	/** The channel is open (authentication may still be running). */
 	open: boolean;
+	/** Authenticated and trusted: ready for sync and transfers. */
+	ready: boolean;
+	trust: Trust | null;
 }
 
-const PEER_ID_KEY = 'peerId';
+export interface Notice {
+	peerId: string;
+	reason: string;
+}
+
 const DEVICE_NAME_KEY = 'deviceName';
 const RETRY_MAX_MS = 30_000;
+export const MAX_CONNECTIONS = 8;
+const PAIRING_TTL_MS = 2 * 60_000;
+const PAIRING_MAX_FAILURES = 5;
+const REDIAL_MS = 20_000;
 
 /**
- * This device's presence on the signalling server and its open connections to other devices.
- * PeerJS is loaded on demand so it costs nothing before the mesh starts.
+ * This device on the mesh: presence on the signalling server, authenticated sessions with up to eight
+ * other devices, pairing, the trusted-device list and track transfers. PeerJS is loaded on demand.
  */
 export class Mesh {
 	#status = $state<SignallingStatus>('idle');
@@ -26,12 +44,19 @@ export class Mesh {
 	#deviceName = $state('');
 	#links = $state<PeerLink[]>([]);
 	#rejected = $state(0);
+	#trusted = $state<TrustedDeviceRow[]>([]);
+	#pairing = $state<{ code: string; expires: number; failures: number } | null>(null);
+	#notice = $state<Notice | null>(null);
+	#catalogs = $state<Record<string, { total: number; tracks: TrackSummary[] }>>({});
+	readonly transfers = new Transfers((hashes) => void library.changed(hashes).catch(() => undefined));
+	#identity: Identity | undefined;
 	#peer: Peer | undefined;
-	// Connection objects are plumbing, not UI state: `links` is what the UI reads.
-	#connections = new Map<string, DataConnection>();
+	#sessions = new Map<string, { session: Session; connection: DataConnection }>();
 	#config: RuntimeConfig | undefined;
 	#retryMs = 1000;
 	#retryTimer: ReturnType<typeof setTimeout> | undefined;
+	#redialTimer: ReturnType<typeof setInterval> | undefined;
+	#serving = new WeakMap<Session, Promise<void>>();
 
 	get status(): SignallingStatus {
 		return this.#status;
@@ -48,30 +73,47 @@ export class Mesh {
 	get links(): readonly PeerLink[] {
 		return this.#links;
 	}
-	/** Messages from peers that failed validation. */
+	/** Frames from peers that were rejected (malformed, unknown, oversized, over the rate limit, unexpected). */
 	get rejected(): number {
 		return this.#rejected;
+	}
+	get trusted(): readonly TrustedDeviceRow[] {
+		return this.#trusted;
+	}
+	/** The pairing code this device shows, while it is valid. */
+	get pairing(): { code: string; expires: number } | null {
+		return this.#pairing;
+	}
+	/** The last connection that was refused or dropped, and why. */
+	get notice(): Notice | null {
+		return this.#notice;
+	}
+	get catalogs(): Readonly<Record<string, { total: number; tracks: TrackSummary[] }>> {
+		return this.#catalogs;
 	}
 
 	async start(config: RuntimeConfig): Promise<void> {
 		if (this.#peer || this.#status === 'connecting') return;
 		this.#config = config;
 		this.#status = 'connecting';
-		const stored = await db()
-			.settings.bulkGet([PEER_ID_KEY, DEVICE_NAME_KEY])
-			.catch(() => []);
-		let id = typeof stored[0]?.value === 'string' ? stored[0].value : null;
-		if (!id) {
-			id = `cm-${crypto.randomUUID()}`;
-			await db()
-				.settings.put({ key: PEER_ID_KEY, value: id })
-				.catch(() => undefined);
-		}
+		const [identity, stored] = await Promise.all([
+			loadIdentity(),
+			db()
+				.settings.get(DEVICE_NAME_KEY)
+				.catch(() => undefined)
+		]);
+		this.#identity = identity;
 		this.#deviceName = sanitizeName(
-			typeof stored[1]?.value === 'string' ? stored[1].value : defaultDeviceName(navigator.userAgent)
+			typeof stored?.value === 'string' ? stored.value : defaultDeviceName(navigator.userAgent)
 		);
-		this.#peerId = id;
-		await this.#open(id, config);
+		this.#peerId = identity.peerId;
+		await this.refreshTrusted();
+		await this.#open(identity.peerId, config);
+		this.#redialTimer ??= setInterval(() => this.#dialTrusted(), REDIAL_MS);
+	}
+
+	async refreshTrusted(): Promise<void> {
+		this.#trusted = await listTrusted().catch(() => []);
 	}
 
 	async #open(id: string, config: RuntimeConfig): Promise<void> {
@@ -91,8 +133,9 @@ export class Mesh {
 			this.#status = 'online';
 			this.#error = null;
 			this.#retryMs = 1000;
+			this.#dialTrusted();
 		});
-		peer.on('connection', (connection) => this.#adopt(connection));
+		peer.on('connection', (connection) => this.#incoming(connection));
 		peer.on('disconnected', () => {
 			if (this.#peer !== peer) return;
 			this.#status = 'offline';
@@ -133,44 +176,228 @@ export class Mesh {
 		this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
 	}
 
-	connect(remoteId: string): void {
-		const id = remoteId.trim();
-		if (!this.#peer || !id || id === this.#peerId || this.#connections.has(id)) return;
-		this.#adopt(this.#peer.connect(id, { reliable: true, serialization: 'json' }));
+	/** Dials trusted devices that are not connected (they may be offline: that is fine). */
+	#dialTrusted(): void {
+		if (this.#status !== 'online') return;
+		for (const device of this.#trusted) {
+			if (this.#sessions.size >= MAX_CONNECTIONS) break;
+			this.connect(device.peerId);
+		}
 	}
 
-	#adopt(connection: DataConnection): void {
+	/** Connects to a device; it must already be trusted (or trust us) or the session is refused. */
+	connect(remoteId: string, joinCode?: string): void {
+		const id = remoteId.trim();
+		if (!this.#peer || !this.#identity || !id || id === this.#peerId) return;
+		if (this.#sessions.has(id)) {
+			if (!joinCode) return;
+			this.#sessions.get(id)!.session.close('re-pairing');
+		}
+		if (this.#sessions.size >= MAX_CONNECTIONS) {
+			this.#notice = { peerId: id, reason: 'too-many-connections' };
+			return;
+		}
+		const connection = this.#peer.connect(id, { reliable: true, serialization: 'raw' });
+		this.#adopt(connection, joinCode);
+	}
+
+	/** Pairs with a device showing a code: dials it and proves the code; both then trust each other's key. */
+	pair(remoteId: string, code: string): void {
+		const digits = code.replace(/\D/g, '');
+		if (digits.length !== 6) return;
+		this.connect(remoteId, digits);
+	}
+
+	/** Shows a fresh six-digit code another device can pair with, for two minutes. */
+	showPairingCode(): string {
+		const code = pairingCode();
+		this.#pairing = { code, expires: Date.now() + PAIRING_TTL_MS, failures: 0 };
+		return code;
+	}
+
+	cancelPairing(): void {
+		this.#pairing = null;
+	}
+
+	async revoke(peerId: string): Promise<void> {
+		await revokeTrusted(peerId);
+		this.#sessions.get(peerId)?.session.close('revoked');
+		await this.refreshTrusted();
+	}
+
+	async setTrust(peerId: string, trust: Trust): Promise<void> {
+		await touchTrusted(peerId, { trust });
+		this.#sessions.get(peerId)?.session.close('trust-changed');
+		await this.refreshTrusted();
+	}
+
+	/** Asks a connected device for (a page of) its track list. */
+	browse(peerId: string, offset = 0): void {
+		this.#ready(peerId)?.send({ type: 'index', offset });
+	}
+
+	/** Fetches a track from a connected device by content hash. */
+	fetch(peerId: string, hash: string, title?: string): void {
+		const session = this.#ready(peerId);
+		if (session) this.transfers.request(session, hash, title);
+	}
+
+	#ready(peerId: string): Session | undefined {
+		const entry = this.#sessions.get(peerId);
+		return entry?.session.ready ? entry.session : undefined;
+	}
+
+	#incoming(connection: DataConnection): void {
 		const id = connection.peer;
-		this.#connections.get(id)?.close();
-		this.#connections.set(id, connection);
-		this.#upsert({ peerId: id, name: id, open: false });
+		const existing = this.#sessions.get(id);
+		// Both sides dialled at once: keep the connection the smaller id opened, on both sides.
+		const keepIncoming = existing && !existing.session.ready && id < (this.#peerId ?? '');
+		if (
+			connection.serialization !== 'raw' ||
+			(existing && !keepIncoming) ||
+			(!existing && this.#sessions.size >= MAX_CONNECTIONS)
+		) {
+			connection.on('open', () => connection.close());
+			return;
+		}
+		if (existing) existing.session.close('duplicate', false);
+		this.#adopt(connection);
+	}
+
+	#adopt(connection: DataConnection, joinCode?: string): void {
+		const id = connection.peer;
+		const identity = this.#identity!;
+		const wire = {
+			send: (frame: string | ArrayBuffer) => void connection.send(frame),
+			close: () => connection.close(),
+			bufferedAmount: () => connection.dataChannel?.bufferedAmount ?? 0
+		};
+		const session: Session = new Session(
+			wire,
+			{
+				trusted: async (peerId, spki) => {
+					const row = await getTrusted(peerId);
+					return row && row.spki === spki ? row.trust : null;
+				},
+				hostCode: () => {
+					const pairing = this.#pairing;
+					if (!pairing || Date.now() > pairing.expires) return null;
+					return pairing.code;
+				},
+				pair: async (peer) => {
+					this.#pairing = null;
+					await putTrusted({
+						peerId: peer.peerId,
+						name: peer.name,
+						spki: peer.spki,
+						trust: peer.trust,
+						pairedAt: Date.now(),
+						lastSeen: Date.now()
+					});
+				},
+				ready: (peer) => void this.#onReady(session, peer),
+				message: (message) => this.#onMessage(session, message),
+				binary: async (frame) => {
+					if (!(await this.transfers.binary(session, frame))) this.#rejected++;
+				},
+				rejected: () => this.#rejected++,
+				closed: (reason) => {
+					if (reason === 'bad-code' && this.#pairing && ++this.#pairing.failures >= PAIRING_MAX_FAILURES)
+						this.#pairing = null;
+					if (this.#sessions.get(id)?.session === session) {
+						this.#sessions.delete(id);
+						this.#links = this.#links.filter((link) => link.peerId !== id);
+					}
+					this.transfers.disconnected(id);
+					if (reason !== 'duplicate') this.#notice = { peerId: id, reason };
+				}
+			},
+			{ identity, name: this.#deviceName, remoteId: id, joinCode }
+		);
+		this.#sessions.set(id, { session, connection });
+		this.#upsert({ peerId: id, name: id, open: false, ready: false, trust: null });
 		connection.on('open', () => {
 			this.#upsert({ peerId: id, open: true });
-			void connection.send(helloMessage(this.#deviceName));
+			session.start();
 		});
-		connection.on('data', (data) => {
-			const hello = parseHello(data);
-			if (!hello) {
-				this.#rejected++;
+		connection.on('data', (data) => session.receive(data));
+		connection.on('close', () => session.close('closed', false));
+		connection.on('error', () => session.close('error', false));
+		// PeerJS `close` events are unreliable: watch the ICE connection too (heartbeats catch the rest).
+		connection.peerConnection?.addEventListener?.('connectionstatechange', () => {
+			const state = connection.peerConnection?.connectionState;
+			if (state === 'failed' || state === 'closed') session.close('connection-lost', false);
+		});
+	}
+
+	async #onReady(session: Session, peer: PeerInfo): Promise<void> {
+		if (session.closed) return;
+		this.#upsert({ peerId: peer.peerId, name: peer.name, ready: true, trust: peer.trust });
+		this.#notice = null;
+		const now = Date.now();
+		await touchTrusted(peer.peerId, { name: peer.name, lastSeen: now }).catch(() => undefined);
+		await db()
+			.devices.put({ peerId: peer.peerId, name: peer.name, lastSeen: now })
+			.catch(() => undefined);
+		await this.refreshTrusted();
+		// Resume transfers this device was sending when it went away.
+		for (const hash of this.transfers.paused(peer.peerId)) this.transfers.request(session, hash);
+	}
+
+	async #onMessage(session: Session, message: Message): Promise<void> {
+		const own = session.trust === 'own';
+		switch (message.type) {
+			case 'index': {
+				if (!own) return session.send({ type: 'catalog', offset: message.offset, total: 0, tracks: [] });
+				const total = await db().tracks.count();
+				const rows = await db().tracks.orderBy('dateAdded').offset(message.offset).limit(MAX_CATALOG).toArray();
+				const tracks = rows
+					.filter((row) => row.storage !== 'none')
+					.map((row) => ({
+						hash: row.hash,
+						title: String(row.title ?? '').slice(0, 1024),
+						artist: String(row.artist ?? '').slice(0, 1024),
+						size: row.size
+					}));
+				return session.send({ type: 'catalog', offset: message.offset, total, tracks });
+			}
+			case 'catalog': {
+				const tracks = message.tracks.map((track) => ({
+					...track,
+					title: cleanText(track.title),
+					artist: cleanText(track.artist)
+				}));
+				this.#catalogs = { ...this.#catalogs, [session.remoteId]: { total: message.total, tracks } };
 				return;
 			}
-			this.#upsert({ peerId: id, name: hello.name });
-			void db()
-				.devices.put({ peerId: id, name: hello.name, lastSeen: Date.now() })
-				.catch(() => undefined);
-		});
-		const drop = () => {
-			if (this.#connections.get(id) !== connection) return;
-			this.#connections.delete(id);
-			this.#links = this.#links.filter((link) => link.peerId !== id);
-		};
-		connection.on('close', drop);
-		connection.on('error', drop);
+			case 'want':
+				if (!own) return session.send({ type: 'none', hash: message.hash, reason: 'forbidden' });
+				{
+					// One track at a time per peer, without holding up the peer's other messages.
+					const hash = message.hash;
+					const previous = this.#serving.get(session) ?? Promise.resolve();
+					const next = previous.then(() =>
+						serveTrack(session, hash, message.offset).catch(() =>
+							session.send({ type: 'none', hash, reason: 'read-failed' })
+						)
+					);
+					this.#serving.set(session, next);
+				}
+				return;
+			case 'offer':
+			case 'sent':
+			case 'none':
+				if (!(await this.transfers.handle(session, message))) this.#rejected++;
+				return;
+			default:
+				this.#rejected++;
+		}
 	}
 
 	#upsert(patch: Partial<PeerLink> & { peerId: string }): void {
 		const index = this.#links.findIndex((link) => link.peerId === patch.peerId);
-		if (index === -1) this.#links = [...this.#links, { name: patch.peerId, open: false, ...patch }];
+		if (index === -1)
+			this.#links = [...this.#links, { name: patch.peerId, open: false, ready: false, trust: null, ...patch }];
 		else this.#links = this.#links.map((link, i) => (i === index ? { ...link, ...patch } : link));
 	}
 }

@@ -1,0 +1,288 @@
+/**
+ * One connection to another device, independent of PeerJS (tests drive it over an in-memory pipe):
+ * mutual authentication (each side signs the other's fresh challenge with the key its peer id is derived
+ * from), trust (an already trusted key, or a pairing code proven by both sides), heartbeats that drop a
+ * silent connection, a per-peer rate limit, and rejection (counted) of anything invalid.
+ */
+import { authTranscript, pairingProof, randomNonce, sameProof, sign, verify, type Identity } from './identity';
+import { sanitizeName } from './hello';
+import {
+	encodeMessage,
+	parseMessage,
+	RateLimit,
+	type Message,
+	type OutgoingMessage,
+	type RejectReason
+} from './protocol';
+
+export type Trust = 'own' | 'collaborator';
+
+export interface Wire {
+	send(frame: string | ArrayBuffer): void;
+	close(): void;
+	/** Bytes queued in the channel, for backpressure. */
+	bufferedAmount(): number;
+}
+
+export interface PeerInfo {
+	peerId: string;
+	name: string;
+	spki: string;
+	trust: Trust;
+	/** True when this connection paired the device (it was not trusted before). */
+	paired: boolean;
+}
+
+export interface SessionHooks {
+	/** The stored trust for a key, or null when the key is not trusted. */
+	trusted(peerId: string, spki: string): Promise<Trust | null>;
+	/** The pairing code this device is showing (host), if any. */
+	hostCode(): string | null;
+	/** Records a newly paired device. */
+	pair(peer: PeerInfo): Promise<void>;
+	ready(peer: PeerInfo): void;
+	message(message: Message): void | Promise<void>;
+	binary(frame: ArrayBuffer): void | Promise<void>;
+	rejected(reason: RejectReason | 'rate' | 'unexpected'): void;
+	closed(reason: string): void;
+}
+
+export interface SessionOptions {
+	identity: Identity;
+	name: string;
+	/** The id the signalling layer says the other side has; its key must hash to it. */
+	remoteId: string;
+	/** When this side dialled to pair with a code the other side shows. */
+	joinCode?: string;
+	heartbeatMs?: number;
+	timeoutMs?: number;
+	handshakeMs?: number;
+	rate?: number;
+	burst?: number;
+	/** Rejected frames after which the connection is dropped. */
+	maxRejected?: number;
+}
+
+const HANDSHAKE_TYPES = new Set(['hello', 'auth', 'welcome', 'bye', 'ping', 'pong']);
+
+export class Session {
+	readonly remoteId: string;
+	#wire: Wire;
+	#hooks: SessionHooks;
+	#options: SessionOptions;
+	#nonce = randomNonce();
+	#theirNonce: string | null = null;
+	#theirSpki: string | null = null;
+	#theirName = '';
+	#accepted: Trust | null = null;
+	#paired = false;
+	#welcomed = false;
+	#awaitingHostProof = false;
+	#ready = false;
+	#closed = false;
+	#lastHeard = performance.now();
+	#timer: ReturnType<typeof setInterval> | undefined;
+	#handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+	#limit: RateLimit;
+	#rejected = 0;
+	// Frames are handled one after another even though verification is async.
+	#queue: Promise<void> = Promise.resolve();
+
+	constructor(wire: Wire, hooks: SessionHooks, options: SessionOptions) {
+		this.#wire = wire;
+		this.#hooks = hooks;
+		this.#options = options;
+		this.remoteId = options.remoteId;
+		this.#limit = new RateLimit(options.rate ?? 200, options.burst ?? 400);
+	}
+
+	get ready(): boolean {
+		return this.#ready;
+	}
+	get trust(): Trust | null {
+		return this.#ready ? this.#accepted : null;
+	}
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/** Call once the channel is open. */
+	start(): void {
+		this.send({
+			type: 'hello',
+			name: sanitizeName(this.#options.name),
+			spki: this.#options.identity.spki,
+			nonce: this.#nonce
+		});
+		const heartbeat = this.#options.heartbeatMs ?? 4000;
+		const timeout = this.#options.timeoutMs ?? 15_000;
+		this.#timer = setInterval(() => {
+			if (performance.now() - this.#lastHeard > timeout) this.close('timeout');
+			else this.send({ type: 'ping', t: Date.now() });
+		}, heartbeat);
+		this.#handshakeTimer = setTimeout(() => {
+			if (!this.#ready) this.close('handshake-timeout');
+		}, this.#options.handshakeMs ?? 15_000);
+	}
+
+	send(message: OutgoingMessage): void {
+		if (this.#closed) return;
+		try {
+			this.#wire.send(encodeMessage(message));
+		} catch {
+			this.close('send-failed');
+		}
+	}
+
+	sendBinary(frame: ArrayBuffer): void {
+		if (this.#closed) return;
+		this.#wire.send(frame);
+	}
+
+	bufferedAmount(): number {
+		return this.#wire.bufferedAmount();
+	}
+
+	close(reason: string, tell = true): void {
+		if (this.#closed) return;
+		if (tell) this.send({ type: 'bye', reason });
+		this.#closed = true;
+		clearInterval(this.#timer);
+		clearTimeout(this.#handshakeTimer);
+		try {
+			this.#wire.close();
+		} catch {
+			// already gone
+		}
+		this.#hooks.closed(reason);
+	}
+
+	#reject(reason: RejectReason | 'rate' | 'unexpected'): void {
+		this.#rejected++;
+		this.#hooks.rejected(reason);
+		if (this.#rejected > (this.#options.maxRejected ?? 50)) this.close('too-many-invalid');
+	}
+
+	/** Feed every frame the channel delivers. */
+	receive(frame: unknown): void {
+		if (this.#closed) return;
+		this.#lastHeard = performance.now();
+		if (frame instanceof ArrayBuffer || ArrayBuffer.isView(frame)) {
+			const buffer =
+				frame instanceof ArrayBuffer
+					? frame
+					: (frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength) as ArrayBuffer);
+			if (!this.#ready) return this.#reject('unexpected');
+			this.#queue = this.#queue.then(() => this.#hooks.binary(buffer));
+			return;
+		}
+		if (typeof frame !== 'string') return this.#reject('malformed');
+		if (!this.#limit.take()) return this.#reject('rate');
+		const parsed = parseMessage(frame);
+		if (!parsed.ok) return this.#reject(parsed.reason);
+		const message = parsed.message;
+		if (!this.#ready && !HANDSHAKE_TYPES.has(message.type)) return this.#reject('unexpected');
+		this.#queue = this.#queue.then(() => this.#handle(message)).catch(() => this.#reject('malformed'));
+	}
+
+	async #handle(message: Message): Promise<void> {
+		if (this.#closed) return;
+		switch (message.type) {
+			case 'ping':
+				return this.send({ type: 'pong', t: message.t });
+			case 'pong':
+				return;
+			case 'bye':
+				return this.close(`peer:${message.reason.slice(0, 32)}`, false);
+			case 'hello':
+				return this.#onHello(message);
+			case 'auth':
+				return this.#onAuth(message);
+			case 'welcome':
+				return this.#onWelcome(message);
+			default:
+				return this.#hooks.message(message);
+		}
+	}
+
+	#transcript(joinerIsMe: boolean) {
+		const me = { spki: this.#options.identity.spki, nonce: this.#nonce };
+		const them = { spki: this.#theirSpki!, nonce: this.#theirNonce! };
+		const [joiner, host] = joinerIsMe ? [me, them] : [them, me];
+		return { joinerSpki: joiner.spki, hostSpki: host.spki, joinerNonce: joiner.nonce, hostNonce: host.nonce };
+	}
+
+	async #onHello(message: Extract<Message, { type: 'hello' }>): Promise<void> {
+		if (this.#theirNonce) return this.#reject('unexpected');
+		this.#theirNonce = message.nonce;
+		this.#theirSpki = message.spki;
+		this.#theirName = sanitizeName(message.name);
+		const { identity, remoteId, joinCode } = this.#options;
+		const sig = await sign(identity, authTranscript(message.nonce, this.#nonce, identity.peerId, remoteId));
+		const pair = joinCode ? await pairingProof(joinCode, 'joiner', this.#transcript(true)) : undefined;
+		this.send({ type: 'auth', sig, pair });
+	}
+
+	async #onAuth(message: Extract<Message, { type: 'auth' }>): Promise<void> {
+		if (!this.#theirNonce || !this.#theirSpki || this.#accepted || this.#awaitingHostProof)
+			return this.#reject('unexpected');
+		const { identity, remoteId, joinCode } = this.#options;
+		const transcript = authTranscript(this.#nonce, this.#theirNonce, remoteId, identity.peerId);
+		if (!(await verify(remoteId, this.#theirSpki, transcript, message.sig))) return this.close('forged');
+		const known = await this.#hooks.trusted(remoteId, this.#theirSpki);
+		if (known) {
+			this.#accepted = known;
+			this.send({ type: 'welcome', trust: known });
+			return this.#maybeReady();
+		}
+		const code = this.#hooks.hostCode();
+		if (message.pair && code) {
+			const expected = await pairingProof(code, 'joiner', this.#transcript(false));
+			if (!sameProof(expected, message.pair)) return this.close('bad-code');
+			this.#accepted = 'own';
+			this.#paired = true;
+			await this.#hooks.pair(this.#peer());
+			const pair = await pairingProof(code, 'host', this.#transcript(false));
+			this.send({ type: 'welcome', trust: 'own', pair });
+			return this.#maybeReady();
+		}
+		if (joinCode) {
+			// The host proves it knew the code in its welcome before this side trusts it.
+			this.#awaitingHostProof = true;
+			return;
+		}
+		this.close('untrusted');
+	}
+
+	async #onWelcome(message: Extract<Message, { type: 'welcome' }>): Promise<void> {
+		if (this.#welcomed) return this.#reject('unexpected');
+		if (this.#awaitingHostProof) {
+			const expected = await pairingProof(this.#options.joinCode!, 'host', this.#transcript(true));
+			if (!message.pair || !sameProof(expected, message.pair)) return this.close('bad-code');
+			this.#awaitingHostProof = false;
+			this.#accepted = 'own';
+			this.#paired = true;
+			await this.#hooks.pair(this.#peer());
+			this.send({ type: 'welcome', trust: 'own' });
+		}
+		this.#welcomed = true;
+		this.#maybeReady();
+	}
+
+	#peer(): PeerInfo {
+		return {
+			peerId: this.remoteId,
+			name: this.#theirName,
+			spki: this.#theirSpki!,
+			trust: this.#accepted!,
+			paired: this.#paired
+		};
+	}
+
+	#maybeReady(): void {
+		if (this.#ready || !this.#accepted || !this.#welcomed || this.#closed) return;
+		this.#ready = true;
+		clearTimeout(this.#handshakeTimer);
+		this.#hooks.ready(this.#peer());
+	}
+}
