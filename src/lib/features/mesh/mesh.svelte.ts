@@ -109,7 +109,7 @@ export class Mesh {
 		this.#peerId = identity.peerId;
 		await this.refreshTrusted();
 		await this.#open(identity.peerId, config);
-		this.#redialTimer ??= setInterval(() => this.#dialTrusted(), REDIAL_MS);
+		if (!this.#redialTimer) this.#redialTimer = setInterval(() => this.#dialTrusted(), REDIAL_MS);
 	}
 
 	async refreshTrusted(): Promise<void> {

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { ephemeralIdentity, type Identity } from './identity';
+import { Session, type PeerInfo, type SessionHooks, type Trust, type Wire } from './session';
+
+interface Side {
+	identity: Identity;
+	trusted: Map<string, { spki: string; trust: Trust }>;
+	code: string | null;
+	ready: PeerInfo | null;
+	closed: string | null;
+	rejected: string[];
+	session?: Session;
+}
+
+async function side(): Promise<Side> {
+	return {
+		identity: await ephemeralIdentity(),
+		trusted: new Map(),
+		code: null,
+		ready: null,
+		closed: null,
+		rejected: []
+	};
+}
+
+function hooks(s: Side): SessionHooks {
+	return {
+		trusted: async (peerId, spki) => {
+			const row = s.trusted.get(peerId);
+			return row && row.spki === spki ? row.trust : null;
+		},
+		hostCode: () => s.code,
+		pair: async (peer) => {
+			s.code = null;
+			s.trusted.set(peer.peerId, { spki: peer.spki, trust: peer.trust });
+		},
+		ready: (peer) => (s.ready = peer),
+		message: () => undefined,
+		binary: () => undefined,
+		rejected: (reason) => s.rejected.push(reason),
+		closed: (reason) => (s.closed = reason)
+	};
+}
+
+/** Two sessions joined by an in-memory pipe; `forge` lets the test rewrite frames from a to b. */
+function link(a: Side, b: Side, options: { joinCode?: string; claimAs?: string } = {}) {
+	let toA: Session;
+	let toB: Session;
+	const wire = (deliver: () => Session): Wire => ({
+		send: (frame) => queueMicrotask(() => deliver().receive(frame)),
+		close: () => undefined,
+		bufferedAmount: () => 0
+	});
+	toB = new Session(
+		wire(() => toA),
+		hooks(b),
+		{ identity: b.identity, name: 'B', remoteId: options.claimAs ?? a.identity.peerId }
+	);
+	toA = new Session(
+		wire(() => toB),
+		hooks(a),
+		{
+			identity: a.identity,
+			name: 'A',
+			remoteId: b.identity.peerId,
+			joinCode: options.joinCode
+		}
+	);
+	a.session = toA;
+	b.session = toB;
+	toA.start();
+	toB.start();
+	return { stop: () => [toA, toB].forEach((s) => s.close('test', false)) };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+
+describe('mesh session', () => {
+	it('pairs with a code both sides prove, then reconnects on the stored keys alone', async () => {
+		const [a, b] = await Promise.all([side(), side()]);
+		b.code = '123456';
+		const first = link(a, b, { joinCode: '123456' });
+		await settle();
+		expect(a.ready?.peerId).toBe(b.identity.peerId);
+		expect(b.ready?.peerId).toBe(a.identity.peerId);
+		expect(a.ready?.paired && b.ready?.paired).toBe(true);
+		expect(b.code).toBeNull();
+		first.stop();
+
+		a.ready = b.ready = null;
+		const second = link(a, b);
+		await settle();
+		expect(a.ready?.paired).toBe(false);
+		expect(b.ready?.trust).toBe('own');
+		second.stop();
+	});
+
+	it('refuses a wrong code, an unknown key, and a key that does not match the claimed id', async () => {
+		const [a, b] = await Promise.all([side(), side()]);
+		b.code = '123456';
+		const wrong = link(a, b, { joinCode: '654321' });
+		await settle();
+		expect(b.closed).toBe('bad-code');
+		expect(a.ready).toBeNull();
+		expect(b.trusted.size).toBe(0);
+		wrong.stop();
+
+		const [c, d] = await Promise.all([side(), side()]);
+		link(c, d);
+		await settle();
+		expect(d.closed).toBe('untrusted');
+		expect(c.ready).toBeNull();
+
+		// e pretends to be a device f already trusts: its key does not hash to that id.
+		const [e, f, victim] = await Promise.all([side(), side(), side()]);
+		f.trusted.set(victim.identity.peerId, { spki: victim.identity.spki, trust: 'own' });
+		link(e, f, { claimAs: victim.identity.peerId });
+		await settle();
+		expect(f.closed).toBe('forged');
+		expect(f.ready).toBeNull();
+	});
+
+	it('rejects and counts malformed, unknown, oversized and premature frames without throwing', async () => {
+		const [a, b] = await Promise.all([side(), side()]);
+		const session = new Session({ send: () => undefined, close: () => undefined, bufferedAmount: () => 0 }, hooks(b), {
+			identity: b.identity,
+			name: 'B',
+			remoteId: a.identity.peerId
+		});
+		session.receive('{not json');
+		session.receive(JSON.stringify({ v: 1, type: 'launch-missiles' }));
+		session.receive(JSON.stringify({ v: 2, type: 'ping', t: 1 }));
+		session.receive('x'.repeat(300_000));
+		session.receive(JSON.stringify({ v: 1, type: 'want', hash: 'a'.repeat(64), offset: 0 }));
+		session.receive(new ArrayBuffer(8));
+		session.receive(42);
+		await settle();
+		expect(b.rejected).toEqual([
+			'malformed',
+			'unknown',
+			'version',
+			'oversized',
+			'unexpected',
+			'unexpected',
+			'malformed'
+		]);
+		session.close('test', false);
+	});
+
+	it('rate-limits a flooding peer and drops it', async () => {
+		const [a, b] = await Promise.all([side(), side()]);
+		const session = new Session({ send: () => undefined, close: () => undefined, bufferedAmount: () => 0 }, hooks(b), {
+			identity: b.identity,
+			name: 'B',
+			remoteId: a.identity.peerId,
+			rate: 10,
+			burst: 10,
+			maxRejected: 20
+		});
+		for (let i = 0; i < 100; i++) session.receive(JSON.stringify({ v: 1, type: 'ping', t: i }));
+		await settle();
+		expect(b.rejected.filter((r) => r === 'rate').length).toBeGreaterThan(10);
+		expect(b.closed).toBe('too-many-invalid');
+	});
+
+	it('drops a connection that goes silent (heartbeat timeout)', async () => {
+		const [a, b] = await Promise.all([side(), side()]);
+		const session = new Session({ send: () => undefined, close: () => undefined, bufferedAmount: () => 0 }, hooks(b), {
+			identity: b.identity,
+			name: 'B',
+			remoteId: a.identity.peerId,
+			heartbeatMs: 20,
+			timeoutMs: 60
+		});
+		session.start();
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		expect(b.closed).toBe('timeout');
+	});
+});
