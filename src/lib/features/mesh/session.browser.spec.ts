@@ -44,19 +44,17 @@ function hooks(s: Side): SessionHooks {
 
 /** Two sessions joined by an in-memory pipe; `forge` lets the test rewrite frames from a to b. */
 function link(a: Side, b: Side, options: { joinCode?: string; claimAs?: string } = {}) {
-	let toA: Session;
-	let toB: Session;
 	const wire = (deliver: () => Session): Wire => ({
 		send: (frame) => queueMicrotask(() => deliver().receive(frame)),
 		close: () => undefined,
 		bufferedAmount: () => 0
 	});
-	toB = new Session(
+	const toB: Session = new Session(
 		wire(() => toA),
 		hooks(b),
 		{ identity: b.identity, name: 'B', remoteId: options.claimAs ?? a.identity.peerId }
 	);
-	toA = new Session(
+	const toA: Session = new Session(
 		wire(() => toB),
 		hooks(a),
 		{
@@ -87,11 +85,11 @@ describe('mesh session', () => {
 		expect(b.code).toBeNull();
 		first.stop();
 
-		a.ready = b.ready = null;
+		for (const s of [a, b]) s.ready = null;
 		const second = link(a, b);
 		await settle();
-		expect(a.ready?.paired).toBe(false);
-		expect(b.ready?.trust).toBe('own');
+		expect((a.ready as PeerInfo | null)?.paired).toBe(false);
+		expect((b.ready as PeerInfo | null)?.trust).toBe('own');
 		second.stop();
 	});
 
