@@ -269,7 +269,8 @@ export class Mesh {
 		const identity = this.#identity!;
 		const wire = {
 			send: (frame: string | ArrayBuffer) => void connection.send(frame),
-			close: () => connection.close(),
+			// Flush first, so a refused peer receives the `bye` (with its reason) before the channel closes.
+			close: () => connection.close({ flush: true }),
 			bufferedAmount: () => connection.dataChannel?.bufferedAmount ?? 0
 		};
 		const session: Session = new Session(
