@@ -9,6 +9,10 @@ import { waitForApp } from './helpers';
 async function device(browser: Browser): Promise<{ page: Page; id: string; close: () => Promise<void> }> {
 	const context = await browser.newContext();
 	const page = await context.newPage();
+	// Refused frames are reported on the console with their reason: show them when a test fails.
+	page.on('console', (message) => {
+		if (message.text().startsWith('mesh: refused')) console.log(message.text());
+	});
 	await page.goto('/devices');
 	await waitForApp(page);
 	await expect(page.getByTestId('signalling-status')).toHaveAttribute('data-status', 'online', { timeout: 20_000 });

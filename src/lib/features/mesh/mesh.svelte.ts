@@ -269,8 +269,7 @@ export class Mesh {
 		const identity = this.#identity!;
 		const wire = {
 			send: (frame: string | ArrayBuffer) => void connection.send(frame),
-			// Flush first, so a refused peer receives the `bye` (with its reason) before the channel closes.
-			close: () => connection.close({ flush: true }),
+			close: () => connection.close(),
 			bufferedAmount: () => connection.dataChannel?.bufferedAmount ?? 0
 		};
 		const session: Session = new Session(
@@ -299,9 +298,9 @@ export class Mesh {
 				ready: (peer) => void this.#onReady(session, peer),
 				message: (message) => this.#onMessage(session, message),
 				binary: async (frame) => {
-					if (!(await this.transfers.binary(session, frame))) this.#rejected++;
+					if (!(await this.transfers.binary(session, frame))) this.#reject(id, 'unexpected binary frame');
 				},
-				rejected: () => this.#rejected++,
+				rejected: (reason) => this.#reject(id, reason),
 				closed: (reason) => {
 					if (reason === 'bad-code' && this.#pairing && ++this.#pairing.failures >= PAIRING_MAX_FAILURES)
 						this.#pairing = null;
@@ -388,11 +387,18 @@ export class Mesh {
 			case 'offer':
 			case 'sent':
 			case 'none':
-				if (!(await this.transfers.handle(session, message))) this.#rejected++;
+				if (!(await this.transfers.handle(session, message)))
+					this.#reject(session.remoteId, `unexpected ${message.type}`);
 				return;
 			default:
-				this.#rejected++;
+				this.#reject(session.remoteId, `unexpected ${message.type}`);
 		}
+	}
+
+	/** Counts a refused frame; the reason (never the content) goes to the console for diagnosis. */
+	#reject(peerId: string, reason: string): void {
+		this.#rejected++;
+		console.warn(`mesh: refused a frame from ${peerId}: ${reason}`);
 	}
 
 	#upsert(patch: Partial<PeerLink> & { peerId: string }): void {

@@ -182,7 +182,18 @@ export class Session {
 		if (!parsed.ok) return this.#reject(parsed.reason);
 		const message = parsed.message;
 		if (!this.#ready && !HANDSHAKE_TYPES.has(message.type)) return this.#reject('unexpected');
-		this.#queue = this.#queue.then(() => this.#handle(message)).catch(() => this.#reject('malformed'));
+		// A goodbye is final: act on it now, before the channel's close event (which can overtake the
+		// queue) records a reasonless close.
+		if (message.type === 'bye') return this.close(`peer:${message.reason.slice(0, 32)}`, false);
+		this.#queue = this.#queue
+			.then(() => this.#handle(message))
+			.catch((error) => {
+				console.warn(
+					`mesh: refused a frame: handling ${message.type} failed:`,
+					error instanceof Error ? error.message : error
+				);
+				this.#reject('malformed');
+			});
 	}
 
 	async #handle(message: Message): Promise<void> {
