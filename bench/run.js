@@ -12,6 +12,7 @@ import { CHROMIUM_INSTALL_HINT, chromiumArgs, chromiumPath } from '../tests/chro
 import { analysisFigures } from './figures/analysis.js';
 import { libraryFigures } from './figures/library.js';
 import { manifestFigures } from './figures/manifest.js';
+import { meshFigures } from './figures/mesh.js';
 import { playerFigures } from './figures/player.js';
 import { shellFigures } from './figures/shell.js';
 
@@ -24,7 +25,14 @@ const prefixes = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
 /** @typedef {{ baseURL: string, buildDir: string, browser: import('@playwright/test').Browser, root: string }} BenchContext */
 
 /** @type {FigureSpec[]} */
-const all = [...shellFigures, ...libraryFigures, ...analysisFigures, ...playerFigures, ...manifestFigures];
+const all = [
+	...shellFigures,
+	...libraryFigures,
+	...analysisFigures,
+	...playerFigures,
+	...manifestFigures,
+	...meshFigures
+];
 const selected = all.filter(
 	(figure) => prefixes.length === 0 || prefixes.some((prefix) => figure.name.startsWith(prefix))
 );

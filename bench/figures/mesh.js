@@ -1,0 +1,347 @@
+// Mesh figures: a ~50 MB track fetched from a paired device through the app's real transfer (want →
+// offer → binary frames → SHA-256 verified → in the receiver's library), as a ratio to a bare
+// RTCDataChannel between two plain pages sending the same number of bytes, with the same chunk size and
+// bufferedAmount thresholds, in the same run.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const RUNS = Number(process.env.BENCH_MESH_RUNS ?? 3);
+
+/** @param {number[]} values */
+const median = (values) => {
+	const sorted = [...values].sort((a, b) => a - b);
+	const mid = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const round = (/** @type {number} */ n, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Reads `export const NAME = 64 * 1024;` from the app's source so the baseline uses the same numbers. */
+function constant(/** @type {string} */ root, /** @type {string} */ file, /** @type {string} */ name) {
+	const source = readFileSync(join(root, 'src/lib/features/mesh', file), 'utf8');
+	const match = new RegExp(`export const ${name} = ([\\d\\s*_]+);`).exec(source);
+	if (!match) throw new Error(`${name} not found in ${file}`);
+	return match[1]
+		.split('*')
+		.map((part) => Number(part.replace(/[\s_]/g, '')))
+		.reduce((a, b) => a * b, 1);
+}
+
+/** `count` distinct 300 s stereo 16-bit WAVs (~53 MB each). */
+function makeTracks(/** @type {string} */ dir, /** @type {number} */ count) {
+	const files = [];
+	for (let i = 0; i < count; i++) {
+		const file = join(dir, `mesh-bench-${i}.wav`);
+		execFileSync('ffmpeg', [
+			'-hide_banner',
+			'-loglevel',
+			'error',
+			'-y',
+			'-f',
+			'lavfi',
+			'-i',
+			`sine=frequency=${440 + i * 7}:sample_rate=44100:duration=300`,
+			'-ac',
+			'2',
+			'-c:a',
+			'pcm_s16le',
+			'-metadata',
+			`title=Mesh Bench ${i}`,
+			'-metadata',
+			'artist=Bench',
+			file
+		]);
+		files.push({
+			file,
+			size: statSync(file).size,
+			hash: createHash('sha256').update(readFileSync(file)).digest('hex')
+		});
+	}
+	return files;
+}
+
+/** @param {import('@playwright/test').Page} page */
+const waitForApp = (page) => page.locator('html[data-ready="true"]').waitFor({ state: 'attached' });
+
+/** One app install in its own context, on /devices with auto-analysis off (it would compete for the CPU). */
+async function device(/** @type {import('@playwright/test').Browser} */ browser, /** @type {string} */ baseURL) {
+	const context = await browser.newContext({ baseURL });
+	const page = await context.newPage();
+	await page.goto('/settings');
+	await waitForApp(page);
+	const auto = page.getByTestId('auto-analyse');
+	if (await auto.isChecked()) await auto.uncheck();
+	await page.waitForFunction(() => true);
+	await page.goto('/devices');
+	await waitForApp(page);
+	await page.getByTestId('signalling-status').and(page.locator('[data-status="online"]')).waitFor({ timeout: 30_000 });
+	const id = ((await page.getByTestId('peer-id').textContent()) ?? '').trim();
+	return { context, page, id };
+}
+
+/**
+ * Two plain pages (a blank document on the app's origin, served by route interception) joined by a bare
+ * RTCDataChannel; returns a function that sends `bytes` in `chunk`-sized messages with the app's
+ * backpressure thresholds and resolves with the seconds until the receiver has them all.
+ */
+async function bareChannel(
+	/** @type {import('@playwright/test').Browser} */ browser,
+	/** @type {string} */ baseURL,
+	/** @type {{ chunk: number, high: number, low: number }} */ limits
+) {
+	const contexts = [await browser.newContext(), await browser.newContext()];
+	const pages = [];
+	for (const context of contexts) {
+		await context.route(`${baseURL}/__bench_blank`, (route) =>
+			route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>blank</title>' })
+		);
+		const page = await context.newPage();
+		await page.goto(`${baseURL}/__bench_blank`);
+		pages.push(page);
+	}
+	const [sender, receiver] = pages;
+	/** @param {import('@playwright/test').Page} page @param {boolean} offerer */
+	const setup = (page, offerer) =>
+		page.evaluate((offerer) => {
+			const w = /** @type {any} */ (window);
+			const pc = new RTCPeerConnection();
+			w.pc = pc;
+			w.candidates = [];
+			pc.onicecandidate = (event) => event.candidate && w.candidates.push(event.candidate.toJSON());
+			const attach = (/** @type {RTCDataChannel} */ channel) => {
+				channel.binaryType = 'arraybuffer';
+				w.channel = channel;
+				w.opened = new Promise((resolve) =>
+					channel.readyState === 'open' ? resolve(undefined) : channel.addEventListener('open', resolve)
+				);
+			};
+			if (offerer) attach(pc.createDataChannel('bench', { ordered: true }));
+			else
+				w.opened = new Promise((resolve) => {
+					pc.ondatachannel = (event) => {
+						attach(event.channel);
+						w.opened.then(resolve);
+					};
+				});
+		}, offerer);
+	await setup(sender, true);
+	await setup(receiver, false);
+	const offer = await sender.evaluate(async () => {
+		const pc = /** @type {RTCPeerConnection} */ (/** @type {any} */ (window).pc);
+		await pc.setLocalDescription(await pc.createOffer());
+		return pc.localDescription?.toJSON();
+	});
+	const answer = await receiver.evaluate(async (offer) => {
+		const pc = /** @type {RTCPeerConnection} */ (/** @type {any} */ (window).pc);
+		await pc.setRemoteDescription(offer);
+		await pc.setLocalDescription(await pc.createAnswer());
+		return pc.localDescription?.toJSON();
+	}, offer);
+	await sender.evaluate((answer) => /** @type {any} */ (window).pc.setRemoteDescription(answer), answer);
+	// Trickle the candidates both ways until the channel opens.
+	const exchange = async () => {
+		for (const [from, to] of [
+			[sender, receiver],
+			[receiver, sender]
+		]) {
+			const candidates = await from.evaluate(() => /** @type {any} */ (window).candidates.splice(0));
+			await to.evaluate(async (list) => {
+				for (const candidate of list) await /** @type {any} */ (window).pc.addIceCandidate(candidate);
+			}, candidates);
+		}
+	};
+	const deadline = Date.now() + 20_000;
+	for (;;) {
+		await exchange();
+		const open = await Promise.all(
+			pages.map((page) => page.evaluate(() => /** @type {any} */ (window).channel?.readyState === 'open'))
+		);
+		if (open.every(Boolean)) break;
+		if (Date.now() > deadline) throw new Error('bare DataChannel did not open');
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+	const maxMessageSize = await sender.evaluate(() => /** @type {any} */ (window).pc.sctp?.maxMessageSize ?? 0);
+
+	/** @param {number} bytes */
+	const send = async (bytes) => {
+		const done = receiver.evaluate((total) => {
+			const channel = /** @type {RTCDataChannel} */ (/** @type {any} */ (window).channel);
+			return new Promise((resolve) => {
+				let received = 0;
+				channel.onmessage = (event) => {
+					received += /** @type {ArrayBuffer} */ (event.data).byteLength;
+					if (received >= total) {
+						channel.onmessage = null;
+						resolve(Date.now());
+					}
+				};
+			});
+		}, bytes);
+		const startedAt = await sender.evaluate(
+			async ({ total, chunk, high, low }) => {
+				const channel = /** @type {RTCDataChannel} */ (/** @type {any} */ (window).channel);
+				channel.bufferedAmountLowThreshold = low;
+				const source = new Uint8Array(Math.min(total, 1024 * 1024));
+				for (let i = 0; i < source.length; i++) source[i] = i & 255;
+				const started = Date.now();
+				let sent = 0;
+				while (sent < total) {
+					if (channel.bufferedAmount > high)
+						await new Promise((resolve) => channel.addEventListener('bufferedamountlow', resolve, { once: true }));
+					const size = Math.min(chunk, total - sent);
+					const at = sent % source.length;
+					channel.send(source.subarray(at, Math.min(source.length, at + size)));
+					sent += Math.min(size, source.length - at);
+				}
+				return started;
+			},
+			{ total: bytes, ...limits }
+		);
+		const finishedAt = /** @type {number} */ (await done);
+		return (finishedAt - startedAt) / 1000;
+	};
+	return { send, maxMessageSize, close: () => Promise.all(contexts.map((context) => context.close())) };
+}
+
+/** @type {{ mesh: number[], bare: number[], bytes: number, limits: object, maxMessageSize: number } | null} */
+let measured = null;
+
+/** Runs the interleaved mesh and bare transfers once for both figures. */
+async function measure(/** @type {import('../run.js').BenchContext} */ { browser, baseURL, root }) {
+	if (measured) return measured;
+	const limits = {
+		chunk: constant(root, 'protocol.ts', 'CHUNK_BYTES'),
+		high: constant(root, 'transfers.svelte.ts', 'HIGH_WATER'),
+		low: constant(root, 'transfers.svelte.ts', 'LOW_WATER')
+	};
+	const dir = mkdtempSync(join(tmpdir(), 'cratemesh-bench-mesh-'));
+	const tracks = makeTracks(dir, RUNS);
+	const alice = await device(browser, baseURL);
+	const bob = await device(browser, baseURL);
+	const bare = await bareChannel(browser, baseURL, limits);
+	try {
+		// Alice imports the tracks first (so the mesh is not interrupted by navigation afterwards).
+		await alice.page.goto('/');
+		await waitForApp(alice.page);
+		await alice.page.getByTestId('file-input').setInputFiles(tracks.map((track) => track.file));
+		await alice.page
+			.getByTestId('track-count')
+			.and(alice.page.locator(`:text-is("${tracks.length} tracks")`))
+			.waitFor({ timeout: 120_000 });
+		await alice.page.goto('/devices');
+		await waitForApp(alice.page);
+		await alice.page
+			.getByTestId('signalling-status')
+			.and(alice.page.locator('[data-status="online"]'))
+			.waitFor({ timeout: 30_000 });
+
+		// Pair the way tests/e2e/mesh.spec.ts does.
+		const [a, b] = [alice.page, bob.page];
+		await a.getByTestId('show-code').click();
+		const code = ((await a.getByTestId('pairing-code').textContent()) ?? '').trim();
+		await b.getByTestId('pair-id').fill(alice.id);
+		await b.getByTestId('pair-code').fill(code);
+		await b.getByRole('button', { name: 'Pair', exact: true }).click();
+		const onBob = b.getByTestId('connected-devices').locator('li', { hasText: alice.id });
+		await onBob.and(b.locator('[data-ready="true"]')).waitFor({ timeout: 30_000 });
+		await a
+			.getByTestId('connected-devices')
+			.locator('li[data-ready="true"]', { hasText: bob.id })
+			.waitFor({ timeout: 30_000 });
+		await onBob.getByRole('button', { name: 'Browse tracks' }).click();
+
+		const mesh = [];
+		const bareSeconds = [];
+		for (let i = 0; i < tracks.length; i++) {
+			const { hash, size } = tracks[i];
+			const runMesh = async () => {
+				const get = onBob.getByTestId('peer-tracks').locator(`li[data-hash="${hash}"]`).getByRole('button', {
+					name: 'Get'
+				});
+				await get.waitFor({ timeout: 30_000 });
+				const started = Date.now();
+				await get.click();
+				await b
+					.getByTestId('transfers')
+					.locator(`li[data-hash="${hash}"][data-state="done"]`)
+					.waitFor({ timeout: 120_000 });
+				mesh.push((Date.now() - started) / 1000);
+				const failed = await b.getByTestId('mesh-rejected').getAttribute('data-count');
+				if (failed !== '0') throw new Error(`receiver rejected ${failed} frames`);
+			};
+			const runBare = async () => bareSeconds.push(await bare.send(size));
+			// Alternate the order so drift in machine load hits both alike.
+			if (i % 2) {
+				await runBare();
+				await runMesh();
+			} else {
+				await runMesh();
+				await runBare();
+			}
+		}
+		// The last track really is in Bob's library under its content hash.
+		await b.goto('/');
+		await waitForApp(b);
+		await b
+			.getByTestId('track-table')
+			.locator(`[role="row"][data-hash="${tracks[tracks.length - 1].hash}"]`)
+			.waitFor({ timeout: 30_000 });
+		measured = { mesh, bare: bareSeconds, bytes: tracks[0].size, limits, maxMessageSize: bare.maxMessageSize };
+		return measured;
+	} finally {
+		await bare.close();
+		await alice.context.close();
+		await bob.context.close();
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+/** @param {{ mesh: number[], bare: number[], bytes: number }} m */
+const rates = (m) => {
+	const meshSeconds = median(m.mesh);
+	const bareSeconds = median(m.bare);
+	return { mesh: m.bytes / 1e6 / meshSeconds, bare: m.bytes / 1e6 / bareSeconds, meshSeconds, bareSeconds };
+};
+
+/** @type {import('../run.js').FigureSpec[]} */
+export const meshFigures = [
+	{
+		name: 'mesh.transfer_mb_per_s',
+		async run(ctx) {
+			const m = await measure(ctx);
+			const r = rates(m);
+			return {
+				value: round(r.mesh),
+				unit: 'MB/s',
+				baseline: round(r.bare),
+				ratio: round(r.mesh / r.bare),
+				bytes: m.bytes,
+				runs: m.mesh.length,
+				mesh_s: m.mesh.map((s) => round(s)),
+				bare_s: m.bare.map((s) => round(s)),
+				chunk_bytes: m.limits.chunk,
+				high_water: m.limits.high,
+				low_water: m.limits.low,
+				max_message_size: m.maxMessageSize
+			};
+		}
+	},
+	{
+		name: 'mesh.transfer_ratio_to_raw',
+		async run(ctx) {
+			const r = rates(await measure(ctx));
+			// Higher is better: the app's throughput as a fraction of a bare DataChannel's (goal ≥ 0.85).
+			return {
+				value: round(r.mesh / r.bare),
+				unit: 'ratio',
+				baseline: round(r.bare),
+				ratio: round(r.mesh / r.bare),
+				mesh_mb_per_s: round(r.mesh),
+				bare_mb_per_s: round(r.bare),
+				goal: 0.85
+			};
+		}
+	}
+];
