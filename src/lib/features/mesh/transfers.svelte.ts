@@ -1,7 +1,8 @@
 /**
  * Track transfer by content hash over an authenticated session: the receiver asks (`want`), the sender
  * answers with the validated metadata (`offer`), streams 64 KiB binary frames with backpressure on the
- * channel's bufferedAmount, then `sent`. The receiver hashes as it writes (hash-wasm, streaming) and the
+ * channel's bufferedAmount, then `sent`. The receiver hashes each frame (hash-wasm, streaming) and writes
+ * them coalesced into 4 MiB writes chained behind the channel (receiving never waits on the disk); the
  * track joins the library only if SHA-256 matches. A transfer cut by a disconnect keeps its bytes and
  * hasher state and resumes from the same offset on the next connection to a device that has it.
  */
@@ -36,12 +37,23 @@ interface Incoming {
 	hasher: Hasher | null;
 	startedAt: number;
 	startedBytes: number;
+	/** received chunks not yet handed to the writer (coalesced into one write of up to FLUSH_BYTES) */
+	pending: Uint8Array[];
+	pendingBytes: number;
+	/** the chain of writes in flight: frames keep arriving (and hashing) while the disk catches up */
+	writing: Promise<void>;
+	inFlight: number;
+	writeError: string;
 }
 
 /** Pause sending above this many queued bytes; resume when the channel drains below the low mark. */
 export const HIGH_WATER = 4 * 1024 * 1024;
 export const LOW_WATER = 1024 * 1024;
 const READ_BYTES = 1024 * 1024;
+/** Receiver: one storage write per this many bytes (a write per 64 KiB frame was the bottleneck). */
+const FLUSH_BYTES = 4 * 1024 * 1024;
+/** Receiver: wait for the disk when this many coalesced writes are queued (bounds memory). */
+const MAX_IN_FLIGHT = 4;
 const MAX_TRACK_BYTES = 2 * 1024 ** 3;
 
 /** Waits until the session's channel has room (polls: `bufferedamountlow` is not reliable through PeerJS). */
@@ -59,8 +71,13 @@ export async function serveTrack(session: Session, hash: string, offset: number)
 	if (!row || !blob) return session.send({ type: 'none', hash, reason: 'not-found' });
 	if (offset > blob.size) return session.send({ type: 'none', hash, reason: 'bad-offset' });
 	session.send({ type: 'offer', hash, size: blob.size, offset, track: trackMetaFromRow(row) });
-	for (let start = offset; start < blob.size && !session.closed; start += READ_BYTES) {
-		const buffer = await blob.slice(start, Math.min(blob.size, start + READ_BYTES)).arrayBuffer();
+	const read = (start: number) =>
+		start < blob.size ? blob.slice(start, Math.min(blob.size, start + READ_BYTES)).arrayBuffer() : null;
+	// The next read is in flight while this one is sent.
+	let next = read(offset);
+	for (let start = offset; next && !session.closed; start += READ_BYTES) {
+		const buffer = await next;
+		next = read(start + READ_BYTES);
 		for (let at = 0; at < buffer.byteLength && !session.closed; at += CHUNK_BYTES) {
 			if (session.bufferedAmount() > HIGH_WATER) await drain(session);
 			session.sendBinary(buffer.slice(at, Math.min(buffer.byteLength, at + CHUNK_BYTES)));
@@ -117,7 +134,12 @@ export class Transfers {
 			writer: null,
 			hasher: null,
 			startedAt: 0,
-			startedBytes: 0
+			startedBytes: 0,
+			pending: [],
+			pendingBytes: 0,
+			writing: Promise.resolve(),
+			inFlight: 0,
+			writeError: ''
 		};
 		transfer.peerId = session.remoteId;
 		this.#incoming.set(hash, transfer);
@@ -192,7 +214,10 @@ export class Transfers {
 		}
 		const bytes = new Uint8Array(frame);
 		transfer.hasher.update(bytes);
-		await transfer.writer.write(bytes);
+		transfer.pending.push(bytes);
+		transfer.pendingBytes += bytes.byteLength;
+		if (transfer.pendingBytes >= FLUSH_BYTES) this.#flush(transfer);
+		if (transfer.inFlight >= MAX_IN_FLIGHT) await transfer.writing;
 		const before = transfer.received;
 		transfer.received += frame.byteLength;
 		// Progress at most every 1 MiB, so the UI is not re-rendered per chunk.
@@ -213,15 +238,45 @@ export class Transfers {
 	disconnected(peerId: string): void {
 		const hash = this.#active.get(peerId);
 		this.#active.delete(peerId);
+		const cut = hash ? this.#incoming.get(hash) : undefined;
+		if (cut) this.#flush(cut);
 		for (const transfer of this.#incoming.values())
 			if (transfer.peerId === peerId && (transfer.hash === hash || transfer.received < transfer.size || !transfer.size))
 				this.#view(transfer.hash, { state: 'paused', received: transfer.received });
+	}
+
+	/** Hands the coalesced chunks to the writer as one write, chained after the ones in flight. */
+	#flush(transfer: Incoming): void {
+		const { writer, pending, pendingBytes } = transfer;
+		if (!writer || pendingBytes === 0) return;
+		const joined = pending.length === 1 ? pending[0]! : new Uint8Array(pendingBytes);
+		if (pending.length > 1) {
+			let at = 0;
+			for (const chunk of pending) {
+				joined.set(chunk, at);
+				at += chunk.byteLength;
+			}
+		}
+		transfer.pending = [];
+		transfer.pendingBytes = 0;
+		transfer.inFlight++;
+		transfer.writing = transfer.writing
+			.then(() => (transfer.writeError ? undefined : writer.write(joined)))
+			.catch((error: unknown) => {
+				transfer.writeError = error instanceof Error ? error.message : String(error);
+			})
+			.finally(() => {
+				transfer.inFlight--;
+			});
 	}
 
 	async #finish(transfer: Incoming): Promise<void> {
 		const { hash, writer, hasher, meta, size } = transfer;
 		if (!writer || !hasher || !meta) return this.#fail(transfer, 'incomplete');
 		this.#view(hash, { state: 'verifying', received: transfer.received });
+		this.#flush(transfer);
+		await transfer.writing;
+		if (transfer.writeError) return this.#fail(transfer, 'write-failed');
 		if (transfer.received !== size) return this.#fail(transfer, 'incomplete');
 		const digest = hasher.digest('hex');
 		if (digest !== hash) return this.#fail(transfer, 'hash-mismatch');
@@ -238,7 +293,9 @@ export class Transfers {
 	}
 
 	#fail(transfer: Incoming, reason: string): void {
-		void transfer.writer?.abort();
+		transfer.pending = [];
+		transfer.pendingBytes = 0;
+		void transfer.writing.then(() => transfer.writer?.abort());
 		this.#incoming.delete(transfer.hash);
 		this.#view(transfer.hash, { state: 'failed', reason });
 	}
