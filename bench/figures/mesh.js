@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const RUNS = Number(process.env.BENCH_MESH_RUNS ?? 3);
+/** The first transfer of each kind in a run is markedly slower for both (channel and storage warm-up): not counted. */
+const WARMUP = 1;
 
 /** @param {number[]} values */
 const median = (values) => {
@@ -205,7 +207,7 @@ async function bareChannel(
 	return { send, maxMessageSize, close: () => Promise.all(contexts.map((context) => context.close())) };
 }
 
-/** @type {{ mesh: number[], bare: number[], bytes: number, limits: object, maxMessageSize: number } | null} */
+/** @type {{ mesh: number[], meshWall: number[], bare: number[], phases: Record<string, number>[], bytes: number, limits: { chunk: number, high: number, low: number }, maxMessageSize: number } | null} */
 let measured = null;
 
 /** Runs the interleaved mesh and bare transfers once for both figures. */
@@ -217,7 +219,7 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 		low: constant(root, 'transfers.svelte.ts', 'LOW_WATER')
 	};
 	const dir = mkdtempSync(join(tmpdir(), 'cratemesh-bench-mesh-'));
-	const tracks = makeTracks(dir, RUNS);
+	const tracks = makeTracks(dir, WARMUP + RUNS);
 	const alice = await device(browser, baseURL);
 	const bob = await device(browser, baseURL);
 	const bare = await bareChannel(browser, baseURL, limits);
@@ -254,6 +256,9 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 
 		const mesh = [];
 		const bareSeconds = [];
+		const meshWall = [];
+		/** @type {Record<string, number>[]} */
+		const phases = [];
 		for (let i = 0; i < tracks.length; i++) {
 			const { hash, size } = tracks[i];
 			const runMesh = async () => {
@@ -261,17 +266,51 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 					name: 'Get'
 				});
 				await get.waitFor({ timeout: 30_000 });
+				// When the receiver's row changes state (queued → receiving → verifying → done), in page time.
+				await b.evaluate((hash) => {
+					const w = /** @type {any} */ (window);
+					w.phases = {};
+					const seen = () => {
+						const state = document
+							.querySelector(`[data-testid="transfers"] li[data-hash="${hash}"]`)
+							?.getAttribute('data-state');
+						if (state && !(state in w.phases)) w.phases[state] = performance.now();
+					};
+					w.clickedAt = NaN;
+					document.addEventListener('click', () => (w.clickedAt = performance.now()), { capture: true, once: true });
+					w.observer?.disconnect();
+					w.observer = new MutationObserver(seen);
+					w.observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+				}, hash);
 				const started = Date.now();
 				await get.click();
 				await b
 					.getByTestId('transfers')
 					.locator(`li[data-hash="${hash}"][data-state="done"]`)
 					.waitFor({ timeout: 120_000 });
-				mesh.push((Date.now() - started) / 1000);
+				const wall = (Date.now() - started) / 1000;
+				const { marks, clickedAt } = await b.evaluate(() => ({
+					marks: /** @type {any} */ (window).phases,
+					clickedAt: /** @type {any} */ (window).clickedAt
+				}));
+				// Timed in the page like the bare channel (from the click to the row turning done), so
+				// Playwright's own polling is not counted; the wall-clock time is kept alongside.
+				if (i >= WARMUP) {
+					mesh.push(Number.isFinite(clickedAt) ? (marks.done - clickedAt) / 1000 : wall);
+					meshWall.push(wall);
+				}
+				const from = marks.queued ?? marks.receiving;
+				if (i >= WARMUP)
+					phases.push(
+						Object.fromEntries(Object.entries(marks).map(([state, at]) => [state, Math.round(Number(at) - from)]))
+					);
 				const failed = await b.getByTestId('mesh-rejected').getAttribute('data-count');
 				if (failed !== '0') throw new Error(`receiver rejected ${failed} frames`);
 			};
-			const runBare = async () => bareSeconds.push(await bare.send(size));
+			const runBare = async () => {
+				const seconds = await bare.send(size);
+				if (i >= WARMUP) bareSeconds.push(seconds);
+			};
 			// Alternate the order so drift in machine load hits both alike.
 			if (i % 2) {
 				await runBare();
@@ -288,7 +327,15 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 			.getByTestId('track-table')
 			.locator(`[role="row"][data-hash="${tracks[tracks.length - 1].hash}"]`)
 			.waitFor({ timeout: 30_000 });
-		measured = { mesh, bare: bareSeconds, bytes: tracks[0].size, limits, maxMessageSize: bare.maxMessageSize };
+		measured = {
+			mesh,
+			meshWall,
+			bare: bareSeconds,
+			phases,
+			bytes: tracks[0].size,
+			limits,
+			maxMessageSize: bare.maxMessageSize
+		};
 		return measured;
 	} finally {
 		await bare.close();
@@ -320,7 +367,11 @@ export const meshFigures = [
 				bytes: m.bytes,
 				runs: m.mesh.length,
 				mesh_s: m.mesh.map((s) => round(s)),
+				mesh_wall_s: m.meshWall.map((s) => round(s)),
 				bare_s: m.bare.map((s) => round(s)),
+				warmup: WARMUP,
+				// ms after the receiver's row appeared at which it entered each state, per run
+				phases_ms: m.phases,
 				chunk_bytes: m.limits.chunk,
 				high_water: m.limits.high,
 				low_water: m.limits.low,

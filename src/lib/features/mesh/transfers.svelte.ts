@@ -44,6 +44,8 @@ interface Incoming {
 	writing: Promise<void>;
 	inFlight: number;
 	writeError: string;
+	/** when progress was last shown */
+	shownAt: number;
 }
 
 /** Pause sending above this many queued bytes; resume when the channel drains below the low mark. */
@@ -54,6 +56,7 @@ const READ_BYTES = 1024 * 1024;
 const FLUSH_BYTES = 4 * 1024 * 1024;
 /** Receiver: wait for the disk when this many coalesced writes are queued (bounds memory). */
 const MAX_IN_FLIGHT = 4;
+const PROGRESS_MS = 100;
 const MAX_TRACK_BYTES = 2 * 1024 ** 3;
 
 /** Waits until the session's channel has room (polls: `bufferedamountlow` is not reliable through PeerJS). */
@@ -139,7 +142,8 @@ export class Transfers {
 			pendingBytes: 0,
 			writing: Promise.resolve(),
 			inFlight: 0,
-			writeError: ''
+			writeError: '',
+			shownAt: 0
 		};
 		transfer.peerId = session.remoteId;
 		this.#incoming.set(hash, transfer);
@@ -218,14 +222,12 @@ export class Transfers {
 		transfer.pendingBytes += bytes.byteLength;
 		if (transfer.pendingBytes >= FLUSH_BYTES) this.#flush(transfer);
 		if (transfer.inFlight >= MAX_IN_FLIGHT) await transfer.writing;
-		const before = transfer.received;
 		transfer.received += frame.byteLength;
-		// Progress at most every 1 MiB, so the UI is not re-rendered per chunk.
-		if (
-			Math.floor(before / 1048576) !== Math.floor(transfer.received / 1048576) ||
-			transfer.received === transfer.size
-		) {
-			const seconds = (performance.now() - transfer.startedAt) / 1000;
+		// Progress at most every 100 ms: every UI update costs the CPU the channel needs.
+		const now = performance.now();
+		if (now - transfer.shownAt >= PROGRESS_MS || transfer.received === transfer.size) {
+			transfer.shownAt = now;
+			const seconds = (now - transfer.startedAt) / 1000;
 			this.#view(transfer.hash, {
 				received: transfer.received,
 				mbPerS: seconds > 0 ? Math.round(((transfer.received - transfer.startedBytes) / 1e6 / seconds) * 10) / 10 : 0
