@@ -8,7 +8,14 @@ const config = {
 	kit: {
 		// Everything runs in the browser (IndexedDB, OPFS, workers, WebRTC), so the app is a
 		// client-rendered shell; src/server/ serves it together with the PeerJS signalling server.
-		adapter: adapter({ fallback: 'index.html', precompress: true, strict: true }),
+		// The output can be moved so that test runs side by side each serve their own build.
+		adapter: adapter({
+			pages: process.env.CRATEMESH_BUILD_DIR ?? 'build',
+			assets: process.env.CRATEMESH_BUILD_DIR ?? 'build',
+			fallback: 'index.html',
+			precompress: true,
+			strict: true
+		}),
 		alias: {
 			$workers: 'workers'
 		},
