@@ -43,6 +43,9 @@ export type Database = {
 					last_manifest_hash: string | null;
 					created_at: string;
 					updated_at: string;
+					now_playing_sha256: string | null;
+					now_playing_title: string | null;
+					now_playing_at: string | null;
 				};
 				Insert: {
 					id?: string;
@@ -58,6 +61,9 @@ export type Database = {
 					last_manifest_hash?: string | null;
 					created_at?: string;
 					updated_at?: string;
+					now_playing_sha256?: string | null;
+					now_playing_title?: string | null;
+					now_playing_at?: string | null;
 				};
 				Update: {
 					id?: string;
@@ -73,6 +79,9 @@ export type Database = {
 					last_manifest_hash?: string | null;
 					created_at?: string;
 					updated_at?: string;
+					now_playing_sha256?: string | null;
+					now_playing_title?: string | null;
+					now_playing_at?: string | null;
 				};
 				Relationships: [];
 			};
@@ -379,6 +388,7 @@ export type Database = {
 			accept_invitations: { Args: Record<PropertyKey, never>; Returns: number };
 			create_tenant: { Args: { name: string }; Returns: string };
 			invite_member: { Args: { p_tenant_id: string; p_email: string; p_role: Database['public']['Enums']['tenant_role'] }; Returns: string };
+			reorder_playlist_items: { Args: { p_playlist_id: string; p_item_ids: (string)[] }; Returns: number };
 			report_sync: { Args: { device_id: string; manifest_hash?: string; downloaded?: (string)[]; deleted?: (string)[]; failed?: (string)[]; cached_assets_count?: number; app_version?: string; error?: string }; Returns: Json };
 			sync_manifest: { Args: { device_id: string; last_manifest_hash?: string; have_hashes?: (string)[] }; Returns: Json };
 		};
