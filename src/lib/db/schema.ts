@@ -293,6 +293,27 @@ export function defineSchema(db: Dexie): void {
 		meshIdentity: '&id',
 		trustedDevices: '&peerId, lastSeen'
 	});
+
+	// v7: player sync (issue 7). `syncAssets`: the manifest's assets on this device (metadata, download
+	// state, failures); `syncPartials`: resumable downloads (bytes so far and the saved SHA-256 state).
+	// New tables only; the sync feature reads them through `db().table(...)` (src/lib/features/sync/store.ts).
+	db.version(7).stores({
+		tracks: '&hash, dateAdded, title, lastPlayed',
+		settings: '&key',
+		devices: '&peerId, lastSeen',
+		artwork: '&hash',
+		audioBlobs: '&hash',
+		importJournal: '++id, jobId, status',
+		playlists: '&id, parentId',
+		playlistItems: '++id, playlistId, [playlistId+position], hash',
+		playLog: '++id, hash, startedAt',
+		analysis: '&hash, analyserVersion',
+		cues: '++id, hash',
+		meshIdentity: '&id',
+		trustedDevices: '&peerId, lastSeen',
+		syncAssets: '&hash, state',
+		syncPartials: '&hash'
+	});
 }
 
 /** Defaults for the fields version 3 added, so older rows read like new ones. */

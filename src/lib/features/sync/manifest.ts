@@ -1,0 +1,154 @@
+/**
+ * What a manifest source answers (the `sync_manifest` / `report_sync` RPCs of supabase/migrations, see
+ * supabase/README.md), validated at runtime: the answer comes over the network and a peer may serve it
+ * later (issue 8), so nothing here is trusted until it parses.
+ */
+import * as v from 'valibot';
+
+const sha = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
+const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
+const optionalText = (max: number) => v.optional(v.nullable(text(max)));
+const instant = v.pipe(
+	v.string(),
+	v.maxLength(64),
+	v.check((s) => Number.isFinite(Date.parse(s)), 'not a timestamp')
+);
+const clock = v.pipe(v.string(), v.regex(/^\d{1,2}:\d{2}$/));
+
+export const ManifestAssetSchema = v.object({
+	id: text(64),
+	title: optionalText(1024),
+	artist: optionalText(1024),
+	duration_ms: v.optional(v.nullable(v.pipe(v.number(), v.finite(), v.minValue(0)))),
+	bpm: v.optional(v.nullable(v.pipe(v.number(), v.finite()))),
+	key: optionalText(32),
+	mime: optionalText(128),
+	valid_from: instant,
+	valid_until: instant,
+	emergency_eligible: v.optional(v.boolean(), false),
+	version: v.optional(v.number(), 0)
+});
+export type ManifestAsset = v.InferOutput<typeof ManifestAssetSchema>;
+
+export const DownloadSchema = v.object({
+	asset: ManifestAssetSchema,
+	hash: sha,
+	size: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 40)),
+	url_path: v.optional(text(2048)),
+	/** 0: in a current daypart's playlist, 1: emergency-eligible, 2: future dayparts only. */
+	priority: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2))
+});
+export type ManifestDownload = v.InferOutput<typeof DownloadSchema>;
+
+export const EntrySchema = v.object({
+	id: text(64),
+	playlist_id: text(64),
+	target: v.optional(text(16)),
+	name: v.optional(text(200), ''),
+	days: v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(7))), v.maxLength(7)),
+	start: clock,
+	end: clock,
+	time_zone: text(64),
+	priority: v.optional(v.number(), 0),
+	current: v.optional(v.boolean(), false)
+});
+export type ManifestEntry = v.InferOutput<typeof EntrySchema>;
+
+export const PlaylistSchema = v.object({
+	id: text(64),
+	name: v.optional(text(200), ''),
+	items: v.pipe(v.array(sha), v.maxLength(100_000))
+});
+export type ManifestPlaylist = v.InferOutput<typeof PlaylistSchema>;
+
+const UnchangedSchema = v.object({
+	hash: sha,
+	unchanged: v.literal(true),
+	next_change_at: v.optional(v.nullable(instant))
+});
+
+const DeltaSchema = v.object({
+	hash: sha,
+	unchanged: v.literal(false),
+	asset_count: v.pipe(v.number(), v.integer(), v.minValue(0)),
+	next_change_at: v.optional(v.nullable(instant)),
+	downloads: v.optional(v.pipe(v.array(DownloadSchema), v.maxLength(20_000)), []),
+	downloads_remaining: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+	deletes: v.optional(v.pipe(v.array(sha), v.maxLength(20_000)), []),
+	updates: v.optional(v.pipe(v.array(v.object({ hash: sha, asset: ManifestAssetSchema })), v.maxLength(20_000)), []),
+	schedule: v.object({
+		entries: v.optional(v.pipe(v.array(EntrySchema), v.maxLength(10_000)), []),
+		playlists: v.optional(v.pipe(v.array(PlaylistSchema), v.maxLength(10_000)), [])
+	})
+});
+
+export const ManifestSchema = v.variant('unchanged', [UnchangedSchema, DeltaSchema]);
+export type Manifest = v.InferOutput<typeof ManifestSchema>;
+export type ManifestDelta = v.InferOutput<typeof DeltaSchema>;
+
+/** Parses an untrusted manifest answer; throws a readable error naming the first bad field. */
+export function parseManifest(raw: unknown): Manifest {
+	const result = v.safeParse(ManifestSchema, raw);
+	if (result.success) return result.output;
+	const issue = result.issues[0];
+	const path = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+	throw new Error(`Invalid manifest${path ? ` at ${path}` : ''}: ${issue.message}`);
+}
+
+export interface ManifestRequest {
+	deviceId: string;
+	lastManifestHash: string | null;
+	/** Hashes this device holds for the manifest (never duplicates). */
+	have: string[];
+}
+
+export interface SyncReport {
+	deviceId: string;
+	manifestHash: string | null;
+	downloaded: string[];
+	deleted: string[];
+	failed: string[];
+	cachedAssetsCount: number;
+	appVersion: string;
+	error: string | null;
+}
+
+export interface DeviceTelemetry {
+	deviceId: string;
+	appVersion: string;
+	publicKey: string | null;
+}
+
+/** One file to fetch: the manifest's content hash (SHA-256), or only an MD5 where a source gives no more. */
+export interface FileRef {
+	/** Lower-case hex SHA-256: the content address. */
+	hash: string;
+	size: number;
+	/** Where an HTTP source serves it, relative to the source's base URL. */
+	urlPath?: string;
+	/** When the source can only vouch for an MD5 (then SHA-256 is computed for the store, MD5 verified). */
+	md5?: string;
+}
+
+/**
+ * How the download worker reads a file from `offset`. HTTP sources answer with a request the worker
+ * performs itself (so the bytes never cross the UI thread, and Range does the resuming); a source that is
+ * not HTTP (a peer, issue 8) hands over a stream that starts at `offset`.
+ */
+export type OpenedFile =
+	| { kind: 'http'; url: string; headers: Record<string, string> }
+	| { kind: 'stream'; stream: ReadableStream<Uint8Array>; offset: number };
+
+/**
+ * Where manifests and files come from. The sync engine depends on this only: Supabase and the one-box
+ * server implement it over HTTP (`supabase-source.ts`); a peer can serve the same answers later.
+ */
+export interface ManifestSource {
+	readonly id: string;
+	manifest(request: ManifestRequest, signal?: AbortSignal): Promise<Manifest>;
+	/** Returns the server's time of the report when it gives one (epoch ms). */
+	report(report: SyncReport, signal?: AbortSignal): Promise<{ serverTime: number | null }>;
+	/** Records app version and public key on the device (once per start; failures are not fatal). */
+	registerDevice(telemetry: DeviceTelemetry, signal?: AbortSignal): Promise<void>;
+	openFile(file: FileRef, offset: number, signal?: AbortSignal): Promise<OpenedFile>;
+}

@@ -1,0 +1,106 @@
+import type { CratemeshSupabase } from '$lib/supabase/client';
+import {
+	parseManifest,
+	type DeviceTelemetry,
+	type FileRef,
+	type Manifest,
+	type ManifestRequest,
+	type ManifestSource,
+	type OpenedFile,
+	type SyncReport
+} from './manifest';
+
+/** A PostgREST / GoTrue error with its code kept (e.g. 'PT429' for the rate limit). */
+export class SourceError extends Error {
+	constructor(
+		message: string,
+		readonly code: string | null
+	) {
+		super(message);
+		this.name = 'SourceError';
+	}
+}
+
+function fail(error: { message?: string; code?: string } | null): never {
+	throw new SourceError(error?.message || 'Request failed', error?.code ?? null);
+}
+
+/**
+ * The manifest source for Supabase and for the one-box server (same API on the app's own origin):
+ * the two RPCs through supabase-js, files from Storage with the session's bearer token. The download
+ * worker performs the file request itself, with Range when it resumes.
+ */
+export class SupabaseSource implements ManifestSource {
+	readonly id: string;
+
+	constructor(
+		private readonly client: CratemeshSupabase,
+		private readonly url: string,
+		private readonly anonKey: string
+	) {
+		this.id = `supabase:${url}`;
+	}
+
+	async manifest(request: ManifestRequest, signal?: AbortSignal): Promise<Manifest> {
+		let call = this.client.rpc('sync_manifest', {
+			device_id: request.deviceId,
+			last_manifest_hash: request.lastManifestHash ?? undefined,
+			have_hashes: request.have
+		});
+		if (signal) call = call.abortSignal(signal);
+		const { data, error } = await call;
+		if (error) fail(error);
+		return parseManifest(data);
+	}
+
+	async report(report: SyncReport, signal?: AbortSignal): Promise<{ serverTime: number | null }> {
+		let call = this.client.rpc('report_sync', {
+			device_id: report.deviceId,
+			manifest_hash: report.manifestHash ?? undefined,
+			downloaded: report.downloaded,
+			deleted: report.deleted,
+			failed: report.failed,
+			cached_assets_count: report.cachedAssetsCount,
+			app_version: report.appVersion.slice(0, 64),
+			error: report.error ? report.error.slice(0, 1000) : undefined
+		});
+		if (signal) call = call.abortSignal(signal);
+		const { data, error } = await call;
+		if (error) fail(error);
+		const at = (data as { logged_at?: unknown } | null)?.logged_at;
+		const serverTime = typeof at === 'string' ? Date.parse(at) : NaN;
+		return { serverTime: Number.isFinite(serverTime) ? serverTime : null };
+	}
+
+	async registerDevice(telemetry: DeviceTelemetry, signal?: AbortSignal): Promise<void> {
+		let call = this.client
+			.from('devices')
+			.update({ app_version: telemetry.appVersion.slice(0, 64), public_key: telemetry.publicKey })
+			.eq('id', telemetry.deviceId);
+		if (signal) call = call.abortSignal(signal);
+		const { error } = await call;
+		if (error) fail(error);
+	}
+
+	async openFile(file: FileRef): Promise<OpenedFile> {
+		if (!file.urlPath || !file.urlPath.startsWith('/')) throw new SourceError('The manifest gave no file path', null);
+		const { data } = await this.client.auth.getSession();
+		const token = data.session?.access_token;
+		if (!token) throw new SourceError('Not signed in', 'signed-out');
+		return {
+			kind: 'http',
+			url: new URL(file.urlPath, this.url.endsWith('/') ? this.url : `${this.url}/`).href,
+			headers: { Authorization: `Bearer ${token}`, apikey: this.anonKey }
+		};
+	}
+
+	/** This user's device rows (a player user normally has exactly one). */
+	async ownDevices(): Promise<{ id: string; name: string }[]> {
+		const { data: session } = await this.client.auth.getSession();
+		const uid = session.session?.user.id;
+		if (!uid) return [];
+		const { data, error } = await this.client.from('devices').select('id, name').eq('user_id', uid);
+		if (error) fail(error);
+		return (data ?? []).map((d) => ({ id: d.id, name: d.name }));
+	}
+}

@@ -1,0 +1,486 @@
+/// <reference lib="webworker" />
+/**
+ * The player's download manager: fetches the files a sync asks for, by priority (current playlist >
+ * emergency > future), two at a time, resuming with HTTP Range from bytes kept in OPFS across reloads and
+ * network drops, and commits a file into the content-addressed store only after its SHA-256 (or, where
+ * the source vouches only for one, MD5) matches. See src/lib/features/sync/README.md.
+ */
+import { expose } from 'comlink';
+import { createMD5, createSHA256 } from 'hash-wasm';
+import { hasAudio } from '../src/lib/storage/audio-store';
+import type { FileRef, OpenedFile } from '../src/lib/features/sync/manifest';
+import {
+	AUDIO_DIR,
+	discardPartial,
+	opfsDir,
+	PARTIAL_DIR,
+	partialsTable,
+	type PartialRow
+} from '../src/lib/features/sync/partials';
+import { DownloadQueue, FUTURE, type Backoff, type Priority } from '../src/lib/features/sync/queue';
+import { signalFromPort, type CancelPort } from './shared/cancel';
+import { installWorkerErrorTransfer, WorkerError } from './shared/errors';
+
+installWorkerErrorTransfer();
+
+export interface DownloadJob extends FileRef {
+	priority: Priority;
+	order: number;
+}
+
+export type FailureCode = 'not-found' | 'forbidden' | 'corrupt' | 'http' | 'network' | 'disk-full' | 'source';
+
+export type Outcome =
+	| { hash: string; status: 'stored' | 'existed'; bytes: number; resumedFrom: number }
+	| { hash: string; status: 'failed'; code: FailureCode; message: string }
+	/** Not attempted further in this batch: a future file stopped because the disk is full. */
+	| { hash: string; status: 'stopped'; code: 'disk-full'; message: string };
+
+export interface FileProgress {
+	hash: string;
+	bytes: number;
+	size: number;
+}
+
+/** Posted at most every `progressIntervalMs`: the active files and the outcomes since the last post. */
+export interface DownloadEvents {
+	active: FileProgress[];
+	outcomes: Outcome[];
+	/** Bytes received in this batch so far. */
+	received: number;
+}
+
+export interface DownloadOptions {
+	parallel?: number;
+	/** In-batch retries of transient failures (network, 5xx, a short body). */
+	backoff?: Backoff;
+	maxAttempts?: number;
+	progressIntervalMs?: number;
+	/** Hash state and offset are saved at most this often (bytes and ms both reached), and on any stop. */
+	checkpointBytes?: number;
+	checkpointMs?: number;
+}
+
+type Opener = (file: FileRef, offset: number) => Promise<OpenedFile>;
+
+type Hasher = Awaited<ReturnType<typeof createSHA256>>;
+const freeSha: Hasher[] = [];
+const freeMd5: Hasher[] = [];
+
+type SyncHandle = {
+	read(buffer: Uint8Array, options?: { at?: number }): number;
+	write(buffer: Uint8Array, options?: { at?: number }): number;
+	truncate(size: number): void;
+	getSize(): number;
+	flush(): void;
+	close(): void;
+};
+
+/** Why one attempt ended without a file. */
+class AttemptError extends Error {
+	constructor(
+		readonly code: FailureCode,
+		message: string,
+		readonly transient: boolean
+	) {
+		super(message);
+	}
+}
+
+const STOP_DISK_FULL = 'disk-full';
+
+/** OPFS throws a DOMException; Dexie wraps IndexedDB's in its own error with the same name. */
+function isQuota(error: unknown): boolean {
+	const e = error as { name?: unknown; inner?: { name?: unknown } } | null;
+	return !!e && (e.name === 'QuotaExceededError' || e.inner?.name === 'QuotaExceededError');
+}
+
+function classifyStatus(status: number): AttemptError {
+	if (status === 404 || status === 410) return new AttemptError('not-found', `HTTP ${status}`, false);
+	if (status === 401 || status === 403) return new AttemptError('forbidden', `HTTP ${status}`, false);
+	return new AttemptError('http', `HTTP ${status}`, status >= 500 || status === 408 || status === 429);
+}
+
+/** `bytes 100-199/1000` → 100, or null. */
+function rangeStart(header: string | null): number | null {
+	const match = header ? /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(header.trim()) : null;
+	return match ? Number(match[1]) : null;
+}
+
+interface AttemptContext {
+	job: DownloadJob;
+	open: Opener;
+	signal: AbortSignal;
+	options: Required<DownloadOptions>;
+	onBytes: (hash: string, bytes: number, delta: number) => void;
+}
+
+/** One try at one file: resume, fetch, hash, verify, commit. Throws AttemptError or the abort reason. */
+async function attempt(ctx: AttemptContext): Promise<Outcome> {
+	const { job, signal, options } = ctx;
+	if (await hasAudio(job.hash)) {
+		await discardPartial(job.hash);
+		return { hash: job.hash, status: 'existed', bytes: 0, resumedFrom: 0 };
+	}
+	const partialDir = await opfsDir(PARTIAL_DIR);
+	const audioDir = await opfsDir(AUDIO_DIR);
+	if (!partialDir || !audioDir)
+		throw new AttemptError('source', 'This browser has no private file system (OPFS)', false);
+	const table = partialsTable();
+	const fileHandle = await partialDir.getFileHandle(job.hash, { create: true });
+	const access = await (
+		fileHandle as unknown as { createSyncAccessHandle(): Promise<SyncHandle> }
+	).createSyncAccessHandle();
+	const sha = freeSha.pop() ?? (await createSHA256());
+	const md5 = job.md5 ? (freeMd5.pop() ?? (await createMD5())) : null;
+	let closed = false;
+	const close = () => {
+		if (closed) return;
+		closed = true;
+		access.flush();
+		access.close();
+	};
+	let offset = 0;
+	let resumedFrom = 0;
+	let saved = 0;
+	let savedAt = performance.now();
+	const restart = () => {
+		offset = 0;
+		saved = -1;
+		access.truncate(0);
+		sha.init();
+		md5?.init();
+	};
+	const checkpoint = async () => {
+		if (offset === saved) return;
+		access.flush();
+		const row: PartialRow = {
+			hash: job.hash,
+			size: job.size,
+			offset,
+			sha256: sha.save(),
+			md5: md5 ? md5.save() : null,
+			updatedAt: Date.now()
+		};
+		await table.put(row);
+		saved = offset;
+		savedAt = performance.now();
+	};
+	try {
+		const row = await table.get(job.hash);
+		if (row && row.size === job.size && row.offset <= access.getSize() && !!row.md5 === !!md5) {
+			access.truncate(row.offset);
+			sha.load(row.sha256);
+			if (md5 && row.md5) md5.load(row.md5);
+			offset = saved = resumedFrom = row.offset;
+		} else restart();
+
+		if (offset < job.size || job.size === 0) {
+			const opened = await ctx.open(job, offset);
+			let body: ReadableStream<Uint8Array>;
+			if (opened.kind === 'http') {
+				const headers: Record<string, string> = { ...opened.headers };
+				if (offset > 0) headers.Range = `bytes=${offset}-`;
+				let response: Response;
+				try {
+					response = await fetch(opened.url, { headers, signal, cache: 'no-store' });
+				} catch (error) {
+					if (signal.aborted) throw signal.reason;
+					throw new AttemptError('network', error instanceof Error ? error.message : String(error), true);
+				}
+				if (response.status === 416 && offset > 0) {
+					// Our bytes disagree with the server's idea of the file: start over.
+					restart();
+					await table.delete(job.hash);
+					throw new AttemptError('http', 'HTTP 416 on resume', true);
+				}
+				if (!response.ok) throw classifyStatus(response.status);
+				if (response.status === 206) {
+					const start = rangeStart(response.headers.get('Content-Range'));
+					if (start !== offset) {
+						restart();
+						await table.delete(job.hash);
+						throw new AttemptError('http', `Range answered from ${start}, asked ${offset}`, true);
+					}
+				} else if (offset > 0) {
+					// 200: the server ignored Range; the whole file follows.
+					restart();
+					resumedFrom = 0;
+				}
+				if (!response.body) throw new AttemptError('http', 'Empty response body', true);
+				body = response.body;
+			} else {
+				if (opened.offset !== offset) {
+					restart();
+					if (opened.offset !== 0) throw new AttemptError('source', 'Stream does not start where asked', true);
+				}
+				body = opened.stream;
+			}
+			const reader = body.getReader();
+			const onAbort = () => void reader.cancel().catch(() => undefined);
+			signal.addEventListener('abort', onAbort, { once: true });
+			try {
+				for (;;) {
+					let chunk: ReadableStreamReadResult<Uint8Array>;
+					try {
+						chunk = await reader.read();
+					} catch (error) {
+						if (signal.aborted) throw signal.reason;
+						throw new AttemptError('network', error instanceof Error ? error.message : String(error), true);
+					}
+					if (signal.aborted) throw signal.reason;
+					if (chunk.done) break;
+					const bytes = chunk.value;
+					if (offset + bytes.byteLength > job.size) {
+						throw new AttemptError('corrupt', `More bytes than the ${job.size} announced`, false);
+					}
+					// Written before hashing: a failed write (disk full) leaves the hash state at the last good byte.
+					access.write(bytes, { at: offset });
+					sha.update(bytes);
+					md5?.update(bytes);
+					offset += bytes.byteLength;
+					ctx.onBytes(job.hash, offset, bytes.byteLength);
+					if (offset - saved >= options.checkpointBytes && performance.now() - savedAt >= options.checkpointMs)
+						await checkpoint();
+				}
+			} finally {
+				signal.removeEventListener('abort', onAbort);
+			}
+			if (offset < job.size)
+				throw new AttemptError('network', `Connection closed at ${offset} of ${job.size} bytes`, true);
+		}
+
+		const digest = sha.digest('hex');
+		const verified = md5 ? md5.digest('hex') === job.md5 : digest === job.hash;
+		if (!verified) {
+			// Bytes that do not match are worthless: start from zero next time.
+			close();
+			await partialDir.removeEntry(job.hash).catch(() => undefined);
+			await table.delete(job.hash);
+			throw new AttemptError(
+				'corrupt',
+				md5 ? 'MD5 does not match' : `SHA-256 does not match (got ${digest.slice(0, 12)}…)`,
+				false
+			);
+		}
+		close();
+		// The content address is always the SHA-256 of the bytes, also when MD5 was what we could verify.
+		try {
+			await audioDir.getFileHandle(digest);
+			await partialDir.removeEntry(job.hash).catch(() => undefined);
+			await table.delete(job.hash);
+			return { hash: job.hash, status: 'existed', bytes: offset - resumedFrom, resumedFrom };
+		} catch {
+			// not held yet
+		}
+		const movable = fileHandle as unknown as { move(dir: FileSystemDirectoryHandle, name: string): Promise<void> };
+		await movable.move(audioDir, digest);
+		await table.delete(job.hash);
+		return { hash: job.hash, status: 'stored', bytes: offset - resumedFrom, resumedFrom };
+	} catch (error) {
+		// Whatever stopped us, keep what was written and hashed, so the next try resumes from here.
+		if (!closed) {
+			try {
+				await checkpoint();
+			} catch {
+				// the disk may be full: the older checkpoint stands
+			}
+		}
+		throw error;
+	} finally {
+		close();
+		sha.init();
+		freeSha.push(sha);
+		if (md5) {
+			md5.init();
+			freeMd5.push(md5);
+		}
+	}
+}
+
+const DEFAULTS: Required<DownloadOptions> = {
+	parallel: 2,
+	backoff: { baseMs: 1000, capMs: 30_000 },
+	maxAttempts: 6,
+	progressIntervalMs: 250,
+	checkpointBytes: 2 * 1024 * 1024,
+	checkpointMs: 1000
+};
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const api = {
+	/**
+	 * Downloads `jobs` (one batch) and resolves with one outcome per job. A file that fails for good
+	 * (404/403, corrupt) or keeps failing is reported, never blocks the others; the caller retries it at
+	 * a later sync. `open` (a comlink proxy) says how to read a file from an offset; `cancel` from
+	 * cancelPortFor(signal) stops the batch, keeping every partial download for the next one.
+	 */
+	async download(
+		jobs: DownloadJob[],
+		options: DownloadOptions,
+		onEvents: (events: DownloadEvents) => void,
+		open: Opener,
+		cancel?: CancelPort
+	): Promise<Outcome[]> {
+		const opts: Required<DownloadOptions> = { ...DEFAULTS, ...options };
+		const batchSignal = signalFromPort(cancel);
+		const byHash = new Map(jobs.map((j) => [j.hash, j]));
+		const queue = new DownloadQueue(jobs, opts.parallel);
+		const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+		const outcomes = new Map<string, Outcome>();
+		const progress = new Map<string, FileProgress>();
+		let pending: Outcome[] = [];
+		let received = 0;
+		let lastPost = 0;
+
+		const post = (force = false) => {
+			const now = performance.now();
+			if (!force && now - lastPost < opts.progressIntervalMs) return;
+			lastPost = now;
+			const events: DownloadEvents = { active: [...progress.values()], outcomes: pending, received };
+			pending = [];
+			try {
+				onEvents(events);
+			} catch {
+				// the page went away; the batch ends with the cancel port
+			}
+		};
+		const settle = (outcome: Outcome) => {
+			outcomes.set(outcome.hash, outcome);
+			progress.delete(outcome.hash);
+			pending.push(outcome);
+			post(true);
+		};
+
+		/** The disk is full: stop future files (their partial bytes go, to make room), keep the rest. */
+		const stopFuture = async () => {
+			const { active, waiting } = queue.stopFuture();
+			for (const job of active) running.get(job.hash)?.controller.abort(STOP_DISK_FULL);
+			await Promise.all(active.map((job) => running.get(job.hash)?.done));
+			for (const job of [...active, ...waiting]) {
+				await discardPartial(job.hash).catch(() => undefined);
+				settle({ hash: job.hash, status: 'stopped', code: 'disk-full', message: 'Disk full: future files wait' });
+			}
+		};
+
+		const start = (job: DownloadJob) => {
+			const controller = new AbortController();
+			const onBatchAbort = () => controller.abort(batchSignal.reason);
+			batchSignal.addEventListener('abort', onBatchAbort, { once: true });
+			progress.set(job.hash, { hash: job.hash, bytes: 0, size: job.size });
+			const done = (async () => {
+				try {
+					const outcome = await attempt({
+						job,
+						open,
+						signal: controller.signal,
+						options: opts,
+						onBytes: (hash, bytes, delta) => {
+							received += delta;
+							const row = progress.get(hash);
+							if (row) row.bytes = bytes;
+							post();
+						}
+					});
+					queue.finish(job.hash);
+					settle(outcome);
+				} catch (error) {
+					if (controller.signal.aborted) {
+						// Stopped by the batch or by stopFuture; the partial was checkpointed.
+						if (controller.signal.reason !== STOP_DISK_FULL) queue.requeue(job.hash);
+						progress.delete(job.hash);
+						return;
+					}
+					if (isQuota(error)) {
+						if (job.priority !== FUTURE && !queue.diskFull) {
+							// Make room by dropping future downloads, then try this one again at once.
+							queue.requeue(job.hash);
+							running.delete(job.hash);
+							await stopFuture();
+							return;
+						}
+						if (job.priority === FUTURE) {
+							running.delete(job.hash);
+							queue.requeue(job.hash);
+							await stopFuture();
+							return;
+						}
+						queue.finish(job.hash);
+						settle({ hash: job.hash, status: 'failed', code: 'disk-full', message: 'The disk is full' });
+						return;
+					}
+					const failure =
+						error instanceof AttemptError
+							? error
+							: new AttemptError('source', error instanceof Error ? error.message : String(error), true);
+					if (failure.transient && queue.attempts(job.hash) + 1 < opts.maxAttempts) {
+						queue.retryLater(job.hash, Date.now(), opts.backoff);
+						progress.delete(job.hash);
+					} else {
+						queue.finish(job.hash);
+						settle({ hash: job.hash, status: 'failed', code: failure.code, message: failure.message });
+					}
+				} finally {
+					batchSignal.removeEventListener('abort', onBatchAbort);
+					running.delete(job.hash);
+				}
+			})();
+			running.set(job.hash, { controller, done });
+		};
+
+		let wake: (() => void) | null = null;
+		const nudge = () => wake?.();
+		batchSignal.addEventListener('abort', nudge);
+		// Back online: transient failures need not wait out their backoff.
+		const onOnline = () => {
+			for (const job of queue.waiting) queue.requeue(job.hash);
+			nudge();
+		};
+		addEventListener('online', onOnline);
+		try {
+			for (;;) {
+				if (batchSignal.aborted) break;
+				let job: DownloadJob | null;
+				while ((job = queue.next(Date.now()) as DownloadJob | null)) start(byHash.get(job.hash)!);
+				if (queue.settled && running.size === 0) break;
+				const wakeIn = queue.nextWakeAt() - Date.now();
+				await Promise.race([
+					...[...running.values()].map((r) => r.done),
+					new Promise<void>((resolve) => (wake = resolve)),
+					...(Number.isFinite(wakeIn) ? [sleep(Math.max(0, wakeIn))] : [])
+				]);
+				wake = null;
+			}
+			await Promise.all([...running.values()].map((r) => r.done));
+			post(true);
+			if (batchSignal.aborted) throw new WorkerError('aborted', 'Cancelled');
+			return jobs.map(
+				(j) =>
+					outcomes.get(j.hash) ?? {
+						hash: j.hash,
+						status: 'failed',
+						code: 'network',
+						message: 'Not attempted'
+					}
+			);
+		} finally {
+			removeEventListener('online', onOnline);
+			batchSignal.removeEventListener('abort', nudge);
+		}
+	},
+
+	/** Drops partial downloads the manifest no longer lists. */
+	async discard(hashes: string[]): Promise<void> {
+		for (const hash of hashes) await discardPartial(hash);
+	},
+
+	/** Partial downloads held, with their offsets (for the status view). */
+	async partials(): Promise<{ hash: string; offset: number; size: number }[]> {
+		const rows = await partialsTable().toArray();
+		return rows.map((r) => ({ hash: r.hash, offset: r.offset, size: r.size }));
+	}
+};
+
+expose(api);
+export type DownloadApi = typeof api;
