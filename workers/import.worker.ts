@@ -2,7 +2,7 @@
 import { expose } from 'comlink';
 import { createSHA256 } from 'hash-wasm';
 import { parseBlob, parseBuffer } from 'music-metadata';
-import { createAudioWriter } from '../src/lib/storage/audio-store';
+import { audioLocation, createAudioWriter } from '../src/lib/storage/audio-store';
 import { chunkedBlob } from '../src/lib/features/library/chunked-reader';
 import { SNIFF_BYTES, sniffAudio, type AudioFormat } from '../src/lib/features/library/sniff';
 import { tagsFromMetadata, type ParsedTags, type TrackTags } from '../src/lib/features/library/tags';
@@ -32,6 +32,12 @@ export interface ImportedFile {
 }
 
 const SLICE_BYTES = 4 * 1024 * 1024;
+/**
+ * Files up to this size are read once and handled in memory: one Blob read instead of many (each is a
+ * round trip to the browser process), and the browser's native SHA-256 (2–3× hash-wasm here, and it runs
+ * beside the disk write). Larger files (long mixes, WAV) stream in slices through hash-wasm.
+ */
+const WHOLE_BYTES = 48 * 1024 * 1024;
 const THUMB_SIZE = 128;
 
 // Calls may overlap (comlink does not serialise them) and a hasher's state belongs to one file, so
@@ -40,6 +46,12 @@ type Hasher = Awaited<ReturnType<typeof createSHA256>>;
 const freeHashers: Hasher[] = [];
 const hasher = async (): Promise<Hasher> => freeHashers.pop() ?? createSHA256();
 const returnHasher = (h: Hasher) => freeHashers.push(h);
+
+function toHex(bytes: Uint8Array): string {
+	let out = '';
+	for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+	return out;
+}
 
 function titleFrom(name: string): string {
 	const dot = name.lastIndexOf('.');
@@ -80,9 +92,7 @@ const api = {
 		try {
 			if (!(file instanceof Blob)) throw new WorkerError('invalid-input', 'Expected a File');
 			if (file.size === 0) throw new WorkerError('empty', 'The file is empty (0 bytes)');
-			// Files up to one slice are read once and everything works from memory: each Blob read is a
-			// round trip to the browser process, which dominates for small files.
-			const whole = file.size <= SLICE_BYTES ? new Uint8Array(await file.arrayBuffer()) : null;
+			const whole = file.size <= WHOLE_BYTES ? new Uint8Array(await file.arrayBuffer()) : null;
 			const head = whole
 				? whole.subarray(0, SNIFF_BYTES)
 				: new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer());
@@ -123,31 +133,46 @@ const api = {
 			}
 
 			const t2 = performance.now();
-			const hash = await hasher();
-			hash.init();
-			writer = await createAudioWriter();
+			let sha256 = '';
+			let held: 'opfs' | 'idb' | null = null;
+			if (whole) {
+				// Hash first: content already in the store (a folder imported again) is not written twice.
+				sha256 = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', whole)));
+				held = await audioLocation(sha256);
+			}
 			const t3 = performance.now();
-			let offset = 0;
-			let lastReport = 0;
-			while (offset < file.size) {
-				throwIfAborted(signal);
-				const end = Math.min(offset + SLICE_BYTES, file.size);
-				const bytes = whole ?? new Uint8Array(await file.slice(offset, end).arrayBuffer());
-				hash.update(bytes);
-				await writer.write(bytes);
-				offset = end;
-				const now = performance.now();
-				if (onProgress && (now - lastReport > 100 || offset === file.size)) {
-					lastReport = now;
-					onProgress({ bytesDone: offset, bytesTotal: file.size });
+			if (whole) {
+				if (!held) {
+					writer = await createAudioWriter();
+					await writer.write(whole);
 				}
+				onProgress?.({ bytesDone: file.size, bytesTotal: file.size });
+			} else {
+				writer = await createAudioWriter();
+				const hash = await hasher();
+				hash.init();
+				let offset = 0;
+				let lastReport = 0;
+				while (offset < file.size) {
+					throwIfAborted(signal);
+					const end = Math.min(offset + SLICE_BYTES, file.size);
+					const bytes = new Uint8Array(await file.slice(offset, end).arrayBuffer());
+					hash.update(bytes);
+					await writer.write(bytes);
+					offset = end;
+					const now = performance.now();
+					if (onProgress && (now - lastReport > 100 || offset === file.size)) {
+						lastReport = now;
+						onProgress({ bytesDone: offset, bytesTotal: file.size });
+					}
+				}
+				sha256 = hash.digest('hex');
+				returnHasher(hash);
 			}
 			throwIfAborted(signal);
-			const sha256 = hash.digest('hex');
-			returnHasher(hash);
 			const t4 = performance.now();
-			const stored = await writer.commit(sha256);
-			const storage = writer.kind;
+			const stored = writer ? await writer.commit(sha256) : 'existed';
+			const storage = writer ? writer.kind : held!;
 			writer = undefined;
 			const timings = {
 				parse: t1 - t0,

@@ -37,6 +37,7 @@ export class AnalysisQueue {
 	#failedCount = $state(0);
 	#total = $state(0);
 	#paused = $state(false);
+	#holds = $state(0);
 	#startedAt = $state(0);
 	#now = $state(0);
 	#seq = $state(0);
@@ -64,6 +65,25 @@ export class AnalysisQueue {
 	get total(): number {
 		return this.#total;
 	}
+	/** Held by other work (an import): queued tracks wait, without the user having paused. */
+	get held(): boolean {
+		return this.#holds > 0;
+	}
+
+	/** Keeps queued tracks waiting until the returned function is called (jobs already running finish). */
+	hold(): () => void {
+		this.#holds++;
+		let released = false;
+		return () => {
+			if (released) return;
+			released = true;
+			this.#holds--;
+			// The ETA counts from the first job, not from a wait the user did not choose.
+			if (this.#done + this.#failedCount === 0) this.#startedAt = this.#now = performance.now();
+			this.#pump();
+		};
+	}
+
 	get paused(): boolean {
 		return this.#paused;
 	}
@@ -181,7 +201,7 @@ export class AnalysisQueue {
 	#pump(): void {
 		this.#pool ??= analysisPool();
 		// One more than the pool runs, so a worker never waits for the UI thread between jobs.
-		while (!this.#paused && this.#waiting.length > 0 && this.#running.size < this.#pool.size + 1) {
+		while (!this.#paused && this.#holds === 0 && this.#waiting.length > 0 && this.#running.size < this.#pool.size + 1) {
 			void this.#start(this.#waiting.shift()!, 0);
 			this.#waitingCount = this.#waiting.length;
 		}

@@ -208,7 +208,35 @@ export class Importer {
 			this.#now = performance.now();
 		};
 
-		const importOne = async (source: ImportSource, journalId: number, changed: string[]) => {
+		// Finished files are recorded in batches, one IndexedDB transaction each, while the workers go on
+		// with the next files: a transaction per file cost ~9 ms of the UI thread and kept a worker idle.
+		let pending: { result: ImportedFile; source: ImportSource; journalId: number }[] = [];
+		let flushing: Promise<void> | undefined;
+		const flush = (): Promise<void> => {
+			flushing ??= (async () => {
+				while (pending.length > 0) {
+					const batch = pending;
+					pending = [];
+					try {
+						const fresh = await this.#record(batch);
+						this.#added += fresh;
+						this.#duplicates += batch.length - fresh;
+					} catch (error) {
+						// The bytes are stored but the rows are not: these files failed (the orphan sweep at the
+						// next start removes their audio) and the import goes on.
+						this.#failures = [...this.#failures, ...batch.map((item) => describeFailure(item.source.path, error))];
+						continue;
+					}
+					const hashes = batch.map((item) => item.result.hash);
+					void library.changed(hashes);
+					// New content is analysed in the background (when auto-analysis is on), after the import.
+					void analysisQueue.enqueueNew(hashes);
+				}
+			})().finally(() => (flushing = undefined));
+			return flushing;
+		};
+
+		const importOne = async (source: ImportSource, journalId: number) => {
 			this.#current = source.path;
 			inflight.set(source, 0);
 			try {
@@ -219,9 +247,9 @@ export class Importer {
 						tick();
 					}
 				});
-				if (await this.#record(result, source, journalId)) this.#added++;
-				else this.#duplicates++;
-				changed.push(result.hash);
+				pending.push({ result, source, journalId });
+				// Rows of files that finish during a write go into the next one.
+				void flush();
 			} catch (error) {
 				// Only the user's cancel ends the import; any other error is this file's failure.
 				if (signal.aborted) return;
@@ -243,21 +271,23 @@ export class Importer {
 			}
 		};
 
-		while (this.#queue.length > 0 && !signal.aborted && !diskFull) {
-			const batch = this.#queue.splice(0, 25);
-			const changed: string[] = [];
-			let nextIndex = 0;
+		// Analysis waits while files import: on a small machine both compete for the same cores, and a
+		// library that is complete sooner is worth more than a first BPM a few seconds earlier.
+		const release = analysisQueue.hold();
+		try {
+			// A pool, not batches: a worker takes the next file as soon as it is free (files added while
+			// this runs join the same queue).
 			await Promise.all(
 				Array.from({ length: IMPORT_CONCURRENCY }, async () => {
-					while (nextIndex < batch.length && !signal.aborted && !diskFull) {
-						const i = nextIndex++;
-						await importOne(batch[i]!.source, batch[i]!.journalId, changed);
+					while (this.#queue.length > 0 && !signal.aborted && !diskFull) {
+						const next = this.#queue.shift()!;
+						await importOne(next.source, next.journalId);
 					}
 				})
 			);
-			if (changed.length) void library.changed(changed);
-			// New content is analysed in the background (when the user has auto-analysis on).
-			if (changed.length) void analysisQueue.enqueueNew(changed);
+			await flush();
+		} finally {
+			release();
 		}
 		// Anything still pending was cancelled: it is not an interrupted import.
 		await db().importJournal.where('jobId').equals(jobId).delete();
@@ -298,44 +328,76 @@ export class Importer {
 		}
 	}
 
-	/** Writes the track row; returns true for new content. */
-	async #record(result: ImportedFile, source: ImportSource, journalId: number): Promise<boolean> {
+	/**
+	 * Writes the rows of finished files in one transaction (journal, artwork, tracks); returns how many
+	 * were new content. The same content twice (also within one batch) is one track with both paths.
+	 */
+	async #record(batch: readonly { result: ImportedFile; source: ImportSource; journalId: number }[]): Promise<number> {
 		const database = db();
 		return database.transaction('rw', database.tracks, database.artwork, database.importJournal, async () => {
-			await database.importJournal.update(journalId, { status: 'done', hash: result.hash });
-			if (result.artwork && !(await database.artwork.get(result.artwork.hash)))
-				await database.artwork.add(result.artwork);
-			const existing = await database.tracks.get(result.hash);
-			if (existing) {
-				const paths = existing.paths.includes(source.path) ? existing.paths : [...existing.paths, source.path];
-				await database.tracks.update(result.hash, {
-					paths,
-					storage: existing.storage === 'none' ? result.storage : existing.storage,
-					artwork: existing.artwork ?? result.artwork?.hash ?? null
+			const hashes = [...new Set(batch.map((item) => item.result.hash))];
+			const artHashes = [...new Set(batch.flatMap((item) => (item.result.artwork ? [item.result.artwork.hash] : [])))];
+			const [existingRows, existingArt] = await Promise.all([
+				database.tracks.bulkGet(hashes),
+				database.artwork.bulkGet(artHashes)
+			]);
+			const tracks = new Map<string, TrackRow>();
+			const known = new Set<string>();
+			hashes.forEach((hash, i) => {
+				const row = existingRows[i];
+				if (row) {
+					tracks.set(hash, row);
+					known.add(hash);
+				}
+			});
+			const art = new Map<string, { hash: string; blob: Blob }>();
+			const heldArt = new Set(artHashes.filter((_, i) => existingArt[i]));
+			let fresh = 0;
+			for (const { result, source } of batch) {
+				if (result.artwork && !heldArt.has(result.artwork.hash)) art.set(result.artwork.hash, result.artwork);
+				const existing = tracks.get(result.hash);
+				if (existing) {
+					tracks.set(result.hash, {
+						...existing,
+						paths: existing.paths.includes(source.path) ? existing.paths : [...existing.paths, source.path],
+						storage: existing.storage === 'none' ? result.storage : existing.storage,
+						artwork: existing.artwork ?? result.artwork?.hash ?? null
+					});
+					continue;
+				}
+				fresh++;
+				tracks.set(result.hash, {
+					hash: result.hash,
+					fileName: source.file.name,
+					size: result.size,
+					mime: source.file.type,
+					dateAdded: Date.now(),
+					...result.tags,
+					bpm: result.tags.tagBpm,
+					key: result.tags.tagKey,
+					artwork: result.artwork?.hash ?? null,
+					rating: 0,
+					color: null,
+					freeTags: [],
+					playCount: 0,
+					lastPlayed: null,
+					storage: result.storage,
+					pinned: false,
+					paths: [source.path]
 				});
-				return false;
 			}
-			const row: TrackRow = {
-				hash: result.hash,
-				fileName: source.file.name,
-				size: result.size,
-				mime: source.file.type,
-				dateAdded: Date.now(),
-				...result.tags,
-				bpm: result.tags.tagBpm,
-				key: result.tags.tagKey,
-				artwork: result.artwork?.hash ?? null,
-				rating: 0,
-				color: null,
-				freeTags: [],
-				playCount: 0,
-				lastPlayed: null,
-				storage: result.storage,
-				pinned: false,
-				paths: [source.path]
-			};
-			await database.tracks.add(row);
-			return true;
+			if (art.size) await database.artwork.bulkAdd([...art.values()]);
+			// Existing tracks get only the import's fields: a full put would undo a concurrent tag edit.
+			const updates = [...known].map((hash) => {
+				const row = tracks.get(hash)!;
+				return { key: hash, changes: { paths: row.paths, storage: row.storage, artwork: row.artwork } };
+			});
+			if (updates.length) await database.tracks.bulkUpdate(updates);
+			await database.tracks.bulkAdd([...tracks.values()].filter((row) => !known.has(row.hash)));
+			await database.importJournal.bulkUpdate(
+				batch.map((item) => ({ key: item.journalId, changes: { status: 'done' as const, hash: item.result.hash } }))
+			);
+			return fresh;
 		});
 	}
 }
