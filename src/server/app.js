@@ -16,6 +16,8 @@ import { contentSecurityPolicy, inlineScriptHashes, securityHeaders } from './se
  * @property {RTCIceServer[]} [iceServers]
  * @property {boolean} [behindProxy]  trust X-Forwarded-* from a reverse proxy
  * @property {{ cert: Buffer, key: Buffer }} [tls]  serve HTTPS directly (service workers need a secure origin off localhost)
+ * @property {{ router: import('express').Router, anonKey: string }} [onebox]  the built-in backend
+ *   (src/server/onebox): Supabase's APIs on this origin, used when no Supabase project is configured
  */
 
 /** Files whose URL never changes but whose content does: always revalidate. */
@@ -32,13 +34,19 @@ export function createCratemeshServer(options) {
 	const indexHtml = readFileSync(join(options.buildDir, 'index.html'), 'utf8');
 	const csp = contentSecurityPolicy({ scriptHashes: inlineScriptHashes(indexHtml), supabaseUrl: options.supabaseUrl });
 	const headers = securityHeaders(csp);
-	const runtimeConfig = JSON.stringify({
-		version: options.version,
-		supabaseUrl: options.supabaseUrl ?? null,
-		supabaseAnonKey: options.supabaseAnonKey ?? null,
-		peerjs: { path: '/peerjs', key: 'peerjs' },
-		iceServers: options.iceServers ?? []
-	});
+	const onebox = options.supabaseUrl ? undefined : options.onebox;
+	const backend = options.supabaseUrl && options.supabaseAnonKey ? 'supabase' : onebox ? 'onebox' : 'none';
+	/** @param {string | null} supabaseUrl */
+	const runtimeConfig = (supabaseUrl) =>
+		JSON.stringify({
+			version: options.version,
+			backend,
+			supabaseUrl,
+			supabaseAnonKey: onebox ? onebox.anonKey : (options.supabaseAnonKey ?? null),
+			peerjs: { path: '/peerjs', key: 'peerjs' },
+			iceServers: options.iceServers ?? []
+		});
+	const fixedConfig = runtimeConfig(options.supabaseUrl ?? null);
 
 	const app = express();
 	app.disable('x-powered-by');
@@ -82,10 +90,14 @@ export function createCratemeshServer(options) {
 		});
 	});
 
-	app.get('/config.json', (_req, res) => {
+	app.get('/config.json', (req, res) => {
 		res.set('Cache-Control', 'no-cache');
-		res.type('application/json').send(runtimeConfig);
+		// One box: the Supabase URL is this server, as the browser reached it (LAN address, host name
+		// or proxy), so the same install works under every name it is known by.
+		res.type('application/json').send(onebox ? runtimeConfig(`${req.protocol}://${req.get('host')}`) : fixedConfig);
 	});
+
+	if (onebox) app.use(onebox.router);
 
 	const assets = sirv(options.buildDir, {
 		brotli: true,

@@ -79,6 +79,28 @@ const tls =
 		? { cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) }
 		: undefined;
 
+// One box: with no Supabase project configured, this process is the backend too (src/server/onebox).
+const oneboxWanted = !supabaseUrl && !/^(0|false|off|no)$/i.test(process.env.ONEBOX ?? '');
+const onebox = oneboxWanted
+	? await import('./onebox/index.js')
+			.then(({ createOneBox }) =>
+				createOneBox({
+					dataDir: resolve(process.env.CRATEMESH_DATA_DIR || join(root, 'data')),
+					ownerEmail: process.env.CRATEMESH_OWNER_EMAIL,
+					ownerPassword: process.env.CRATEMESH_OWNER_PASSWORD,
+					tenantName: process.env.CRATEMESH_TENANT_NAME,
+					uploadLimit: process.env.CRATEMESH_UPLOAD_LIMIT_MB
+						? Number(process.env.CRATEMESH_UPLOAD_LIMIT_MB) * 1024 * 1024
+						: undefined,
+					version: version()
+				})
+			)
+			.catch((error) => {
+				console.error(`One box: cannot start: ${error.message}`);
+				process.exit(1);
+			})
+	: undefined;
+
 const { server } = createCratemeshServer({
 	buildDir,
 	version: version(),
@@ -86,7 +108,8 @@ const { server } = createCratemeshServer({
 	supabaseAnonKey,
 	iceServers: iceServersFromEnv(),
 	behindProxy: process.env.BEHIND_PROXY === '1' || process.env.BEHIND_PROXY === 'true',
-	tls
+	tls,
+	onebox
 });
 
 server.on('error', (error) => {
@@ -109,11 +132,17 @@ server.listen(port, host, () => {
 	}
 	console.log(`Cratemesh is running at ${urls.join('  ')}`);
 	console.log(`PeerJS signalling at ${urls[0]}/peerjs · health at ${urls[0]}/healthz`);
-	console.log(
-		supabaseUrl && supabaseAnonKey
-			? `Supabase: ${supabaseUrl}`
-			: 'Local-only mode: no Supabase configured (set PUBLIC_SUPABASE_URL and PUBLIC_SUPABASE_ANON_KEY to connect one).'
-	);
+	if (supabaseUrl && supabaseAnonKey) console.log(`Supabase: ${supabaseUrl}`);
+	else if (onebox) {
+		console.log(
+			`One box: built-in backend (accounts, database, media) in ${onebox.dataDir}, ready in ${onebox.startMs} ms` +
+				(onebox.applied.length ? ` (applied ${onebox.applied.length} migration(s))` : '') +
+				`; owner ${onebox.owner.email ?? '?'}. Set ONEBOX=0 for local-only mode.`
+		);
+	} else
+		console.log(
+			'Local-only mode: no Supabase configured (set PUBLIC_SUPABASE_URL and PUBLIC_SUPABASE_ANON_KEY to connect one).'
+		);
 	if (!tls && urls.length > 1) {
 		console.log('Note: other devices need HTTPS (TLS_CERT/TLS_KEY or a reverse proxy) for offline mode and the mesh.');
 	}
@@ -123,6 +152,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 	process.on(signal, () => {
 		server.close();
 		server.closeAllConnections?.();
-		process.exit(0);
+		// The embedded database flushes and releases the data directory before the process ends.
+		Promise.resolve(onebox?.close())
+			.catch((error) => console.error(`One box: ${error.message}`))
+			.finally(() => process.exit(0));
 	});
 }

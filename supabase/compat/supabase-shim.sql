@@ -1,5 +1,5 @@
 /**
- * Supabase shim for plain PostgreSQL 15.
+ * Supabase shim for plain PostgreSQL 15 (pgTAP tests) and PGlite (the one-box server).
  *
  * Creates ONLY what a Supabase project already provides before any
  * migration of ours runs, so that every file in supabase/migrations can be applied

@@ -6,7 +6,7 @@
  * this row's tenant, with one of these roles".
  *
  * The same file is applied to a real Supabase project and, after
- * supabase/tests/bootstrap/supabase-shim.sql, to plain PostgreSQL 15 in the
+ * supabase/compat/supabase-shim.sql, to plain PostgreSQL 15 in the
  * tests. It must only rely on what Supabase provides.
  */
 

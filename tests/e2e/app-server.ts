@@ -26,7 +26,7 @@ export function startServer(
 		const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 15_000);
 		child.stdout!.on('data', (chunk) => {
 			output += chunk;
-			if (/Local-only mode|Supabase: /.test(output)) {
+			if (/Local-only mode|Supabase: |One box: built-in/.test(output)) {
 				clearTimeout(timer);
 				resolve({ child, output });
 			}

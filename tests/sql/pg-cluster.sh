@@ -106,7 +106,7 @@ pgc_psql() {
 pgc_load_schema() {
     local f
     pgc_psql -c "create extension if not exists pgtap" >/dev/null || return 1
-    pgc_psql -f "$PGC_REPO_ROOT/supabase/tests/bootstrap/supabase-shim.sql" >/dev/null || return 1
+    pgc_psql -f "$PGC_REPO_ROOT/supabase/compat/supabase-shim.sql" >/dev/null || return 1
     for f in "$PGC_REPO_ROOT"/supabase/migrations/*.sql; do
         pgc_psql -f "$f" >/dev/null || { echo "migration failed: $f" >&2; return 1; }
     done
