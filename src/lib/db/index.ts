@@ -1,4 +1,5 @@
 import { openDb, type CratemeshDb } from './schema';
+import { installStamps } from './stamps';
 
 export * from './schema';
 
@@ -6,6 +7,10 @@ let instance: CratemeshDb | undefined;
 
 /** The app's database, opened lazily so importing this module costs nothing. */
 export function db(): CratemeshDb {
-	instance ??= openDb();
+	if (!instance) {
+		instance = openDb();
+		// Every local edit to a synced table is stamped for library sync (see stamps.ts).
+		installStamps(instance);
+	}
 	return instance;
 }

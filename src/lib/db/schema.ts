@@ -1,4 +1,5 @@
 import { Dexie, type EntityTable } from 'dexie';
+import { cueUid, stampExistingRows } from './stamps';
 
 /**
  * The one Dexie schema. To change it, add a new numbered version below with an upgrade step;
@@ -114,6 +115,8 @@ export interface CueRow {
 	name: string;
 	color: string;
 	createdAt: number;
+	/** The cue's identity on every device (v8): a hot cue is '<hash>:hot:<slot>'. */
+	uid?: string;
 }
 
 export interface ArtworkRow {
@@ -314,6 +317,28 @@ export function defineSchema(db: Dexie): void {
 		syncAssets: '&hash, state',
 		syncPartials: '&hash'
 	});
+
+	// v8: library sync between own devices (issue 8). `syncStamps`: per synced row its HLC stamps (per field,
+	// created, deleted), a tombstone's values and the local change order `seq` that peers pull from;
+	// `syncPeers`: per device the watermark and counts. Cues get a `uid` (their identity on every device) and
+	// playlist items an index on (playlist, track), their identity. Only the tables that change are listed
+	// (Dexie keeps the rest). Existing rows are stamped once so they sync like new ones.
+	db.version(8)
+		.stores({
+			cues: '++id, hash, uid',
+			playlistItems: '++id, playlistId, [playlistId+position], hash, [playlistId+hash]',
+			syncStamps: '&id, [seq+id], seq',
+			syncPeers: '&peerId'
+		})
+		.upgrade(async (tx) => {
+			await tx
+				.table('cues')
+				.toCollection()
+				.modify((cue: CueRow) => {
+					cue.uid ??= cueUid(cue as unknown as Record<string, unknown>);
+				});
+			await stampExistingRows(tx);
+		});
 }
 
 /** Defaults for the fields version 3 added, so older rows read like new ones. */

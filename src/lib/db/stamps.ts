@@ -175,7 +175,10 @@ interface Change {
 
 /** Updates stamp records for a set of row changes (runs inside the writer's transaction). */
 async function stamp(stamps: DBCoreTable, trans: IDBTransaction, changes: Change[]): Promise<boolean> {
-	const byId = new Map<string, { table: SyncTable; key: string; before?: Record<string, unknown>; after?: Record<string, unknown> }>();
+	const byId = new Map<
+		string,
+		{ table: SyncTable; key: string; before?: Record<string, unknown>; after?: Record<string, unknown> }
+	>();
 	for (const { table, before, after } of changes) {
 		const spec = SYNC_SPECS[table];
 		const was = before && !spec.localOnly?.(before) ? before : undefined;
@@ -269,29 +272,22 @@ export function installStamps(db: Dexie): void {
 				...down,
 				transaction(stores, mode, options) {
 					const synced = mode === 'readwrite' && stores.some((store) => store in SYNC_SPECS);
-					return down.transaction(
-						synced && !stores.includes(STAMPS) ? [...stores, STAMPS] : stores,
-						mode,
-						options
-					);
+					return down.transaction(synced && !stores.includes(STAMPS) ? [...stores, STAMPS] : stores, mode, options);
 				},
 				table(name) {
 					const table = down.table(name);
 					if (!(name in SYNC_SPECS)) return table;
 					const synced = name as SyncTable;
-					const stamps = down.table(STAMPS);
+					// Looked up on first use: while an upgrade builds the stack, the store may not exist yet.
+					let stamps: DBCoreTable | undefined;
 					const { extractKey } = table.schema.primaryKey;
 					return {
 						...table,
 						async mutate(req: DBCoreMutateRequest): Promise<DBCoreMutateResponse> {
 							const trans = req.trans as unknown as IDBTransaction;
-							if (
-								applying.has(trans) ||
-								trans.mode !== 'readwrite' ||
-								!trans.objectStoreNames.contains(STAMPS)
-							)
+							if (applying.has(trans) || trans.mode !== 'readwrite' || !trans.objectStoreNames.contains(STAMPS))
 								return table.mutate(req);
-							let changes: Change[] = [];
+							let changes: Change[];
 							let res: DBCoreMutateResponse;
 							if (req.type === 'add') {
 								let values = req.values as Record<string, unknown>[];
@@ -303,8 +299,7 @@ export function installStamps(db: Dexie): void {
 								if (synced === 'cues') values = values.map((cue) => ({ ...cue, uid: cueUid(cue) }));
 								const keys = req.keys ?? values.map((value) => extractKey!(value));
 								const before = (await table.getMany({ trans: req.trans, keys })) as (
-									| Record<string, unknown>
-									| undefined
+									Record<string, unknown> | undefined
 								)[];
 								res = await table.mutate({ ...req, values });
 								changes = values
@@ -312,8 +307,7 @@ export function installStamps(db: Dexie): void {
 									.filter(({ i }) => !res.failures[i]);
 							} else if (req.type === 'delete') {
 								const before = (await table.getMany({ trans: req.trans, keys: req.keys })) as (
-									| Record<string, unknown>
-									| undefined
+									Record<string, unknown> | undefined
 								)[];
 								res = await table.mutate(req);
 								changes = before.map((row) => ({ table: synced, before: row, after: undefined }));
@@ -326,6 +320,7 @@ export function installStamps(db: Dexie): void {
 								res = await table.mutate(req);
 								changes = rows.result.map((row) => ({ table: synced, before: row, after: undefined }));
 							}
+							stamps ??= down.table(STAMPS);
 							if (await stamp(stamps, trans, changes)) {
 								trans.addEventListener('complete', () => listeners.forEach((listener) => listener([synced])), {
 									once: true

@@ -2,10 +2,12 @@ import type { DataConnection, Peer, PeerError } from 'peerjs';
 import type { RuntimeConfig } from '$lib/config';
 import { db } from '$lib/db';
 import { library } from '$lib/features/library/library.svelte';
+import { playlists } from '$lib/features/playlists/playlists.svelte';
 import { defaultDeviceName, sanitizeName } from './hello';
 import { loadIdentity, pairingCode, type Identity } from './identity';
 import { cleanText, MAX_CATALOG, type Message, type TrackSummary } from './protocol';
 import { Session, type PeerInfo, type Trust } from './session';
+import { LibrarySync } from './sync.svelte';
 import { serveTrack, Transfers } from './transfers.svelte';
 import { getTrusted, listTrusted, putTrusted, revokeTrusted, touchTrusted, type TrustedDeviceRow } from './trust';
 
@@ -49,6 +51,13 @@ export class Mesh {
 	#notice = $state<Notice | null>(null);
 	#catalogs = $state<Record<string, { total: number; tracks: TrackSummary[] }>>({});
 	readonly transfers = new Transfers((hashes) => void library.changed(hashes).catch(() => undefined));
+	readonly sync = new LibrarySync(
+		(tracks, tables) => {
+			if (tracks.length) void library.changed(tracks).catch(() => undefined);
+			if (tables.has('playlists') || tables.has('playlistItems')) void playlists.reload().catch(() => undefined);
+		},
+		(peerId, reason) => this.#reject(peerId, reason)
+	);
 	#identity: Identity | undefined;
 	#peer: Peer | undefined;
 	#sessions = new Map<string, { session: Session; connection: DataConnection }>();
@@ -107,6 +116,7 @@ export class Mesh {
 			typeof stored?.value === 'string' ? stored.value : defaultDeviceName(navigator.userAgent)
 		);
 		this.#peerId = identity.peerId;
+		await this.sync.start();
 		await this.refreshTrusted();
 		await this.#open(identity.peerId, config);
 		if (!this.#redialTimer) this.#redialTimer = setInterval(() => this.#dialTrusted(), REDIAL_MS);
@@ -242,6 +252,16 @@ export class Mesh {
 		if (session) this.transfers.request(session, hash, title);
 	}
 
+	/** Fetches a track from any connected own device (for tracks that arrived by sync without their audio). */
+	fetchFromAny(hash: string, title?: string): boolean {
+		for (const { session } of this.#sessions.values())
+			if (session.ready && session.trust === 'own') {
+				this.transfers.request(session, hash, title);
+				return true;
+			}
+		return false;
+	}
+
 	#ready(peerId: string): Session | undefined {
 		const entry = this.#sessions.get(peerId);
 		return entry?.session.ready ? entry.session : undefined;
@@ -309,6 +329,7 @@ export class Mesh {
 						this.#links = this.#links.filter((link) => link.peerId !== id);
 					}
 					this.transfers.disconnected(id);
+					if (!this.#sessions.has(id)) this.sync.disconnected(id);
 					if (reason !== 'duplicate') this.#notice = { peerId: id, reason };
 				}
 			},
@@ -342,6 +363,7 @@ export class Mesh {
 		await this.refreshTrusted();
 		// Resume transfers this device was sending when it went away.
 		for (const hash of this.transfers.paused(peer.peerId)) this.transfers.request(session, hash);
+		await this.sync.connected(session);
 	}
 
 	async #onMessage(session: Session, message: Message): Promise<void> {
@@ -383,6 +405,12 @@ export class Mesh {
 					);
 					this.#serving.set(session, next);
 				}
+				return;
+			case 'sync-hello':
+			case 'sync-batch':
+			case 'sync-ack':
+			case 'sync-poke':
+				if (!(await this.sync.handle(session, message))) this.#reject(session.remoteId, `unexpected ${message.type}`);
 				return;
 			case 'offer':
 			case 'sent':

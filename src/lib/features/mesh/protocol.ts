@@ -8,6 +8,7 @@
 import * as v from 'valibot';
 import type { TrackRow } from '$lib/db';
 import { sanitizeName } from './hello';
+import { ChangeSchema, HlcOrEmptySchema, MAX_BATCH_CHANGES, SYNC_VERSION } from './sync-wire';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest control frame accepted (characters of JSON). */
@@ -95,7 +96,23 @@ export const MessageSchema = v.variant('type', [
 		track: TrackMetaSchema
 	}),
 	v.object({ ...base, type: v.literal('sent'), hash }),
-	v.object({ ...base, type: v.literal('none'), hash, reason: text(64) })
+	v.object({ ...base, type: v.literal('none'), hash, reason: text(64) }),
+	/** Library sync (own devices only): send me your changes recorded after `since` (your change order). */
+	v.object({ ...base, type: v.literal('sync-hello'), sv: v.literal(SYNC_VERSION), since: HlcOrEmptySchema }),
+	/** Changes in the sender's change order; `upTo` is the last one's; `total` is how many this pull sends. */
+	v.object({
+		...base,
+		type: v.literal('sync-batch'),
+		n: count(1e7),
+		changes: v.pipe(v.array(ChangeSchema), v.maxLength(MAX_BATCH_CHANGES)),
+		upTo: HlcOrEmptySchema,
+		total: count(1e9),
+		done: v.boolean()
+	}),
+	/** The batch is stored: the sender may send more (at most two unacknowledged batches in flight). */
+	v.object({ ...base, type: v.literal('sync-ack'), n: count(1e7) }),
+	/** This device has new changes: pull when ready. */
+	v.object({ ...base, type: v.literal('sync-poke') })
 ]);
 export type Message = v.InferOutput<typeof MessageSchema>;
 type Distribute<T> = T extends unknown ? Omit<T, 'v'> : never;

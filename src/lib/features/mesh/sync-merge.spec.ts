@@ -75,7 +75,14 @@ class Replica {
 const HASHES = ['aa', 'bb', 'cc', 'dd', 'ee'];
 
 function track(hash: string, n: number): Record<string, unknown> {
-	return { fileName: `${hash}.mp3`, size: 1000, title: `T${hash}`, rating: n % 6, freeTags: [`tag${n % 3}`], dateAdded: 1 };
+	return {
+		fileName: `${hash}.mp3`,
+		size: 1000,
+		title: `T${hash}`,
+		rating: n % 6,
+		freeTags: [`tag${n % 3}`],
+		dateAdded: 1
+	};
 }
 
 function randomEdit(replica: Replica, rnd: () => number, n: number): void {
@@ -88,7 +95,8 @@ function randomEdit(replica: Replica, rnd: () => number, n: number): void {
 	const r = rnd();
 	if (r < 0.15) replica.write('tracks', hash, row ? { ...row, title: `T${hash}` } : track(hash, n));
 	else if (r < 0.35 && row) replica.write('tracks', hash, { ...row, rating: Math.floor(rnd() * 6) });
-	else if (r < 0.5 && row) replica.write('tracks', hash, { ...row, freeTags: [`t${Math.floor(rnd() * 9)}`], title: `x${n}` });
+	else if (r < 0.5 && row)
+		replica.write('tracks', hash, { ...row, freeTags: [`t${Math.floor(rnd() * 9)}`], title: `x${n}` });
 	else if (r < 0.6 && row) replica.write('tracks', hash, undefined);
 	else if (r < 0.72 && !item)
 		replica.write('playlistItems', itemKey, { playlistId: 'p1', hash, position: Math.floor(rnd() * 8), addedAt: n });
@@ -205,4 +213,3 @@ describe('library sync merge rule', () => {
 		expect(items.sort(byPosition).map((i) => i.hash)).toEqual(['a', 'z', 'b']);
 	});
 });
-

@@ -28,8 +28,18 @@ export interface Merged {
 }
 
 export function mergeRow(local: RowState | undefined, remote: RowState): Merged {
-	if (!local) return { state: { c: remote.c, d: remote.d, s: { ...remote.s }, f: { ...remote.f } }, changed: true, covered: true };
-	const state: RowState = { c: maxHlc(local.c, remote.c), d: maxHlc(local.d, remote.d), s: { ...local.s }, f: { ...local.f } };
+	if (!local)
+		return {
+			state: { c: remote.c, d: remote.d, s: { ...remote.s }, f: { ...remote.f } },
+			changed: true,
+			covered: true
+		};
+	const state: RowState = {
+		c: maxHlc(local.c, remote.c),
+		d: maxHlc(local.d, remote.d),
+		s: { ...local.s },
+		f: { ...local.f }
+	};
 	let changed = state.c !== local.c || state.d !== local.d;
 	let covered = state.c === remote.c && state.d === remote.d;
 	for (const field of new Set([...Object.keys(local.s), ...Object.keys(remote.s)])) {

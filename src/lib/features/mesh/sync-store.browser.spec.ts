@@ -1,0 +1,199 @@
+import { Dexie } from 'dexie';
+import { describe, expect, it } from 'vitest';
+import { db, openDb, type TrackRow } from '$lib/db';
+import { encodeHlc } from '$lib/db/hlc';
+import { installStamps, STAMPS, type StampRecord } from '$lib/db/stamps';
+import { addCue, deleteCue, updateCue } from '$lib/features/analysis/cues';
+import { playlists } from '$lib/features/playlists/playlists.svelte';
+import { applyChanges, canonicalDump, readPage } from './sync-store';
+import { decodeChange, encodeChange } from './sync-wire';
+
+const hash = (i: number) => i.toString(16).padStart(64, '0');
+const stamps = () => db().table<StampRecord, string>(STAMPS);
+
+function track(i: number): TrackRow {
+	return {
+		hash: hash(i),
+		fileName: `t${i}.mp3`,
+		size: 100 + i,
+		mime: 'audio/mpeg',
+		title: `Track ${i}`,
+		dateAdded: 1_700_000_000_000 + i,
+		artist: 'A',
+		album: '',
+		albumArtist: '',
+		genre: '',
+		year: null,
+		trackNo: null,
+		discNo: null,
+		comment: '',
+		label: '',
+		isrc: '',
+		tagBpm: null,
+		tagKey: '',
+		bpm: 120,
+		key: '',
+		duration: 60,
+		container: 'MPEG',
+		codec: 'MP3',
+		bitrate: 128000,
+		sampleRate: 44100,
+		channels: 2,
+		artwork: null,
+		rating: 0,
+		color: null,
+		freeTags: [],
+		playCount: 0,
+		lastPlayed: null,
+		storage: 'opfs',
+		pinned: false,
+		paths: []
+	};
+}
+
+describe('library sync store (real IndexedDB)', () => {
+	it('v8 upgrade stamps existing rows and gives cues their identity', async () => {
+		const name = `upgrade-v8-${crypto.randomUUID()}`;
+		const v6 = new Dexie(name);
+		v6.version(6).stores({
+			tracks: '&hash, dateAdded, title, lastPlayed',
+			settings: '&key',
+			playlists: '&id, parentId',
+			playlistItems: '++id, playlistId, [playlistId+position], hash',
+			analysis: '&hash, analyserVersion',
+			cues: '++id, hash'
+		});
+		await v6.table('tracks').bulkAdd([track(1), track(2)]);
+		await v6.table('cues').bulkAdd([
+			{ hash: hash(1), kind: 'hot', slot: 2, startSec: 1, endSec: null, name: '', color: 'red', createdAt: 5 },
+			{ hash: hash(1), kind: 'memory', slot: -1, startSec: 3, endSec: null, name: 'm', color: 'blue', createdAt: 6 }
+		]);
+		await v6
+			.table('playlists')
+			.add({
+				id: 'p1',
+				name: 'P',
+				kind: 'playlist',
+				parentId: null,
+				position: 1,
+				rules: null,
+				createdAt: 1,
+				updatedAt: 1
+			});
+		await v6.table('playlistItems').add({ playlistId: 'p1', hash: hash(2), position: 1, addedAt: 2 });
+		await v6.table('analysis').add({ hash: hash(2), analyserVersion: 1, error: { code: 'corrupt', message: '' } });
+		v6.close();
+
+		const upgraded = openDb(name);
+		installStamps(upgraded);
+		await upgraded.open();
+		const records = await upgraded.table<StampRecord>(STAMPS).toArray();
+		// 2 tracks, 2 cues, 1 playlist, 1 item; the failed analysis stays local.
+		expect(records.map((r) => r.t).sort()).toEqual(['cues', 'cues', 'playlistItems', 'playlists', 'tracks', 'tracks']);
+		const cues = await upgraded.cues.toArray();
+		expect(cues.find((c) => c.kind === 'hot')?.uid).toBe(`${hash(1)}:hot:2`);
+		expect(cues.find((c) => c.kind === 'memory')?.uid).toMatch(new RegExp(`^${hash(1)}:[0-9a-f-]{36}$`));
+		const trackRecord = records.find((r) => r.id === `tracks/${hash(1)}`)!;
+		expect(trackRecord.c > trackRecord.d).toBe(true);
+		expect(Object.keys(trackRecord.s)).toContain('rating');
+		expect(Object.keys(trackRecord.s)).not.toContain('storage');
+		expect(
+			await upgraded.playlistItems
+				.where('[playlistId+hash]')
+				.equals(['p1', hash(2)])
+				.count()
+		).toBe(1);
+		upgraded.close();
+		await Dexie.delete(name);
+	});
+
+	it('local edits through the app’s own write paths stamp only the fields they change', async () => {
+		await db().tracks.bulkAdd([track(10), track(11)]);
+		const created = (await stamps().get(`tracks/${hash(10)}`))!;
+		expect(created.c).not.toBe('');
+		// The tag editor's path: update in a transaction.
+		await db().transaction('rw', db().tracks, async () => {
+			await db().tracks.update(hash(10), { rating: 4, freeTags: ['warm-up'] });
+		});
+		const edited = (await stamps().get(`tracks/${hash(10)}`))!;
+		expect(edited.s.rating! > created.s.rating!).toBe(true);
+		expect(edited.s.freeTags).toBe(edited.s.rating);
+		expect(edited.s.title).toBe(created.s.title);
+		expect(edited.seq > created.seq).toBe(true);
+		// A local-only change (where the bytes are) is not a synced edit.
+		await db().tracks.update(hash(10), { storage: 'none', pinned: true });
+		expect((await stamps().get(`tracks/${hash(10)}`))!.seq).toBe(edited.seq);
+		// Delete and undo (bulkDelete, then bulkPut of the same rows): tombstone, then re-created.
+		const rows = await db().tracks.bulkGet([hash(11)]);
+		await db().tracks.bulkDelete([hash(11)]);
+		const deleted = (await stamps().get(`tracks/${hash(11)}`))!;
+		expect(deleted.d > deleted.c).toBe(true);
+		expect(deleted.v).toMatchObject({ title: 'Track 11' });
+		await db().tracks.bulkPut(rows as TrackRow[]);
+		const back = (await stamps().get(`tracks/${hash(11)}`))!;
+		expect(back.c > back.d).toBe(true);
+
+		// Playlists: create, add, move, remove — items are identified by (playlist, track).
+		const list = await playlists.create('Sync test', 'playlist');
+		await playlists.add(list.id, [hash(10), hash(11)]);
+		await playlists.move(list.id, [hash(11)], hash(10));
+		const item = (await stamps().get(`playlistItems/${list.id}|${hash(11)}`))!;
+		expect(item.s.position > item.c).toBe(true);
+		await playlists.removeTracks(list.id, [hash(10)]);
+		const gone = (await stamps().get(`playlistItems/${list.id}|${hash(10)}`))!;
+		expect(gone.d > gone.c).toBe(true);
+		await playlists.rename(list.id, 'Renamed');
+		expect((await stamps().get(`playlists/${list.id}`))!.s.name).not.toBe(
+			(await stamps().get(`playlists/${list.id}`))!.c
+		);
+
+		// Cues: a hot cue is its slot; setting it again replaces the same identity.
+		await addCue(hash(10), 'hot', 1.5, { slot: 0 });
+		await addCue(hash(10), 'hot', 2.5, { slot: 0 });
+		const hot = (await stamps().get(`cues/${hash(10)}:hot:0`))!;
+		expect(hot.c > hot.d).toBe(true);
+		const cue = (await db()
+			.cues.where('uid')
+			.equals(`${hash(10)}:hot:0`)
+			.first())!;
+		await updateCue(cue.id!, { name: 'Drop' });
+		expect((await stamps().get(hot.id))!.s.name! > hot.s.name!).toBe(true);
+		await deleteCue(cue.id!);
+		const deadCue = (await stamps().get(hot.id))!;
+		expect(deadCue.d > deadCue.c).toBe(true);
+	});
+
+	it('applies a peer’s changes with the merge rule and does not echo them back', async () => {
+		const t = (ms: number) => encodeHlc({ ms, counter: 0, node: 'feedfeedfeed' });
+		const far = 4_000_000_000_000;
+		const remote = (key: string, state: Parameters<typeof encodeChange>[2]) => {
+			const decoded = decodeChange(encodeChange('tracks', key, state));
+			if (!decoded.ok) throw new Error(decoded.reason);
+			return { table: decoded.table, key: decoded.key, state: decoded.state };
+		};
+		const values = { fileName: 'r.mp3', size: 5, title: 'Remote', rating: 3, freeTags: ['x'], dateAdded: 1 };
+		const s = Object.fromEntries(Object.keys(values).map((k) => [k, t(far)]));
+		const applied = await applyChanges('cm-peer', [
+			remote(hash(20), { c: t(far), d: '', s, f: values }),
+			// a newer edit of an existing local track, and an older one that loses
+			remote(hash(10), { c: '', d: '', s: { rating: t(far + 1) }, f: { rating: 1 } }),
+			remote(hash(11), { c: '', d: '', s: { rating: t(1) }, f: { rating: 5 } })
+		]);
+		expect(applied.changed).toBe(2);
+		const synced = (await db().tracks.get(hash(20)))!;
+		expect(synced).toMatchObject({ title: 'Remote', rating: 3, storage: 'none', paths: [], artist: '' });
+		expect((await db().tracks.get(hash(10)))!.rating).toBe(1);
+		expect((await db().tracks.get(hash(11)))!.rating).toBe(0);
+		// Applying is not a local edit: no new field stamps.
+		expect((await stamps().get(`tracks/${hash(20)}`))!.s.title).toBe(t(far));
+		// What came whole from the peer is not sent back to it; other peers get it.
+		const all = async (peer: string) => (await readPage(['', '\uffff'], 10_000, peer)).changes.map((c) => c.k);
+		expect(await all('cm-peer')).not.toContain(hash(20));
+		expect(await all('cm-other')).toContain(hash(20));
+		// A delete from the peer removes the row and keeps its values in the tombstone.
+		await applyChanges('cm-peer', [remote(hash(20), { c: t(far), d: t(far + 5), s, f: values })]);
+		expect(await db().tracks.get(hash(20))).toBeUndefined();
+		const dump = await canonicalDump();
+		expect(dump.tracks.map((r) => r.key)).not.toContain(hash(20));
+	});
+});

@@ -1,0 +1,315 @@
+/**
+ * Library sync between own devices over authenticated sessions. Pull-based: each side asks the other for
+ * its changes after a stored watermark (`sync-hello`), the other streams them in frames under 256 KiB
+ * (`sync-batch`) with at most two unacknowledged (`sync-ack` after each batch is stored), and the
+ * watermark moves only once a batch is applied. A sync starts when an own device connects, when a peer
+ * says it has new changes (`sync-poke`, sent after local edits, debounced) and after applying changes
+ * that other devices may lack. Collaborators get nothing.
+ */
+import { db } from '$lib/db';
+import { hlcMinus, maxHlc, type Hlc } from '$lib/db/hlc';
+import { onLocalEdit, type SyncTable } from '$lib/db/stamps';
+import type { Message } from './protocol';
+import type { Session } from './session';
+import {
+	applyChanges,
+	countAfter,
+	getPeer,
+	listPeers,
+	readPage,
+	savePeer,
+	type Incoming,
+	type PeerRow
+} from './sync-store';
+import { decodeChange, MAX_BATCH_CHANGES, MAX_BATCH_CHARS, type WireChange } from './sync-wire';
+
+export interface PeerSyncView {
+	lastSync: number | null;
+	/** changes sent to / received from this device, all time */
+	sent: number;
+	received: number;
+	/** changes from it that were refused (invalid) */
+	refused: number;
+	/** a pull in progress: changes received of the total it announced */
+	pulling: { received: number; total: number } | null;
+	/** a push in progress: changes sent of the total */
+	serving: { sent: number; total: number } | null;
+	error: string;
+}
+
+type Batch = Extract<Message, { type: 'sync-batch' }>;
+
+/** Re-read this much before the watermark: two tabs writing at once may commit out of stamp order. */
+const OVERLAP_MS = 10_000;
+const PAGE = 500;
+const WINDOW = 2;
+const POKE_MS = 800;
+const PAUSED_KEY = 'meshSyncPaused';
+
+interface Pull {
+	session: Session;
+	peer: PeerRow;
+	received: number;
+	total: number;
+	again: boolean;
+	/** batches are applied one after another, in order */
+	chain: Promise<void>;
+}
+
+interface Serve {
+	inFlight: number;
+	wake: (() => void) | null;
+}
+
+export class LibrarySync {
+	#views = $state<Record<string, PeerSyncView>>({});
+	#paused = $state(false);
+	#sessions = new Map<string, Session>();
+	#pulls = new Map<string, Pull>();
+	#serves = new Map<string, Serve>();
+	/** the last batch number sent to each peer (a late ack for a finished stream is fine, others are not) */
+	#lastSent = new Map<string, number>();
+	#pokeTimer: ReturnType<typeof setTimeout> | undefined;
+	#onApplied: (tracks: string[], tables: Set<SyncTable>) => void;
+	#onRefused: (peerId: string, reason: string) => void;
+	#listening = false;
+
+	constructor(
+		onApplied: (tracks: string[], tables: Set<SyncTable>) => void,
+		onRefused: (peerId: string, reason: string) => void
+	) {
+		this.#onApplied = onApplied;
+		this.#onRefused = onRefused;
+	}
+
+	get paused(): boolean {
+		return this.#paused;
+	}
+	get peers(): Readonly<Record<string, PeerSyncView>> {
+		return this.#views;
+	}
+
+	/** Loads the pause switch and starts listening for local edits. */
+	async start(): Promise<void> {
+		const stored = await db()
+			.settings.get(PAUSED_KEY)
+			.catch(() => undefined);
+		this.#paused = stored?.value === true;
+		for (const peer of await listPeers().catch(() => []))
+			this.#view(peer.peerId, { lastSync: peer.lastSync, sent: peer.sent, received: peer.received });
+		if (!this.#listening) onLocalEdit(() => this.#schedulePoke());
+		this.#listening = true;
+	}
+
+	async setPaused(paused: boolean): Promise<void> {
+		this.#paused = paused;
+		await db().settings.put({ key: PAUSED_KEY, value: paused });
+		if (!paused) for (const session of this.#sessions.values()) void this.pull(session);
+	}
+
+	#view(peerId: string, patch: Partial<PeerSyncView>): void {
+		const old = this.#views[peerId] ?? {
+			lastSync: null,
+			sent: 0,
+			received: 0,
+			refused: 0,
+			pulling: null,
+			serving: null,
+			error: ''
+		};
+		this.#views = { ...this.#views, [peerId]: { ...old, ...patch } };
+	}
+
+	/** An own device is ready: sync with it. */
+	async connected(session: Session): Promise<void> {
+		if (session.trust !== 'own') return;
+		this.#sessions.set(session.remoteId, session);
+		const peer = await getPeer(session.remoteId);
+		this.#view(session.remoteId, { lastSync: peer.lastSync, sent: peer.sent, received: peer.received });
+		await this.pull(session);
+	}
+
+	disconnected(peerId: string): void {
+		this.#sessions.delete(peerId);
+		this.#pulls.delete(peerId);
+		const serve = this.#serves.get(peerId);
+		this.#serves.delete(peerId);
+		serve?.wake?.();
+		if (this.#views[peerId]) this.#view(peerId, { pulling: null, serving: null });
+	}
+
+	/** Asks a device for its changes since the last exchange. */
+	async pull(session: Session): Promise<void> {
+		if (this.#paused || session.closed || session.trust !== 'own') return;
+		const existing = this.#pulls.get(session.remoteId);
+		if (existing) {
+			existing.again = true;
+			return;
+		}
+		const peer = await getPeer(session.remoteId);
+		const pull: Pull = { session, peer, received: 0, total: 0, again: false, chain: Promise.resolve() };
+		this.#pulls.set(session.remoteId, pull);
+		this.#view(session.remoteId, { pulling: { received: 0, total: 0 }, error: '' });
+		session.send({ type: 'sync-hello', sv: 1, since: hlcMinus(peer.since, OVERLAP_MS) });
+	}
+
+	#schedulePoke(): void {
+		if (this.#paused) return;
+		clearTimeout(this.#pokeTimer);
+		this.#pokeTimer = setTimeout(() => this.#poke(), POKE_MS);
+	}
+
+	#poke(except?: string): void {
+		if (this.#paused) return;
+		for (const [peerId, session] of this.#sessions)
+			if (peerId !== except && !session.closed) session.send({ type: 'sync-poke' });
+	}
+
+	/** Sync messages; returns false when the message was not expected (counted as rejected). */
+	async handle(session: Session, message: Message): Promise<boolean> {
+		const peerId = session.remoteId;
+		switch (message.type) {
+			case 'sync-hello':
+				if (session.trust !== 'own' || this.#paused) {
+					// Nothing for collaborators, nothing while paused: an empty, finished pull.
+					session.send({ type: 'sync-batch', n: 0, changes: [], upTo: '', total: 0, done: true });
+					return true;
+				}
+				void this.#serve(session, message.since);
+				return true;
+			case 'sync-ack': {
+				const serve = this.#serves.get(peerId);
+				if (!serve) return message.n <= (this.#lastSent.get(peerId) ?? 0);
+				serve.inFlight = Math.max(0, serve.inFlight - 1);
+				serve.wake?.();
+				return true;
+			}
+			case 'sync-poke':
+				if (session.trust !== 'own') return false;
+				void this.pull(session);
+				return true;
+			case 'sync-batch': {
+				const pull = this.#pulls.get(peerId);
+				if (!pull || pull.session !== session) return false;
+				// Applied in order, without holding up the session's other messages (pings, transfers).
+				pull.chain = pull.chain.then(() => this.#receive(pull, message));
+				return true;
+			}
+			default:
+				return false;
+		}
+	}
+
+	async #receive(pull: Pull, batch: Batch): Promise<void> {
+		const { session } = pull;
+		const peerId = session.remoteId;
+		if (this.#pulls.get(peerId) !== pull) return;
+		const incoming: Incoming[] = [];
+		let refused = 0;
+		for (const change of batch.changes) {
+			const decoded = decodeChange(change);
+			if (decoded.ok) incoming.push({ table: decoded.table, key: decoded.key, state: decoded.state });
+			else {
+				refused++;
+				this.#onRefused(peerId, `sync change: ${decoded.reason}`);
+			}
+		}
+		try {
+			const applied = await applyChanges(peerId, incoming);
+			if (applied.changed) {
+				this.#onApplied(applied.tracks, applied.tables);
+				// Other devices may not have these yet.
+				if (this.#sessions.size > 1) this.#poke(peerId);
+			}
+		} catch (error) {
+			this.#view(peerId, { error: error instanceof Error ? error.message : String(error), pulling: null });
+			this.#pulls.delete(peerId);
+			return;
+		}
+		pull.received += batch.changes.length;
+		pull.total = Math.max(batch.total, pull.received);
+		pull.peer = {
+			...pull.peer,
+			since: maxHlc(pull.peer.since, batch.upTo),
+			received: pull.peer.received + batch.changes.length
+		};
+		if (batch.done) pull.peer.lastSync = Date.now();
+		await savePeer(pull.peer);
+		session.send({ type: 'sync-ack', n: batch.n });
+		const view = this.#views[peerId];
+		const refusedTotal = (view?.refused ?? 0) + refused;
+		if (!batch.done) {
+			this.#view(peerId, {
+				received: pull.peer.received,
+				refused: refusedTotal,
+				pulling: { received: pull.received, total: pull.total }
+			});
+			return;
+		}
+		this.#pulls.delete(peerId);
+		this.#view(peerId, {
+			received: pull.peer.received,
+			refused: refusedTotal,
+			lastSync: pull.peer.lastSync,
+			pulling: null
+		});
+		if (pull.again) void this.pull(session);
+	}
+
+	/** Streams this device's changes after `since` to a peer, in batches, at most WINDOW unacknowledged. */
+	async #serve(session: Session, since: Hlc): Promise<void> {
+		const peerId = session.remoteId;
+		if (this.#serves.has(peerId)) {
+			// A second hello while serving: the peer restarted its pull; the old stream is abandoned.
+			const old = this.#serves.get(peerId)!;
+			this.#serves.delete(peerId);
+			old.wake?.();
+		}
+		const serve: Serve = { inFlight: 0, wake: null };
+		this.#serves.set(peerId, serve);
+		const active = () => this.#serves.get(peerId) === serve && !session.closed;
+		try {
+			const total = await countAfter(since);
+			let sent = 0;
+			let n = 0;
+			this.#view(peerId, { serving: { sent: 0, total } });
+			const send = async (changes: WireChange[], upTo: Hlc, done: boolean) => {
+				while (serve.inFlight >= WINDOW && active()) await new Promise<void>((resolve) => (serve.wake = resolve));
+				if (!active()) return;
+				serve.inFlight++;
+				session.send({ type: 'sync-batch', n: ++n, changes, upTo, total, done });
+				this.#lastSent.set(peerId, n);
+				sent += changes.length;
+				this.#view(peerId, { serving: { sent, total } });
+			};
+			let cursor: [Hlc, string] | null = [since, '\uffff'];
+			let batch: WireChange[] = [];
+			let chars = 0;
+			let upTo: Hlc = '';
+			while (cursor && active()) {
+				const page = await readPage(cursor, PAGE, peerId);
+				for (const change of page.changes) {
+					const size = JSON.stringify(change).length + 1;
+					if (batch.length && (chars + size > MAX_BATCH_CHARS || batch.length >= MAX_BATCH_CHANGES)) {
+						await send(batch, upTo, false);
+						batch = [];
+						chars = 0;
+					}
+					batch.push(change);
+					chars += size;
+				}
+				if (page.last) upTo = page.last[0];
+				cursor = page.more ? page.last : null;
+			}
+			if (!active()) return;
+			await send(batch, upTo, true);
+			const peer = await getPeer(peerId);
+			await savePeer({ ...peer, sent: peer.sent + sent });
+			this.#view(peerId, { sent: peer.sent + sent, serving: null });
+		} catch (error) {
+			this.#view(peerId, { error: error instanceof Error ? error.message : String(error), serving: null });
+		} finally {
+			if (this.#serves.get(peerId) === serve) this.#serves.delete(peerId);
+		}
+	}
+}
