@@ -222,9 +222,17 @@ export class Importer {
 						this.#added += fresh;
 						this.#duplicates += batch.length - fresh;
 					} catch (error) {
-						// The bytes are stored but the rows are not: these files failed (the orphan sweep at the
-						// next start removes their audio) and the import goes on.
-						this.#failures = [...this.#failures, ...batch.map((item) => describeFailure(item.source.path, error))];
+						// The bytes are stored but the rows are not: these files failed (their new bytes go) and the
+						// import goes on, unless the disk is full.
+						await dropUnreferenced(
+							batch.flatMap((item) => (item.result.stored === 'stored' ? [item.result.hash] : []))
+						);
+						const failures = batch.map((item) => describeFailure(item.source.path, error));
+						this.#failures = [...this.#failures, ...failures];
+						if (failures[0]?.code === 'disk-full') {
+							diskFull = true;
+							this.#queue = [];
+						}
 						continue;
 					}
 					const hashes = batch.map((item) => item.result.hash);
@@ -402,6 +410,14 @@ export class Importer {
 	}
 }
 
+/** Deletes these files' bytes unless a track refers to them. */
+async function dropUnreferenced(hashes: readonly string[]): Promise<void> {
+	const rows = await db()
+		.tracks.bulkGet([...hashes])
+		.catch(() => hashes.map(() => 'unknown'));
+	await Promise.all(hashes.map((hash, i) => (rows[i] ? undefined : deleteAudio(hash).catch(() => undefined))));
+}
+
 /** Deletes stored audio that no track refers to; returns how many files went. */
 export async function collectOrphanAudio(): Promise<number> {
 	let removed = 0;
@@ -425,7 +441,8 @@ export async function collectOrphanAudio(): Promise<number> {
 
 function describeFailure(file: string, error: unknown): ImportFailure {
 	const detail = error instanceof Error ? error.message : String(error);
-	if (error instanceof DOMException && error.name === 'QuotaExceededError') return { file, code: 'disk-full', detail };
+	// A DOMException from OPFS, or Dexie's own error class of the same name from IndexedDB.
+	if ((error as { name?: unknown } | null)?.name === 'QuotaExceededError') return { file, code: 'disk-full', detail };
 	if (isWorkerError(error) && (FAILURE_CODES as string[]).includes(error.code))
 		return { file, code: error.code as FailureCode, detail };
 	return { file, code: 'other', detail };
