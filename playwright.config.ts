@@ -39,7 +39,9 @@ export default defineConfig({
 		// worker under test is the real generated one.
 		command: 'node src/server/start.js --no-build',
 		url: `${baseURL}/healthz`,
-		env: { PORT: String(port), HOST: '127.0.0.1' },
+		// Local-only mode (no backend), as most specs expect; specs that need the one-box backend start
+		// their own server with a throwaway data directory (tests/e2e/app-server.ts startOneBox).
+		env: { PORT: String(port), HOST: '127.0.0.1', ONEBOX: '0' },
 		reuseExistingServer: false,
 		stdout: 'ignore',
 		stderr: 'pipe',

@@ -8,6 +8,15 @@ describe('runtime config', () => {
 		expect(isLocalOnly(parseConfig({ supabaseUrl: 'https://x.supabase.co', supabaseAnonKey: 'k' }))).toBe(false);
 	});
 
+	it('tells the one-box backend from a Supabase project, and needs both settings for either', () => {
+		const onebox = { backend: 'onebox', supabaseUrl: 'http://192.168.1.5:3000', supabaseAnonKey: 'k' };
+		expect(parseConfig(onebox).backend).toBe('onebox');
+		expect(isLocalOnly(parseConfig(onebox))).toBe(false);
+		expect(parseConfig({ supabaseUrl: 'https://x.supabase.co', supabaseAnonKey: 'k' }).backend).toBe('supabase');
+		expect(parseConfig({ ...onebox, backend: 'other' }).backend).toBe('supabase');
+		expect(parseConfig({ backend: 'onebox' }).backend).toBe('none');
+	});
+
 	it('rejects malformed values field by field', () => {
 		const config = parseConfig({
 			supabaseUrl: 'javascript:alert(1)',

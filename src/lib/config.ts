@@ -2,8 +2,12 @@
  * Runtime configuration, served by the Cratemesh server at /config.json from its environment, so one
  * build serves any deployment. The service worker keeps the last copy for offline starts.
  */
+/** Which backend serves accounts and sync: this server itself (one box), a Supabase project, or none. */
+export type Backend = 'onebox' | 'supabase' | 'none';
+
 export interface RuntimeConfig {
 	version: string;
+	backend: Backend;
 	supabaseUrl: string | null;
 	supabaseAnonKey: string | null;
 	peerjs: { path: string; key: string };
@@ -12,6 +16,7 @@ export interface RuntimeConfig {
 
 export const DEFAULT_CONFIG: RuntimeConfig = {
 	version: 'dev',
+	backend: 'none',
 	supabaseUrl: null,
 	supabaseAnonKey: null,
 	peerjs: { path: '/peerjs', key: 'peerjs' },
@@ -34,11 +39,16 @@ export function parseConfig(raw: unknown): RuntimeConfig {
 					(typeof s.urls === 'string' || (Array.isArray(s.urls) && s.urls.every((u) => typeof u === 'string')))
 			)
 		: [];
-	const supabaseUrl = str(raw.supabaseUrl);
+	const rawUrl = str(raw.supabaseUrl);
+	const supabaseUrl = rawUrl && /^https?:\/\//.test(rawUrl) ? rawUrl : null;
+	const supabaseAnonKey = str(raw.supabaseAnonKey);
+	// Older servers send no `backend`: Supabase settings then mean Supabase.
+	const backend: Backend = !supabaseUrl || !supabaseAnonKey ? 'none' : raw.backend === 'onebox' ? 'onebox' : 'supabase';
 	return {
 		version: str(raw.version) ?? DEFAULT_CONFIG.version,
-		supabaseUrl: supabaseUrl && /^https?:\/\//.test(supabaseUrl) ? supabaseUrl : null,
-		supabaseAnonKey: str(raw.supabaseAnonKey),
+		backend,
+		supabaseUrl,
+		supabaseAnonKey,
 		peerjs: {
 			path: str(peerjs.path) ?? DEFAULT_CONFIG.peerjs.path,
 			key: str(peerjs.key) ?? DEFAULT_CONFIG.peerjs.key

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
@@ -12,14 +15,17 @@ export function freePort(): Promise<number> {
 	});
 }
 
-/** Starts `npm start`'s server (no build) with extra environment; resolves with what it printed. */
+/**
+ * Starts `npm start`'s server (no build) with extra environment; resolves with what it printed.
+ * Local-only mode unless `env` says otherwise (ONEBOX=1 with a CRATEMESH_DATA_DIR, or Supabase settings).
+ */
 export function startServer(
 	port: number,
 	env: Record<string, string> = {}
 ): Promise<{ child: ChildProcess; output: string }> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(process.execPath, ['src/server/start.js', '--no-build'], {
-			env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+			env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ONEBOX: '0', ...env },
 			stdio: ['ignore', 'pipe', 'pipe']
 		});
 		let output = '';
@@ -43,4 +49,39 @@ export function stopServer(child: ChildProcess): Promise<void> {
 		child.once('exit', () => resolve());
 		child.kill('SIGTERM');
 	});
+}
+
+/**
+ * `npm start` in one-box mode on a fresh data directory, with a known owner account; `stop()` ends
+ * the server and deletes the directory.
+ */
+export async function startOneBox(
+	port: number,
+	env: Record<string, string> = {}
+): Promise<{
+	child: ChildProcess;
+	output: string;
+	dataDir: string;
+	owner: { email: string; password: string };
+	stop: () => Promise<void>;
+}> {
+	const dataDir = mkdtempSync(join(tmpdir(), 'cratemesh-onebox-'));
+	const owner = { email: 'owner@onebox.test', password: 'owner-password-e2e' };
+	const { child, output } = await startServer(port, {
+		ONEBOX: '1',
+		CRATEMESH_DATA_DIR: dataDir,
+		CRATEMESH_OWNER_EMAIL: owner.email,
+		CRATEMESH_OWNER_PASSWORD: owner.password,
+		...env
+	});
+	return {
+		child,
+		output,
+		dataDir,
+		owner,
+		stop: async () => {
+			await stopServer(child);
+			rmSync(dataDir, { recursive: true, force: true });
+		}
+	};
 }

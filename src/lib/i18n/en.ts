@@ -10,6 +10,9 @@ export const en = {
 	'mode.localOnlyHint':
 		'No Supabase server is configured: your library stays on this device and connects to peers through this server.',
 	'mode.cloud': 'Connected to Supabase',
+	'mode.onebox': 'One box',
+	'mode.oneboxHint':
+		'This server is the backend: accounts, the director panel and players work on this network without a cloud service.',
 	'mode.offline': 'Offline',
 	'update.ready': 'A new version of Cratemesh is ready.',
 	'update.reload': 'Reload',

@@ -11,6 +11,9 @@ export const ptBR: Messages = {
 	'mode.localOnlyHint':
 		'Nenhum servidor Supabase configurado: sua biblioteca fica neste dispositivo e se conecta a outros por este servidor.',
 	'mode.cloud': 'Conectado ao Supabase',
+	'mode.onebox': 'Tudo em um',
+	'mode.oneboxHint':
+		'Este servidor é o back-end: contas, o painel de direção e os players funcionam nesta rede sem serviço em nuvem.',
 	'mode.offline': 'Sem conexão',
 	'update.ready': 'Uma nova versão do Cratemesh está pronta.',
 	'update.reload': 'Recarregar',

@@ -23,6 +23,10 @@ export class AppState {
 	get localOnly(): boolean {
 		return isLocalOnly(this.#config);
 	}
+	/** 'onebox' when this server is the backend (accounts, director panel, player sync on the LAN). */
+	get backend(): RuntimeConfig['backend'] {
+		return this.#config.backend;
+	}
 	get online(): boolean {
 		return this.#online;
 	}
