@@ -31,7 +31,8 @@ export interface DownloadJob extends FileRef {
 export type FailureCode = 'not-found' | 'forbidden' | 'corrupt' | 'http' | 'network' | 'disk-full' | 'source';
 
 export type Outcome =
-	| { hash: string; status: 'stored' | 'existed'; bytes: number; resumedFrom: number }
+	/** `sha256`: the content address the bytes were stored under (the job's hash unless only MD5 was known). */
+	| { hash: string; status: 'stored' | 'existed'; sha256: string; bytes: number; resumedFrom: number }
 	| { hash: string; status: 'failed'; code: FailureCode; message: string }
 	/** Not attempted further in this batch: a future file stopped because the disk is full. */
 	| { hash: string; status: 'stopped'; code: 'disk-full'; message: string };
@@ -120,7 +121,7 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 	const { job, signal, options } = ctx;
 	if (await hasAudio(job.hash)) {
 		await discardPartial(job.hash);
-		return { hash: job.hash, status: 'existed', bytes: 0, resumedFrom: 0 };
+		return { hash: job.hash, status: 'existed', sha256: job.hash, bytes: 0, resumedFrom: 0 };
 	}
 	const partialDir = await opfsDir(PARTIAL_DIR);
 	const audioDir = await opfsDir(AUDIO_DIR);
@@ -269,14 +270,14 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 			await audioDir.getFileHandle(digest);
 			await partialDir.removeEntry(job.hash).catch(() => undefined);
 			await table.delete(job.hash);
-			return { hash: job.hash, status: 'existed', bytes: offset - resumedFrom, resumedFrom };
+			return { hash: job.hash, status: 'existed', sha256: digest, bytes: offset - resumedFrom, resumedFrom };
 		} catch {
 			// not held yet
 		}
 		const movable = fileHandle as unknown as { move(dir: FileSystemDirectoryHandle, name: string): Promise<void> };
 		await movable.move(audioDir, digest);
 		await table.delete(job.hash);
-		return { hash: job.hash, status: 'stored', bytes: offset - resumedFrom, resumedFrom };
+		return { hash: job.hash, status: 'stored', sha256: digest, bytes: offset - resumedFrom, resumedFrom };
 	} catch (error) {
 		// Whatever stopped us, keep what was written and hashed, so the next try resumes from here.
 		if (!closed) {
@@ -353,6 +354,9 @@ const api = {
 			post(true);
 		};
 
+		// Bumped when future files are dropped to make room: a file that hit the full disk before that may retry.
+		let roomMade = 0;
+		let makingRoom: Promise<void> | null = null;
 		/** The disk is full: stop future files (their partial bytes go, to make room), keep the rest. */
 		const stopFuture = async () => {
 			const { active, waiting } = queue.stopFuture();
@@ -362,9 +366,11 @@ const api = {
 				await discardPartial(job.hash).catch(() => undefined);
 				settle({ hash: job.hash, status: 'stopped', code: 'disk-full', message: 'Disk full: future files wait' });
 			}
+			roomMade++;
 		};
 
 		const start = (job: DownloadJob) => {
+			const startedAfterRoom = roomMade;
 			const controller = new AbortController();
 			const onBatchAbort = () => controller.abort(batchSignal.reason);
 			batchSignal.addEventListener('abort', onBatchAbort, { once: true });
@@ -393,17 +399,16 @@ const api = {
 						return;
 					}
 					if (isQuota(error)) {
-						if (job.priority !== FUTURE && !queue.diskFull) {
-							// Make room by dropping future downloads, then try this one again at once.
+						if (!queue.diskFull) makingRoom ??= stopFuture().finally(() => (makingRoom = null));
+						if (job.priority === FUTURE) {
+							// stopFuture settles it as stopped (it is waiting again, not active: no one waits on it).
 							queue.requeue(job.hash);
-							running.delete(job.hash);
-							await stopFuture();
 							return;
 						}
-						if (job.priority === FUTURE) {
-							running.delete(job.hash);
+						if (makingRoom || startedAfterRoom < roomMade) {
+							// Room is being (or was just) made by dropping future downloads: try this one again.
+							await makingRoom;
 							queue.requeue(job.hash);
-							await stopFuture();
 							return;
 						}
 						queue.finish(job.hash);
@@ -443,16 +448,18 @@ const api = {
 				if (batchSignal.aborted) break;
 				let job: DownloadJob | null;
 				while ((job = queue.next(Date.now()) as DownloadJob | null)) start(byHash.get(job.hash)!);
-				if (queue.settled && running.size === 0) break;
+				if (queue.settled && running.size === 0 && !makingRoom) break;
 				const wakeIn = queue.nextWakeAt() - Date.now();
 				await Promise.race([
 					...[...running.values()].map((r) => r.done),
+					...(makingRoom ? [makingRoom] : []),
 					new Promise<void>((resolve) => (wake = resolve)),
 					...(Number.isFinite(wakeIn) ? [sleep(Math.max(0, wakeIn))] : [])
 				]);
 				wake = null;
 			}
 			await Promise.all([...running.values()].map((r) => r.done));
+			await makingRoom;
 			post(true);
 			if (batchSignal.aborted) throw new WorkerError('aborted', 'Cancelled');
 			return jobs.map(
