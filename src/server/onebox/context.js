@@ -41,7 +41,9 @@ export function callerOf(req, secret) {
 	if (claims.role === 'anon') return { role: 'anon', claims, userId: null };
 	if (claims.role === 'authenticated' && typeof claims.sub === 'string' && /^[0-9a-f-]{36}$/i.test(claims.sub))
 		return { role: 'authenticated', claims, userId: claims.sub };
-	throw new ApiError(401, 'PGRST301', `JWT role "${String(claims.role)}" is not accepted by the one-box server`);
+	throw new ApiError(401, 'PGRST301', `JWT role "${String(claims.role)}" is not accepted by the one-box server`, {
+		headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' }
+	});
 }
 
 /**

@@ -94,6 +94,53 @@ export function playersRouter({ db, auth, secret, version, startedInMs }) {
 		})
 	);
 
+	/**
+	 * Staff accounts (the box sends no e-mail, so nobody signs up): an owner creates the account and
+	 * its membership in one go. An address that already has an account just gets the membership (or
+	 * its new role), as invite_member() does. The membership is inserted as the caller, so the
+	 * "owners add members" policy decides, not this code.
+	 */
+	router.post(
+		'/accounts',
+		route(async (req, res, caller) => {
+			const body = /** @type {Record<string, unknown>} */ ((await readJson(req, 16 * 1024)) ?? {});
+			const tenantId = body.tenant_id;
+			const email = typeof body.email === 'string' ? body.email.trim().toLowerCase() : '';
+			const role = body.role;
+			if (typeof tenantId !== 'string' || !UUID.test(tenantId))
+				throw new ApiError(400, '22P02', 'tenant_id must be a uuid');
+			if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 320)
+				throw new ApiError(400, '22023', 'invalid email address');
+			if (role !== 'owner' && role !== 'manager' && role !== 'dj')
+				throw new ApiError(400, '22023', 'role must be owner, manager or dj (players are enrolled with /players)');
+			if (caller.role !== 'authenticated') throw new ApiError(401, '42501', 'Sign in as an owner of the tenant');
+			const existing = await auth.findUserByEmail(email);
+			if (existing?.id === caller.userId) throw new ApiError(400, '22023', 'owners cannot change their own role');
+			const password = existing ? null : generatePassword();
+			const userId = await db.transaction(async (tx) => {
+				const id = existing?.id ?? (await auth.createUser({ email, password: /** @type {string} */ (password), tx }));
+				await tx.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`, [
+					JSON.stringify(caller.claims)
+				]);
+				await tx.query(
+					`insert into public.memberships (tenant_id, user_id, role) values ($1, $2, $3)
+				 on conflict (tenant_id, user_id) do update set role = excluded.role`,
+					[tenantId, id, role]
+				);
+				return id;
+			});
+			res.set('Cache-Control', 'no-store');
+			sendJson(res, existing ? 200 : 201, {
+				user_id: userId,
+				email,
+				role,
+				tenant_id: tenantId,
+				created: !existing,
+				password
+			});
+		})
+	);
+
 	/** A fresh password for a player (a replaced or reset device); its old sessions end. */
 	router.post(
 		'/players/:deviceId/password',
