@@ -18,6 +18,7 @@ export class ApiError extends Error {
 		this.headers = extra.headers ?? {};
 	}
 
+	/** @returns {Record<string, unknown>} */
 	toJSON() {
 		return { code: this.code, details: this.details, hint: this.hint, message: this.message };
 	}

@@ -43,6 +43,7 @@ export async function parseMultipart(body, boundary, sink) {
 	const fields = {};
 	let file = false;
 	// Prepend CRLF so the first boundary looks like every other one.
+	/** @type {Buffer} */
 	let buffer = Buffer.from('\r\n');
 	/** @type {'preamble' | 'headers' | 'body' | 'after' | 'done'} */
 	let state = 'preamble';

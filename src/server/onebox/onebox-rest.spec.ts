@@ -227,29 +227,25 @@ describe('REST', () => {
 
 	it('returns PostgREST errors for constraint, type and single-row failures', async () => {
 		const c = owner.client;
-		const dup = await c
-			.from('media_assets')
-			.insert({
-				tenant_id: tenantA,
-				sha256: sha(1),
-				size_bytes: 1,
-				mime: 'audio/mpeg',
-				title: 'Dup',
-				valid_until: '2100-01-01'
-			});
+		const dup = await c.from('media_assets').insert({
+			tenant_id: tenantA,
+			sha256: sha(1),
+			size_bytes: 1,
+			mime: 'audio/mpeg',
+			title: 'Dup',
+			valid_until: '2100-01-01'
+		});
 		expect(dup.status).toBe(409);
 		expect(dup.error!.code).toBe('23505');
 		// No "Key (…) already exists" detail: PostgreSQL withholds key values on RLS tables, on Supabase too.
-		const check = await c
-			.from('media_assets')
-			.insert({
-				tenant_id: tenantA,
-				sha256: 'nothex',
-				size_bytes: 1,
-				mime: 'audio/mpeg',
-				title: 'Bad',
-				valid_until: '2100-01-01'
-			});
+		const check = await c.from('media_assets').insert({
+			tenant_id: tenantA,
+			sha256: 'nothex',
+			size_bytes: 1,
+			mime: 'audio/mpeg',
+			title: 'Bad',
+			valid_until: '2100-01-01'
+		});
 		expect([check.status, check.error!.code]).toEqual([400, '23514']);
 		const fk = await c
 			.from('playlist_items')
@@ -273,22 +269,23 @@ describe('REST', () => {
 
 	it('answers malformed and hostile requests with PostgREST-shaped errors and runs nothing', async () => {
 		const c = owner.client;
-		const cases: [Promise<{ status: number; error: { code: string; message: string } | null }>, number, string][] = [
-			[c.from('no_such_table').select(), 404, 'PGRST205'],
-			[c.from('tenants').select('nope'), 400, '42703'],
-			[c.from('tenants').select('id').eq('nope', 'x'), 400, '42703'],
-			[c.from('tenants').select('id').filter('name', 'sql', 'x'), 400, 'PGRST100'],
-			[c.from('tenants').select('id; drop table public.tenants; --'), 400, '42703'],
-			[c.from('tenants').select('id').eq('name"; drop table tenants; --', 'x'), 400, '42703'],
-			[c.from('tenants').select('id').eq('memberships.role', 'owner'), 400, 'PGRST100'],
-			[c.from('tenants').select('id').or('name.eq.a,(('), 400, 'PGRST100'],
-			[c.from('tenants').select('id').order('name.sideways'), 400, 'PGRST100'],
-			[c.from('tenants').insert({ bogus: 1 }), 400, 'PGRST204'],
-			[c.rpc('no_such_function'), 404, 'PGRST202'],
-			[c.rpc('create_tenant', { wrong_arg: 'x' }), 404, 'PGRST202'],
-			[c.from('tenants').select('id, memberships(nope)'), 400, '42703'],
-			[c.from('tenants').select('id, media_assets!nope(title)'), 400, 'PGRST200']
-		];
+		const cases: [PromiseLike<{ status: number; error: { code: string; message: string } | null }>, number, string][] =
+			[
+				[c.from('no_such_table').select(), 404, 'PGRST205'],
+				[c.from('tenants').select('nope'), 400, '42703'],
+				[c.from('tenants').select('id').eq('nope', 'x'), 400, '42703'],
+				[c.from('tenants').select('id').filter('name', 'sql', 'x'), 400, 'PGRST100'],
+				[c.from('tenants').select('id; drop table public.tenants; --'), 400, '42703'],
+				[c.from('tenants').select('id').eq('name"; drop table tenants; --', 'x'), 400, '42703'],
+				[c.from('tenants').select('id').eq('memberships.role', 'owner'), 400, 'PGRST100'],
+				[c.from('tenants').select('id').or('name.eq.a,(('), 400, 'PGRST100'],
+				[c.from('tenants').select('id').order('name.sideways'), 400, 'PGRST100'],
+				[c.from('tenants').insert({ bogus: 1 }), 400, 'PGRST204'],
+				[c.rpc('no_such_function'), 404, 'PGRST202'],
+				[c.rpc('create_tenant', { wrong_arg: 'x' }), 404, 'PGRST202'],
+				[c.from('tenants').select('id, memberships(nope)'), 400, '42703'],
+				[c.from('tenants').select('id, media_assets!nope(title)'), 400, 'PGRST200']
+			];
 		for (const [request, status, code] of cases) {
 			const result = await request;
 			expect([result.status, result.error?.code]).toEqual([status, code]);
@@ -345,32 +342,28 @@ describe('RLS through the API', () => {
 		ownerB = await h.signIn('b@onebox.test', password);
 		tenantB = (await ownerB.client.rpc('create_tenant', { name: 'Store B' })).data;
 		await owner.client.from('memberships').delete().eq('tenant_id', tenantA).eq('user_id', user_id);
-		await ownerB.client
-			.from('media_assets')
-			.insert({
-				tenant_id: tenantB,
-				sha256: sha(100),
-				size_bytes: 5,
-				mime: 'audio/mpeg',
-				title: 'B only',
-				valid_until: '2100-01-01'
-			});
+		await ownerB.client.from('media_assets').insert({
+			tenant_id: tenantB,
+			sha256: sha(100),
+			size_bytes: 5,
+			mime: 'audio/mpeg',
+			title: 'B only',
+			valid_until: '2100-01-01'
+		});
 	});
 
 	it('keeps tenants apart', async () => {
 		expect((await ownerB.client.from('tenants').select('name')).data).toEqual([{ name: 'Store B' }]);
 		expect((await ownerB.client.from('media_assets').select('title')).data).toEqual([{ title: 'B only' }]);
 		expect((await owner.client.from('media_assets').select('title').eq('tenant_id', tenantB)).data).toEqual([]);
-		const sneak = await ownerB.client
-			.from('media_assets')
-			.insert({
-				tenant_id: tenantA,
-				sha256: sha(101),
-				size_bytes: 5,
-				mime: 'audio/mpeg',
-				title: 'Sneak',
-				valid_until: '2100-01-01'
-			});
+		const sneak = await ownerB.client.from('media_assets').insert({
+			tenant_id: tenantA,
+			sha256: sha(101),
+			size_bytes: 5,
+			mime: 'audio/mpeg',
+			title: 'Sneak',
+			valid_until: '2100-01-01'
+		});
 		expect([sneak.status, sneak.error!.code]).toEqual([403, '42501']);
 		const rename = await ownerB.client.from('tenants').update({ name: 'Taken' }).eq('id', tenantA).select();
 		expect(rename.data).toEqual([]);

@@ -49,7 +49,10 @@ export async function verifyPassword(password, stored) {
 	return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-/** A password people can type from a printed sheet: 20 characters from an unambiguous alphabet (~100 bits). */
+/**
+ * A password people can type from a printed sheet: 20 characters from an unambiguous alphabet (~100 bits).
+ * @returns {string}
+ */
 export function generatePassword() {
 	const alphabet = 'abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789';
 	const bytes = randomBytes(40);

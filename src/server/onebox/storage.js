@@ -26,6 +26,10 @@ class StorageError extends ApiError {
 		super(status, error, message);
 		this.error = error;
 	}
+	/**
+	 * @override
+	 * @returns {Record<string, unknown>}
+	 */
 	toJSON() {
 		return { statusCode: String(this.status), error: this.error, message: this.message };
 	}
@@ -174,8 +178,9 @@ export function storageRouter({ db, secret, filesDir, tmpDir, uploadLimit }) {
 		let contentType = (req.get('content-type') ?? 'application/octet-stream').trim();
 		let cacheControl = cacheControlOf(req.get('cache-control'));
 		const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+		/** @type {Promise<void>} */
 		const closed = new Promise((resolve, reject) => {
-			out.once('close', resolve);
+			out.once('close', () => resolve());
 			out.once('error', reject);
 		});
 		const sink = {
@@ -191,7 +196,7 @@ export function storageRouter({ db, secret, filesDir, tmpDir, uploadLimit }) {
 				if (size > limit) throw new StorageError(413, 'EntityTooLarge', 'The object exceeded the maximum allowed size');
 				sha256.update(chunk);
 				md5.update(chunk);
-				if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
+				if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', () => resolve(undefined)));
 			}
 		};
 		try {
