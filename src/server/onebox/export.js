@@ -143,7 +143,7 @@ on conflict do nothing;`
 		for (const table of await publicTables(db)) {
 			const cols = table.columns.map(q).join(', ');
 			const order = (table.pk.length ? table.pk : table.columns.slice(0, 1)).map(q).join(', ');
-			counts[table.name] = 0;
+			let count = 0;
 			for (let offset = 0; ; offset += CHUNK) {
 				const { rows } = await db.query(
 					`select coalesce(json_agg(t), '[]')::text as rows, count(*)::int as n
@@ -151,13 +151,14 @@ on conflict do nothing;`
 				);
 				const chunk = /** @type {{ rows: string, n: number }} */ (rows[0]);
 				if (chunk.n === 0) break;
-				counts[table.name] += chunk.n;
+				count += chunk.n;
 				lines.push(
 					`insert into public.${q(table.name)} (${cols})${table.identity.length ? ' overriding system value' : ''}
 select ${cols} from json_populate_recordset(null::public.${q(table.name)}, ${dollarQuote(chunk.rows)});`
 				);
 				if (chunk.n < CHUNK) break;
 			}
+			counts[table.name] = count;
 			for (const column of table.identity)
 				lines.push(
 					`select setval(pg_get_serial_sequence('public.${q(table.name)}', '${column}'), greatest((select max(${q(column)}) from public.${q(table.name)}), 1));`
