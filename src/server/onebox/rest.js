@@ -313,10 +313,9 @@ export function restRouter({ db, catalog, secret }) {
 			);
 		const fn = /** @type {import('./catalog.js').Func} */ (candidates[0]);
 		const sql = new SqlBuilder(catalog);
-		const source = sql.param(JSON.stringify(args));
 		const used = fn.args.filter((a) => given.includes(a.name));
 		const record = used.length
-			? `json_to_record(${source}::text::json) as _a(${used.map((a) => `${q(a.name)} ${a.type}`).join(', ')})`
+			? `json_to_record(${sql.param(JSON.stringify(args))}::text::json) as _a(${used.map((a) => `${q(a.name)} ${a.type}`).join(', ')})`
 			: `(select 1) as _a`;
 		const call = `public.${q(fn.name)}(${used.map((a) => `${q(a.name)} => _a.${q(a.name)}`).join(', ')})`;
 		const text = fn.returnsVoid
