@@ -94,7 +94,8 @@ export function createCratemeshServer(options) {
 		res.set('Cache-Control', 'no-cache');
 		// One box: the Supabase URL is this server, as the browser reached it (LAN address, host name
 		// or proxy), so the same install works under every name it is known by.
-		res.type('application/json').send(onebox ? runtimeConfig(`${req.protocol}://${req.get('host')}`) : fixedConfig);
+		const host = (options.behindProxy && req.get('x-forwarded-host')?.split(',')[0]?.trim()) || req.get('host');
+		res.type('application/json').send(onebox ? runtimeConfig(`${req.protocol}://${host}`) : fixedConfig);
 	});
 
 	if (onebox) app.use(onebox.router);

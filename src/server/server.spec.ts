@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCratemeshServer } from './app.js';
 import { contentSecurityPolicy, inlineScriptHashes } from './security-headers.js';
@@ -116,10 +117,43 @@ describe('server', () => {
 		expect(health).toMatchObject({ ok: true, version: 'test', peersOnline: 0 });
 		const config = await (await fetch(`${base}/config.json`)).json();
 		expect(config).toMatchObject({
+			backend: 'supabase',
 			supabaseUrl: 'https://abc.supabase.co',
 			supabaseAnonKey: 'anon',
 			peerjs: { path: '/peerjs' }
 		});
+	});
+
+	it('points the app at itself in one-box mode, under whatever name it was reached by', async () => {
+		const servers = [false, true].map(
+			(behindProxy) =>
+				createCratemeshServer({
+					buildDir: dir,
+					version: 'test',
+					behindProxy,
+					onebox: { router: express.Router(), anonKey: 'onebox-anon' }
+				}).server
+		);
+		try {
+			const [direct, proxied] = await Promise.all(
+				servers.map(async (server) => {
+					await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+					return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+				})
+			);
+			const headers = { 'x-forwarded-host': 'music.example', 'x-forwarded-proto': 'https' };
+			expect(await (await fetch(`${direct}/config.json`, { headers })).json()).toMatchObject({
+				backend: 'onebox',
+				supabaseUrl: direct,
+				supabaseAnonKey: 'onebox-anon'
+			});
+			// Forwarded headers count only behind a trusted proxy.
+			expect((await (await fetch(`${proxied}/config.json`, { headers })).json()).supabaseUrl).toBe(
+				'https://music.example'
+			);
+		} finally {
+			for (const server of servers) server.close();
+		}
 	});
 
 	it('hosts the PeerJS signalling server under /peerjs', async () => {

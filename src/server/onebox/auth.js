@@ -8,6 +8,46 @@ export const ACCESS_TOKEN_SECONDS = 3600;
 /** A refresh token used again within this window returns a new pair (parallel tabs refreshing at once). */
 const REUSE_WINDOW_SECONDS = 10;
 
+/** Failed sign-ins allowed per address (and per client address) in a window, as GoTrue rate-limits too. */
+const FAILURE_LIMIT = 10;
+const FAILURE_WINDOW_MS = 5 * 60_000;
+
+/**
+ * Counts failures per key in a sliding window; an address or a client over the limit is answered
+ * 429 before any password hash is computed, so guessing is slow and cannot starve the CPU.
+ */
+export class FailureThrottle {
+	/** @type {Map<string, number[]>} */
+	#failures = new Map();
+	constructor(limit = FAILURE_LIMIT, windowMs = FAILURE_WINDOW_MS) {
+		this.limit = limit;
+		this.windowMs = windowMs;
+	}
+	/** @param {string} key */
+	#recent(key, now = Date.now()) {
+		const list = (this.#failures.get(key) ?? []).filter((t) => now - t < this.windowMs);
+		if (list.length) this.#failures.set(key, list);
+		else this.#failures.delete(key);
+		return list;
+	}
+	/** @param {string[]} keys */
+	blocked(keys) {
+		// A client address may stand for many people (one NAT, one proxy): it gets five times the room.
+		return keys.some((key) => this.#recent(key).length >= (key.startsWith('ip:') ? this.limit * 5 : this.limit));
+	}
+	/** @param {string[]} keys */
+	fail(keys) {
+		const now = Date.now();
+		for (const key of keys) this.#failures.set(key, [...this.#recent(key, now), now]);
+		// Bounded memory under a flood of distinct keys.
+		if (this.#failures.size > 10_000) this.#failures.delete(/** @type {string} */ (this.#failures.keys().next().value));
+	}
+	/** @param {string[]} keys */
+	clear(keys) {
+		for (const key of keys) this.#failures.delete(key);
+	}
+}
+
 /** @param {string} token */
 const tokenHash = (token) => createHash('sha256').update(token).digest('hex');
 
@@ -47,9 +87,9 @@ export function userJson(u) {
 
 /**
  * Local accounts and sessions: the GoTrue subset supabase-js's auth client uses.
- * @param {{ db: import('@electric-sql/pglite').PGlite, secret: Buffer, issuer: () => string }} deps
+ * @param {{ db: import('@electric-sql/pglite').PGlite, secret: Buffer, issuer: () => string, throttle?: FailureThrottle }} deps
  */
-export function createAuth({ db, secret, issuer }) {
+export function createAuth({ db, secret, issuer, throttle = new FailureThrottle() }) {
 	/** @param {string} email */
 	async function findUserByEmail(email) {
 		const { rows } = await db.query(`select * from auth.users where lower(email) = lower($1) limit 1`, [email]);
@@ -222,7 +262,21 @@ export function createAuth({ db, secret, issuer }) {
 			if (grant === 'password') {
 				if (typeof input.email !== 'string' || typeof input.password !== 'string' || !input.email || !input.password)
 					throw new AuthError(400, 'validation_failed', 'An email and a password are required');
-				return res.json(await signIn(input.email, input.password));
+				const keys = [`email:${input.email.trim().toLowerCase()}`, `ip:${req.ip}`];
+				if (throttle.blocked(keys))
+					throw new AuthError(
+						429,
+						'over_request_rate_limit',
+						'Too many failed sign-ins: wait a few minutes and try again'
+					);
+				try {
+					const session = await signIn(input.email, input.password);
+					throttle.clear([/** @type {string} */ (keys[0])]);
+					return res.json(session);
+				} catch (error) {
+					if (error instanceof AuthError && error.code === 'invalid_credentials') throttle.fail(keys);
+					throw error;
+				}
 			}
 			if (grant === 'refresh_token') {
 				if (typeof input.refresh_token !== 'string' || !input.refresh_token)

@@ -59,17 +59,15 @@ describe.skipIf(!hasPostgres)('moving a one-box install to PostgreSQL/Supabase',
 				body: JSON.stringify({ tenant_id: tenant, name: 'Bar' })
 			})
 		).json();
-		await owner.client
-			.from('schedules')
-			.insert({
-				tenant_id: tenant,
-				playlist_id: playlist!.id,
-				device_id: enrol.device_id,
-				days_of_week: [1, 3, 5],
-				start_time: '08:00',
-				end_time: '12:00',
-				time_zone: 'Europe/Lisbon'
-			});
+		await owner.client.from('schedules').insert({
+			tenant_id: tenant,
+			playlist_id: playlist!.id,
+			device_id: enrol.device_id,
+			days_of_week: [1, 3, 5],
+			start_time: '08:00',
+			end_time: '12:00',
+			time_zone: 'Europe/Lisbon'
+		});
 		const p = await h.signIn(enrol.email, enrol.password);
 		const m = await p.client.rpc('sync_manifest', { device_id: enrol.device_id, have_hashes: [] });
 		await p.client.rpc('report_sync', {

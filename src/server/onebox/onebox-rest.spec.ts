@@ -44,6 +44,24 @@ describe('config and auth', () => {
 		expect(data.user?.id).toBe(owner.userId);
 	});
 
+	it('slows down password guessing per address', async () => {
+		const created = await h.api('/onebox/v1/accounts', {
+			method: 'POST',
+			token: owner.token,
+			body: JSON.stringify({ tenant_id: tenantA, email: 'guessed@onebox.test', role: 'dj' })
+		});
+		const { password } = await created.json();
+		const c = h.client();
+		for (let i = 0; i < 10; i++) {
+			const { error } = await c.auth.signInWithPassword({ email: 'guessed@onebox.test', password: `guess-${i}` });
+			expect(error?.status).toBe(400);
+		}
+		// Locked for a while, even with the right password; other accounts are unaffected.
+		const locked = await c.auth.signInWithPassword({ email: 'GUESSED@onebox.test', password });
+		expect([locked.error?.status, locked.error?.code]).toEqual([429, 'over_request_rate_limit']);
+		await h.signIn(OWNER.email, OWNER.password);
+	});
+
 	it('rotates refresh tokens and ends sessions on sign-out', async () => {
 		const { client } = await h.signIn(OWNER.email, OWNER.password);
 		const before = (await client.auth.getSession()).data.session!;

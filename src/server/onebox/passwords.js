@@ -6,6 +6,11 @@ const R = 8;
 const P = 1;
 const KEY_LENGTH = 32;
 const MAX_MEM = 64 * 1024 * 1024;
+// Each hash holds 32 MiB for ~50 ms on the libuv pool: two at a time, the rest wait their turn.
+const MAX_PARALLEL = 2;
+let running = 0;
+/** @type {(() => void)[]} */
+const waiting = [];
 
 /**
  * @param {string} password
@@ -13,12 +18,19 @@ const MAX_MEM = 64 * 1024 * 1024;
  * @param {{ N: number, r: number, p: number }} cost
  * @returns {Promise<Buffer>}
  */
-function derive(password, salt, cost) {
-	return new Promise((resolve, reject) =>
-		scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { ...cost, maxmem: MAX_MEM }, (error, key) =>
-			error ? reject(error) : resolve(key)
-		)
-	);
+async function derive(password, salt, cost) {
+	if (running >= MAX_PARALLEL) await new Promise((resolve) => waiting.push(() => resolve(undefined)));
+	running++;
+	try {
+		return await new Promise((resolve, reject) =>
+			scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { ...cost, maxmem: MAX_MEM }, (error, key) =>
+				error ? reject(error) : resolve(key)
+			)
+		);
+	} finally {
+		running--;
+		waiting.shift()?.();
+	}
 }
 
 /** `scrypt$N$r$p$salt$hash` (base64url parts), stored in auth.users.encrypted_password. */
