@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,43 @@ describe('one-box data directory', () => {
 			await expect(createOneBox({ dataDir, log: () => {} })).rejects.toThrow(/in use by process/);
 		} finally {
 			await box.close();
+		}
+	}, 120_000);
+
+	it('resets a lost password from the command line while the server is stopped', async () => {
+		const dataDir = tempDir('cratemesh-onebox-admin-');
+		const first = await startHarness({ dataDir });
+		const busy = spawnSync(
+			process.execPath,
+			[join(import.meta.dirname, 'admin.js'), 'accounts', '--data-dir', dataDir],
+			{ encoding: 'utf8' }
+		);
+		expect(busy.status).toBe(1);
+		expect(busy.stderr).toMatch(/in use by process/);
+		await first.stop({ keepData: true });
+
+		const reset = spawnSync(
+			process.execPath,
+			[join(import.meta.dirname, 'admin.js'), 'set-password', OWNER.email, '--data-dir', dataDir],
+			{
+				encoding: 'utf8'
+			}
+		);
+		expect(reset.status, reset.stderr).toBe(0);
+		const password = /New password for \S+: (\S+)/.exec(reset.stdout)![1]!;
+		const list = spawnSync(
+			process.execPath,
+			[join(import.meta.dirname, 'admin.js'), 'accounts', '--data-dir', dataDir],
+			{ encoding: 'utf8' }
+		);
+		expect(list.stdout.trim()).toBe(`${OWNER.email}: owner of My store`);
+
+		const second = await startHarness({ dataDir });
+		try {
+			await expect(second.signIn(OWNER.email, OWNER.password)).rejects.toThrow('Invalid login credentials');
+			await second.signIn(OWNER.email, password);
+		} finally {
+			await second.stop();
 		}
 	}, 120_000);
 
