@@ -136,7 +136,9 @@ server.listen(port, host, () => {
 	else if (onebox) {
 		console.log(
 			`One box: built-in backend (accounts, database, media) in ${onebox.dataDir}, ready in ${onebox.startMs} ms` +
-				(onebox.applied.length ? ` (applied ${onebox.applied.length} migration(s))` : '') +
+				(onebox.applied.length
+					? ` (applied ${onebox.applied.filter((name) => name !== 'supabase-shim').length} migration(s))`
+					: '') +
 				`; owner ${onebox.owner.email ?? '?'}. Set ONEBOX=0 for local-only mode.`
 		);
 	} else
