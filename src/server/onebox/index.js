@@ -127,7 +127,8 @@ async function ensureOwner({ db, auth, dataDir, options, log }) {
 		const file = join(dataDir, 'owner-password.txt');
 		writePrivateFile(file, `email: ${email}\npassword: ${password}\n`);
 		log(`One box: created the owner account ${email} with password ${password}`);
-		log(`         (also saved in ${file}, readable only by this user; a lost password is reset with `node src/server/onebox/admin.js set-password <email>`)`);
+		log(`         (also saved in ${file}, readable only by this user)`);
+		log(`         A lost password is reset with: node src/server/onebox/admin.js set-password ${email}`);
 	} else {
 		log(`One box: created the owner account ${email} (password from CRATEMESH_OWNER_PASSWORD)`);
 	}
