@@ -191,6 +191,10 @@ export function createAuth({ db, secret, issuer, throttle = new FailureThrottle(
 			await tx.query(`update onebox.refresh_tokens set used_at = coalesce(used_at, now()) where token_sha256 = $1`, [
 				tokenHash(refreshToken)
 			]);
+			// Rotated tokens only matter for reuse detection: keep a day of them, not every hour of a player's life.
+			await tx.query(`delete from onebox.refresh_tokens where session_id = $1 and used_at < now() - interval '1 day'`, [
+				row.session_id
+			]);
 			const { rows: users } = await tx.query(`select * from auth.users where id = $1`, [row.user_id]);
 			const user = /** @type {UserRow | undefined} */ (users[0]);
 			if (!user) throw new AuthError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');

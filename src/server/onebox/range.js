@@ -1,7 +1,6 @@
 /**
- * One byte range from a `Range` header (RFC 9110 §14). Several ranges are answered with the first
- * one only, which clients accept (a 206 with Content-Range says which part came); null means "ignore
- * the header and send the whole file".
+ * One byte range from a `Range` header (RFC 9110 §14); null means "ignore the header and send the
+ * whole file" (also for several ranges, which only multipart/byteranges could answer).
  * @param {string} header
  * @param {number} size
  * @returns {{ start: number, end: number } | 'unsatisfiable' | null}
@@ -9,7 +8,10 @@
 export function parseRange(header, size) {
 	const match = /^\s*bytes\s*=\s*(.+)$/i.exec(header);
 	if (!match) return null;
-	const first = /** @type {string} */ (match[1]).split(',')[0]?.trim() ?? '';
+	const specs = /** @type {string} */ (match[1]).split(',');
+	// Several ranges would need a multipart/byteranges answer: the whole file is the allowed alternative.
+	if (specs.length > 1) return null;
+	const first = specs[0]?.trim() ?? '';
 	const m = /^(\d*)\s*-\s*(\d*)$/.exec(first);
 	if (!m || (m[1] === '' && m[2] === '')) return null;
 	if (m[1] === '') {

@@ -225,7 +225,10 @@ export function storageRouter({ db, secret, filesDir, tmpDir, uploadLimit }) {
 		const metadata = {
 			eTag,
 			size,
-			mimetype: contentType.split(';')[0]?.trim() || 'application/octet-stream',
+			// Served back as Content-Type: only a plain type/subtype is kept.
+			mimetype: /^[\w.+-]+\/[\w.+-]+$/.test(contentType.split(';')[0]?.trim() ?? '')
+				? /** @type {string} */ (contentType.split(';')[0]).trim().toLowerCase()
+				: 'application/octet-stream',
 			cacheControl,
 			lastModified: new Date().toISOString(),
 			contentLength: size,
