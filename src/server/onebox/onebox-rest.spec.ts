@@ -205,6 +205,32 @@ describe('REST', () => {
 		expect(inner.data!.map((r) => r.title)).toEqual(['Track 1', 'Track 2']);
 	});
 
+	it('gives absent keys their column default with Prefer: missing=default, null otherwise', async () => {
+		const rows = [
+			{ tenant_id: tenantA, name: 'With text', description: 'd' },
+			{ tenant_id: tenantA, name: 'Without' }
+		];
+		const withDefaults = await owner.client
+			.from('playlists')
+			.insert(rows, { defaultToNull: false })
+			.select('name, description, created_at');
+		expect(withDefaults.error).toBeNull();
+		expect(withDefaults.data!.map((r) => [r.name, r.description, typeof r.created_at])).toEqual([
+			['With text', 'd', 'string'],
+			['Without', null, 'string']
+		]);
+		// Without it, the absent created_at of the second row is null, which the column refuses.
+		const withNulls = await owner.client
+			.from('playlists')
+			.insert([
+				{ tenant_id: tenantA, name: 'A', created_at: '2026-01-01T00:00:00Z' },
+				{ tenant_id: tenantA, name: 'B' }
+			])
+			.select();
+		expect([withNulls.status, withNulls.error?.code]).toEqual([400, '23502']);
+		await owner.client.from('playlists').delete().in('name', ['With text', 'Without']);
+	});
+
 	it('updates, upserts and deletes with return=representation and minimal', async () => {
 		const c = owner.client;
 		const updated = await c
@@ -393,6 +419,20 @@ describe('RLS through the API', () => {
 			body: JSON.stringify({ tenant_id: tenantA, name: 'Intruder' })
 		});
 		expect(enrol.status).toBe(403);
+	});
+
+	it('never lets one request see another caller, even when they run at the same time', async () => {
+		const anon = h.client();
+		const calls = Array.from({ length: 45 }, (_, i) => {
+			const who = (['a', 'b', 'anon'] as const)[i % 3]!;
+			const client = who === 'a' ? owner.client : who === 'b' ? ownerB.client : anon;
+			return client
+				.from('tenants')
+				.select('name')
+				.then((r) => ({ who, names: r.data?.map((t) => t.name) ?? r.error?.code }));
+		});
+		for (const { who, names } of await Promise.all(calls))
+			expect(names).toEqual(who === 'a' ? ['My store'] : who === 'b' ? ['Store B'] : '42501');
 	});
 
 	it('lets anon see and call nothing', async () => {

@@ -215,10 +215,25 @@ export function restRouter({ db, catalog, secret }) {
 			if (names.length === 0) throw new ApiError(400, 'PGRST102', 'Insert needs at least one column');
 			const cols = names.map(q).join(', ');
 			const alias = sql.nextAlias();
-			const source = sql.param(JSON.stringify(rows));
-			let statement = `insert into public.${q(table.name)} as ${alias} (${cols})
-			select ${cols} from json_populate_recordset(null::public.${q(table.name)}, ${source}::text::json)`;
 			const prefer = parsePrefer(req.get('prefer'));
+			const rowType = `null::public.${q(table.name)}`;
+			let statement;
+			if (prefer.missing === 'default' && rows.some((r) => names.some((n) => !(n in r)))) {
+				// A key absent from a row takes the column's default (only VALUES lists accept DEFAULT).
+				const values = rows.map((row) => {
+					const source = sql.param(JSON.stringify(row));
+					const cells = names.map((n) =>
+						n in row ? `(json_populate_record(${rowType}, ${source}::text::json)).${q(n)}` : 'default'
+					);
+					return `(${cells.join(', ')})`;
+				});
+				statement = `insert into public.${q(table.name)} as ${alias} (${cols}) values ${values.join(', ')}`;
+			} else {
+				// Absent keys are null, as PostgREST does without Prefer: missing=default.
+				const source = sql.param(JSON.stringify(rows));
+				statement = `insert into public.${q(table.name)} as ${alias} (${cols})
+				select ${cols} from json_populate_recordset(${rowType}, ${source}::text::json)`;
+			}
 			if (prefer.resolution === 'merge-duplicates' || prefer.resolution === 'ignore-duplicates') {
 				const target = params.get('on_conflict')
 					? /** @type {string} */ (params.get('on_conflict')).split(',').map((c) => sql.column(table, c.trim()).name)
