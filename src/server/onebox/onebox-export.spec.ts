@@ -3,9 +3,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { exportOneBox } from './export.js';
 import { OWNER, startHarness } from './test-harness';
+
+// Each file starts a real server on PGlite; on a loaded 2-core machine that and the requests take seconds.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
 const root = join(import.meta.dirname, '../../..');
 const clusterScript = join(root, 'tests/sql/pg-cluster.sh');

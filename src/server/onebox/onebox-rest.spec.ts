@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signJwt } from './jwt.js';
 import { OWNER, startHarness, type Harness } from './test-harness';
+
+// Each file starts a real server on PGlite; on a loaded 2-core machine that and the requests take seconds.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
 const sha = (n: number) => n.toString(16).padStart(64, '0');
 

@@ -2,10 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from './database.js';
 import { createOneBox } from './index.js';
 import { OWNER, startHarness } from './test-harness';
+
+// Each file starts a real server on PGlite; on a loaded 2-core machine that and the requests take seconds.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
 const root = join(import.meta.dirname, '../../..');
 const dirs: string[] = [];

@@ -2,8 +2,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OWNER, startHarness, type Harness } from './test-harness';
+
+// Each file starts a real server on PGlite; on a loaded 2-core machine that and the requests take seconds.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
