@@ -15,6 +15,7 @@ import { manifestFigures } from './figures/manifest.js';
 import { meshFigures } from './figures/mesh.js';
 import { playerFigures } from './figures/player.js';
 import { shellFigures } from './figures/shell.js';
+import { syncFigures } from './figures/sync.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsFile = join(root, 'bench', 'results.json');
@@ -31,7 +32,8 @@ const all = [
 	...analysisFigures,
 	...playerFigures,
 	...manifestFigures,
-	...meshFigures
+	...meshFigures,
+	...syncFigures
 ];
 const selected = all.filter(
 	(figure) => prefixes.length === 0 || prefixes.some((prefix) => figure.name.startsWith(prefix))

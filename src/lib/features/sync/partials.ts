@@ -17,7 +17,8 @@ export interface PartialRow {
 	size: number;
 	/** Bytes written, flushed and hashed. */
 	offset: number;
-	sha256: Uint8Array;
+	/** Saved SHA-256 state for files hashed as they arrive (null: verified natively at the end). */
+	sha256: Uint8Array | null;
 	/** Saved MD5 state when the source vouches only for an MD5. */
 	md5: Uint8Array | null;
 	updatedAt: number;

@@ -1,0 +1,431 @@
+// Player sync figures, against the one-box server (PGlite running supabase/migrations) on a throwaway
+// data directory. A device holds 1,000 assets (20 playlists of ~50 scheduled all day, plus 6 large
+// emergency files); the player is the real app in Chromium, signed in as the device.
+//   sync.bytes_unchanged     bytes on the wire (request + response, headers included) of the manifest
+//                            exchange of a sync when nothing changed (counted by a TCP proxy in front)
+//   sync.bytes_1_of_1000     the same when 1 of the 1,000 assets was replaced (baseline: unchanged)
+//   sync.download_ratio_to_fetch  MB/s through the download worker (Range-capable fetch, SHA-256, OPFS
+//                            commit) vs a plain fetch + arrayBuffer of the same files, same parallelism (2)
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from '@playwright/test';
+import { createClient } from '@supabase/supabase-js';
+import { chromiumArgs, chromiumPath } from '../../tests/chromium.js';
+
+const SMALL = 994;
+const BIG = 6;
+const BIG_BYTES = 8 * 1024 * 1024;
+const PLAYLISTS = 20;
+const RUNS = Number(process.env.BENCH_SYNC_RUNS ?? 5);
+/** Uncounted first rounds: both paths are markedly slower while the server's page cache, the network
+ * stack and WASM/JIT warm up (measured: the first round ran at about half the later ones). */
+const WARMUP = 2;
+
+/** @param {number[]} values */
+const median = (values) => {
+	const sorted = [...values].sort((a, b) => a - b);
+	const mid = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const round = (/** @type {number} */ n, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+class NoWebSocket {
+	constructor() {
+		throw new Error('Realtime is not used by the bench');
+	}
+}
+
+/** `npm start` in one-box mode on a free port with a fresh data directory. */
+function startOneBox(/** @type {string} */ root) {
+	const dataDir = mkdtempSync(join(tmpdir(), 'cratemesh-sync-bench-'));
+	const owner = { email: 'owner@bench.test', password: 'bench-owner-password' };
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, [join(root, 'src/server/start.js'), '--no-build'], {
+			cwd: root,
+			env: {
+				...process.env,
+				PORT: '0',
+				HOST: '127.0.0.1',
+				ONEBOX: '1',
+				CRATEMESH_DATA_DIR: dataDir,
+				CRATEMESH_OWNER_EMAIL: owner.email,
+				CRATEMESH_OWNER_PASSWORD: owner.password,
+				CRATEMESH_TENANT_NAME: 'Bench store'
+			},
+			stdio: ['ignore', 'pipe', 'inherit']
+		});
+		let output = '';
+		child.stdout.on('data', (chunk) => {
+			output += chunk;
+			const match = /running at http:\/\/localhost:(\d+)/.exec(output);
+			if (match && /One box/.test(output)) {
+				// Whichever figures run, the box goes when the bench process does.
+				child.unref();
+				child.stdout.unref?.();
+				process.once('exit', () => {
+					child.kill('SIGTERM');
+					rmSync(dataDir, { recursive: true, force: true });
+				});
+				resolve({ child, port: Number(match[1]), dataDir, owner });
+			}
+		});
+		child.once('exit', (code) => reject(new Error(`one box exited with ${code}: ${output}`)));
+	});
+}
+
+/**
+ * A TCP proxy that counts bytes per HTTP request path in both directions (HTTP/1.1: a request line
+ * starts each request on a connection; the response bytes that follow belong to it).
+ */
+function countingProxy(/** @type {number} */ upstreamPort) {
+	/** @type {Map<string, { requests: number, up: number, down: number }>} */
+	const totals = new Map();
+	const entry = (/** @type {string} */ path) => {
+		let row = totals.get(path);
+		if (!row) totals.set(path, (row = { requests: 0, up: 0, down: 0 }));
+		return row;
+	};
+	const server = createServer((client) => {
+		const upstream = connect(upstreamPort, '127.0.0.1');
+		let current = '(none)';
+		client.on('data', (chunk) => {
+			const line = /^(GET|POST|PATCH|PUT|DELETE|HEAD|OPTIONS) (\S+) HTTP\/1\.[01]\r\n/.exec(
+				chunk.subarray(0, 2048).toString('latin1')
+			);
+			if (line) {
+				current = line[2].split('?')[0];
+				entry(current).requests++;
+			}
+			entry(current).up += chunk.length;
+			upstream.write(chunk);
+		});
+		upstream.on('data', (chunk) => {
+			entry(current).down += chunk.length;
+			client.write(chunk);
+		});
+		const close = () => {
+			client.destroy();
+			upstream.destroy();
+		};
+		client.on('error', close).on('close', close);
+		upstream.on('error', close).on('close', close);
+	});
+	server.unref();
+	return new Promise((resolve) =>
+		server.listen(0, '127.0.0.1', () => {
+			const address = server.address();
+			resolve({
+				port: typeof address === 'object' && address ? address.port : 0,
+				snapshot: () => new Map([...totals].map(([k, v]) => [k, { ...v }])),
+				close: () => new Promise((done) => server.close(() => done(undefined)))
+			});
+		})
+	);
+}
+
+/** Bytes of `path` between two snapshots. */
+function diff(before, after, /** @type {string} */ path) {
+	const a = before.get(path) ?? { requests: 0, up: 0, down: 0 };
+	const b = after.get(path) ?? { requests: 0, up: 0, down: 0 };
+	return { requests: b.requests - a.requests, up: b.up - a.up, down: b.down - a.down };
+}
+
+/** Uploads `data` by hash and registers it as an asset; returns the asset id and hash. */
+async function seedAsset(owner, tenantId, /** @type {Buffer} */ data, title, fields = {}) {
+	const sha = createHash('sha256').update(data).digest('hex');
+	const upload = await owner.storage
+		.from('media')
+		.upload(`${tenantId}/${sha}`, data, { contentType: 'audio/mpeg', cacheControl: '31536000', upsert: false });
+	if (upload.error) throw new Error(`upload: ${upload.error.message}`);
+	const { data: row, error } = await owner
+		.from('media_assets')
+		.insert({
+			tenant_id: tenantId,
+			sha256: sha,
+			size_bytes: data.length,
+			mime: 'audio/mpeg',
+			title,
+			valid_from: new Date(Date.now() - 86_400_000).toISOString(),
+			valid_until: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+			...fields
+		})
+		.select('id')
+		.single();
+	if (error) throw new Error(`asset: ${error.message}`);
+	return { id: row.id, sha, size: data.length };
+}
+
+/** Runs `task` over `items` with `width` at a time. */
+async function pool(items, width, task) {
+	const results = new Array(items.length);
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: width }, async () => {
+			while (next < items.length) {
+				const i = next++;
+				results[i] = await task(items[i], i);
+			}
+		})
+	);
+	return results;
+}
+
+/** @type {Promise<any> | undefined} */
+let prepared;
+
+/** Box, proxy, seeded tenant, enrolled device, and a signed-in player page that holds everything. */
+function prepare(/** @type {import('../run.js').BenchContext} */ ctx) {
+	prepared ??= (async () => {
+		const box = await startOneBox(ctx.root);
+		const direct = `http://127.0.0.1:${box.port}`;
+		const proxy = await countingProxy(box.port);
+		const viaProxy = `http://127.0.0.1:${proxy.port}`;
+		const config = await (await fetch(`${direct}/config.json`)).json();
+		const owner = createClient(direct, config.supabaseAnonKey, {
+			auth: { persistSession: false, autoRefreshToken: false },
+			realtime: { transport: /** @type {never} */ (NoWebSocket) }
+		});
+		const signIn = await owner.auth.signInWithPassword(box.owner);
+		if (signIn.error) throw new Error(signIn.error.message);
+		const { data: memberships } = await owner.from('memberships').select('tenant_id').eq('role', 'owner');
+		const tenantId = memberships[0].tenant_id;
+
+		const small = await pool(
+			Array.from({ length: SMALL }, (_, i) => i),
+			6,
+			(i) => seedAsset(owner, tenantId, randomBytes(1024), `Small ${i}`)
+		);
+		const big = [];
+		for (let i = 0; i < BIG; i++)
+			big.push(await seedAsset(owner, tenantId, randomBytes(BIG_BYTES), `Big ${i}`, { emergency_eligible: true }));
+
+		const token = (await owner.auth.getSession()).data.session.access_token;
+		const enrol = await fetch(`${direct}/onebox/v1/players`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+			body: JSON.stringify({ tenant_id: tenantId, name: 'Bench player' })
+		});
+		const player = await enrol.json();
+		const playlists = [];
+		for (let p = 0; p < PLAYLISTS; p++) {
+			const { data: playlist } = await owner
+				.from('playlists')
+				.insert({ tenant_id: tenantId, name: `Playlist ${p}` })
+				.select('id')
+				.single();
+			const members = small.filter((_, i) => i % PLAYLISTS === p);
+			await owner.from('playlist_items').insert(
+				members.map((asset, position) => ({
+					tenant_id: tenantId,
+					playlist_id: playlist.id,
+					asset_id: asset.id,
+					position
+				}))
+			);
+			await owner.from('schedules').insert({
+				tenant_id: tenantId,
+				playlist_id: playlist.id,
+				device_id: player.device_id,
+				name: `All day ${p}`,
+				start_time: '00:00',
+				end_time: '24:00',
+				time_zone: 'UTC',
+				priority: p
+			});
+			playlists.push({ id: playlist.id, members });
+		}
+
+		const context = await ctx.browser.newContext({ serviceWorkers: 'block' });
+		const page = await context.newPage();
+		await page.goto(`${viaProxy}/player`);
+		await page.getByTestId('sync-email').fill(player.email);
+		await page.getByTestId('sync-password').fill(player.password);
+		await page.getByTestId('sync-status').getByRole('button').first().click();
+		await page
+			.getByTestId('sync-storage')
+			.and(page.locator(`[data-files="${SMALL + BIG}"]`))
+			.waitFor({ timeout: 300_000 });
+		await page.evaluate(() => window.__cratemeshSync.downloadsSettled());
+		const session = await page.evaluate(() => JSON.parse(localStorage.getItem('cratemesh-auth') ?? 'null'));
+		return { box, proxy, owner, tenantId, playlists, big, page, context, direct, config, session, player };
+	})();
+	return prepared;
+}
+
+/** One sync through the real engine; bytes of its manifest exchange and of its report. */
+async function measuredSync(setup) {
+	const { page, proxy } = setup;
+	const before = proxy.snapshot();
+	await page.evaluate(async () => {
+		window.__cratemeshSync.syncNow();
+		await window.__cratemeshSync.downloadsSettled();
+	});
+	const after = proxy.snapshot();
+	const manifest = diff(before, after, '/rest/v1/rpc/sync_manifest');
+	const report = diff(before, after, '/rest/v1/rpc/report_sync');
+	if (manifest.requests !== 1) throw new Error(`expected one manifest call, saw ${manifest.requests}`);
+	const result = await page.evaluate(() => window.__cratemeshSync.lastSync);
+	return { manifest, report, result };
+}
+
+let unchangedBytes = 0;
+
+async function teardown() {
+	const setup = await prepared;
+	if (!setup) return;
+	await setup.context.close();
+	await setup.proxy.close();
+	setup.box.child.kill('SIGTERM');
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	rmSync(setup.box.dataDir, { recursive: true, force: true });
+	prepared = undefined;
+}
+
+export const syncFigures = [
+	{
+		name: 'sync.bytes_unchanged',
+		async run(/** @type {import('../run.js').BenchContext} */ ctx) {
+			const setup = await prepare(ctx);
+			await measuredSync(setup); // settles anything left from the first sync
+			const { manifest, report, result } = await measuredSync(setup);
+			if (result.result !== 'unchanged') throw new Error(`expected an unchanged sync, got ${result.result}`);
+			unchangedBytes = manifest.up + manifest.down;
+			return {
+				value: unchangedBytes,
+				unit: 'bytes',
+				baseline: null,
+				ratio: null,
+				assets_held: SMALL + BIG,
+				request_bytes: manifest.up,
+				response_bytes: manifest.down,
+				report_bytes: report.up + report.down,
+				note: 'request = headers + JSON body with the 1,000 held hashes (have_hashes, ~67 KB): the RPC needs them to answer'
+			};
+		}
+	},
+	{
+		name: 'sync.bytes_1_of_1000',
+		async run(/** @type {import('../run.js').BenchContext} */ ctx) {
+			const setup = await prepare(ctx);
+			if (!unchangedBytes) {
+				await measuredSync(setup);
+				const { manifest } = await measuredSync(setup);
+				unchangedBytes = manifest.up + manifest.down;
+			}
+			// Replace one track of one playlist with a new file: 1 download, 1 delete, 1 playlist re-sent.
+			const { owner, tenantId, playlists } = setup;
+			const target = playlists[7];
+			const old = target.members[10];
+			const fresh = await seedAsset(owner, tenantId, randomBytes(1024), 'Replacement');
+			await owner.from('playlist_items').delete().eq('playlist_id', target.id).eq('asset_id', old.id);
+			await owner
+				.from('playlist_items')
+				.insert({ tenant_id: tenantId, playlist_id: target.id, asset_id: fresh.id, position: 10 });
+			const { manifest, result } = await measuredSync(setup);
+			if (result.result !== 'changed') throw new Error(`expected a changed sync, got ${result.result}`);
+			const value = manifest.up + manifest.down;
+			return {
+				value,
+				unit: 'bytes',
+				baseline: unchangedBytes,
+				ratio: round(value / unchangedBytes, 3),
+				request_bytes: manifest.up,
+				response_bytes: manifest.down,
+				change: '1 asset replaced in 1 of 20 playlists: 1 download, 1 delete, that playlist (~50 items) re-sent'
+			};
+		}
+	},
+	{
+		name: 'sync.download_ratio_to_fetch',
+		async run(/** @type {import('../run.js').BenchContext} */ ctx) {
+			const setup = await prepare(ctx);
+			try {
+				// A page on the box's own origin (no proxy in the way), with the player's token, in a profile on
+				// disk like a real player's: off-the-record contexts keep OPFS in memory behind IPC, which is
+				// slower than the disk for the manager and does not touch plain fetch.
+				const profile = mkdtempSync(join(tmpdir(), 'cratemesh-sync-bench-profile-'));
+				const disk = await chromium.launchPersistentContext(profile, {
+					executablePath: chromiumPath(),
+					args: chromiumArgs,
+					serviceWorkers: 'block'
+				});
+				const page = await disk.newPage();
+				await page.goto(`${setup.direct}/player`);
+				await page.waitForFunction(() => '__cratemeshDownloads' in window);
+				const files = setup.big.map((b, order) => ({
+					hash: b.sha,
+					size: b.size,
+					urlPath: `/storage/v1/object/authenticated/media/${setup.tenantId}/${b.sha}`,
+					priority: 0,
+					order
+				}));
+				const headers = { Authorization: `Bearer ${setup.session.access_token}`, apikey: setup.config.supabaseAnonKey };
+				const fetchRates = [];
+				const managerRates = [];
+				for (let run = 0; run < RUNS + WARMUP; run++) {
+					const plain = await page.evaluate(
+						async ({ files, headers }) => {
+							const started = performance.now();
+							let next = 0;
+							let bytes = 0;
+							await Promise.all(
+								[0, 1].map(async () => {
+									while (next < files.length) {
+										const file = files[next++];
+										const response = await fetch(file.urlPath, { headers, cache: 'no-store' });
+										if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+										const body = await response.arrayBuffer();
+										bytes += body.byteLength;
+									}
+								})
+							);
+							return { bytes, ms: performance.now() - started };
+						},
+						{ files, headers }
+					);
+					const managed = await page.evaluate(
+						async ({ files, headers }) => {
+							// Not held yet: the manager must fetch every byte.
+							const root = await navigator.storage.getDirectory();
+							const audio = await root.getDirectoryHandle('audio', { create: true });
+							for (const f of files) await audio.removeEntry(f.hash).catch(() => undefined);
+							const started = performance.now();
+							const outcomes = await window.__cratemeshDownloads.downloadFiles(files, {
+								open: async (file) => ({ kind: 'http', url: file.urlPath, headers })
+							});
+							const ms = performance.now() - started;
+							if (outcomes.some((o) => o.status !== 'stored')) throw new Error(JSON.stringify(outcomes));
+							return { bytes: files.reduce((sum, f) => sum + f.size, 0), ms };
+						},
+						{ files, headers }
+					);
+					if (plain.bytes !== managed.bytes) throw new Error(`fetched ${plain.bytes}, managed ${managed.bytes}`);
+					if (run < WARMUP) continue;
+					fetchRates.push(plain.bytes / 1e6 / (plain.ms / 1000));
+					managerRates.push(managed.bytes / 1e6 / (managed.ms / 1000));
+				}
+				const value = round(median(managerRates));
+				const baseline = round(median(fetchRates));
+				await disk.close();
+				rmSync(profile, { recursive: true, force: true });
+				return {
+					value,
+					unit: 'MB/s',
+					baseline,
+					ratio: round(value / baseline, 3),
+					files: BIG,
+					file_mb: round(BIG_BYTES / 1e6, 1),
+					runs: RUNS,
+					manager_runs: managerRates.map((r) => round(r)),
+					fetch_runs: fetchRates.map((r) => round(r))
+				};
+			} finally {
+				await teardown();
+			}
+		}
+	}
+];
