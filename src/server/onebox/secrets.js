@@ -75,12 +75,24 @@ export function lockDataDir(path) {
 	throw new Error(`Could not lock ${path}`);
 }
 
-/** @param {number} pid */
+/**
+ * Whether the lock's owner still runs. On Linux a zombie (killed, not yet reaped) or a recycled pid
+ * that is not a Node process after a reboot does not count.
+ * @param {number} pid
+ */
 function isAlive(pid) {
 	try {
 		process.kill(pid, 0);
-		return true;
 	} catch (error) {
 		return /** @type {NodeJS.ErrnoException} */ (error).code === 'EPERM';
+	}
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		if (/^\d+ \(.*\) Z/.test(stat)) return false;
+		const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+		return /node|bun|deno/i.test(cmdline);
+	} catch {
+		// No /proc (macOS, Windows): the signal check is all there is.
+		return true;
 	}
 }
