@@ -85,6 +85,7 @@ export function createCratemeshServer(options) {
 		res.json({
 			ok: true,
 			version: options.version,
+			backend,
 			uptimeSeconds: Math.round((Date.now() - started) / 1000),
 			peersOnline
 		});

@@ -114,7 +114,7 @@ describe('server', () => {
 
 	it('reports health and runtime config', async () => {
 		const health = await (await fetch(`${base}/healthz`)).json();
-		expect(health).toMatchObject({ ok: true, version: 'test', peersOnline: 0 });
+		expect(health).toMatchObject({ ok: true, version: 'test', backend: 'supabase', peersOnline: 0 });
 		const config = await (await fetch(`${base}/config.json`)).json();
 		expect(config).toMatchObject({
 			backend: 'supabase',
@@ -147,6 +147,7 @@ describe('server', () => {
 				supabaseUrl: direct,
 				supabaseAnonKey: 'onebox-anon'
 			});
+			expect((await (await fetch(`${direct}/healthz`)).json()).backend).toBe('onebox');
 			// Forwarded headers count only behind a trusted proxy.
 			expect((await (await fetch(`${proxied}/config.json`, { headers })).json()).supabaseUrl).toBe(
 				'https://music.example'
