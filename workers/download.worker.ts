@@ -116,7 +116,9 @@ function isQuota(error: unknown): boolean {
 
 function classifyStatus(status: number): AttemptError {
 	if (status === 404 || status === 410) return new AttemptError('not-found', `HTTP ${status}`, false);
-	if (status === 401 || status === 403) return new AttemptError('forbidden', `HTTP ${status}`, false);
+	// 401: the bearer expired mid-batch; the retry opens the file again and gets a fresh one.
+	if (status === 401) return new AttemptError('forbidden', 'HTTP 401', true);
+	if (status === 403) return new AttemptError('forbidden', 'HTTP 403', false);
 	return new AttemptError('http', `HTTP ${status}`, status >= 500 || status === 408 || status === 429);
 }
 
