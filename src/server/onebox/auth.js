@@ -87,7 +87,7 @@ export function userJson(u) {
 
 /**
  * Local accounts and sessions: the GoTrue subset supabase-js's auth client uses.
- * @param {{ db: import('@electric-sql/pglite').PGlite, secret: Buffer, issuer: () => string, throttle?: FailureThrottle }} deps
+ * @param {{ db: import('./db-client.js').Db, secret: Buffer, issuer: () => string, throttle?: FailureThrottle }} deps
  */
 export function createAuth({ db, secret, issuer, throttle = new FailureThrottle() }) {
 	/** @param {string} email */
@@ -98,7 +98,7 @@ export function createAuth({ db, secret, issuer, throttle = new FailureThrottle(
 
 	/**
 	 * Creates a confirmed account (owners create accounts; there is no e-mail round trip on a LAN).
-	 * @param {{ email: string, password: string, appMetadata?: object, tx?: import('@electric-sql/pglite').Transaction }} input
+	 * @param {{ email: string, password: string, appMetadata?: object, tx?: import('./db-client.js').Tx }} input
 	 * @returns {Promise<string>} the user id
 	 */
 	async function createUser({ email, password, appMetadata = {}, tx }) {
@@ -121,7 +121,7 @@ export function createAuth({ db, secret, issuer, throttle = new FailureThrottle(
 	/**
 	 * @param {UserRow} user
 	 * @param {string} sessionId
-	 * @param {import('@electric-sql/pglite').Transaction | import('@electric-sql/pglite').PGlite} tx
+	 * @param {import('./db-client.js').Tx | import('./db-client.js').Db} tx
 	 */
 	async function issue(user, sessionId, tx) {
 		const now = Math.floor(Date.now() / 1000);

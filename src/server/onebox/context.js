@@ -3,7 +3,7 @@ import { JwtError, verifyJwt } from './jwt.js';
 
 /**
  * @typedef {{ role: 'anon' | 'authenticated', claims: Record<string, any>, userId: string | null }} Caller
- * @typedef {import('@electric-sql/pglite').Transaction} Tx
+ * @typedef {import('./db-client.js').Tx} Tx
  */
 
 /**
@@ -49,10 +49,10 @@ export function callerOf(req, secret) {
 /**
  * One request = one transaction running as the caller, exactly as PostgREST does it: `role` and
  * `request.jwt.claims` set local to the transaction, so RLS policies and auth.uid() see the caller.
- * PGlite has one connection and `transaction()` queues callers, so transactions never interleave;
+ * PGlite has one connection and `transaction()` queues callers (db-client.js), so transactions never interleave;
  * keep network waits (streaming bodies) outside `fn`.
  * @template T
- * @param {import('@electric-sql/pglite').PGlite} db
+ * @param {import('./db-client.js').Db} db
  * @param {Caller} caller
  * @param {(tx: Tx) => Promise<T>} fn
  * @returns {Promise<T>}

@@ -5,7 +5,7 @@ import express from 'express';
 import { createAuth } from './auth.js';
 import { loadCatalog } from './catalog.js';
 import { asCaller } from './context.js';
-import { openDatabase } from './database.js';
+import { startDatabase } from './db-client.js';
 import { cors } from './http-util.js';
 import { signJwt } from './jwt.js';
 import { generatePassword } from './passwords.js';
@@ -48,7 +48,7 @@ export async function createOneBox(options) {
 		mkdirSync(tmpDir, { recursive: true });
 		mkdirSync(filesDir, { recursive: true });
 
-		const { db, applied } = await openDatabase({
+		const { db, applied } = await startDatabase({
 			pgDir: join(dataDir, 'pg'),
 			shimFile: join(root, 'supabase/compat/supabase-shim.sql'),
 			migrationsDir: join(root, 'supabase/migrations'),
@@ -99,7 +99,7 @@ export async function createOneBox(options) {
 
 /**
  * On first start: the local owner account and its first tenant.
- * @param {{ db: import('@electric-sql/pglite').PGlite, auth: ReturnType<typeof createAuth>, dataDir: string,
+ * @param {{ db: import('./db-client.js').Db, auth: ReturnType<typeof createAuth>, dataDir: string,
  *   options: OneBoxOptions, log: (line: string) => void }} deps
  */
 async function ensureOwner({ db, auth, dataDir, options, log }) {

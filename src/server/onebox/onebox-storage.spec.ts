@@ -209,6 +209,19 @@ describe('storage', () => {
 		expect(anonSign.error?.status).toBe(404);
 	});
 
+	it('keeps serving while the database is busy: it runs in its own thread', async () => {
+		const order: string[] = [];
+		const slow = h.box.db.query(`select pg_sleep(1.5)`).then(() => order.push('query'));
+		// Let the query reach the database thread first.
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		const health = h.api('/healthz').then(async (res) => {
+			await res.json();
+			order.push('health');
+		});
+		await Promise.all([slow, health]);
+		expect(order).toEqual(['health', 'query']);
+	});
+
 	it('lists folders and files, and deletes objects with their bytes', async () => {
 		const media = owner.client.storage.from('media');
 		const root = await media.list();

@@ -11,7 +11,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * One-box additions that Supabase does with an Edge Function or the dashboard: enrolling a player
  * device (its own auth user, a `player` membership and the `devices` row, in one transaction) and
  * server facts. Everything else goes through the Supabase-compatible APIs.
- * @param {{ db: import('@electric-sql/pglite').PGlite, auth: ReturnType<typeof import('./auth.js').createAuth>,
+ * @param {{ db: import('./db-client.js').Db, auth: ReturnType<typeof import('./auth.js').createAuth>,
  *   secret: Buffer, version: string, startedInMs: number }} deps
  */
 export function playersRouter({ db, auth, secret, version, startedInMs }) {

@@ -77,7 +77,7 @@ function sendRows(req, res, { status, body, count, total, offset }) {
 
 /**
  * The PostgREST subset at /rest/v1.
- * @param {{ db: import('@electric-sql/pglite').PGlite, catalog: Catalog, secret: Buffer }} options
+ * @param {{ db: import('./db-client.js').Db, catalog: Catalog, secret: Buffer }} options
  */
 export function restRouter({ db, catalog, secret }) {
 	const router = express.Router();

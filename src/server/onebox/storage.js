@@ -74,7 +74,7 @@ function mimeAllowed(mime, allowed) {
 class DryRun extends Error {}
 
 /**
- * @param {{ db: import('@electric-sql/pglite').PGlite, secret: Buffer, filesDir: string, tmpDir: string, uploadLimit: number }} deps
+ * @param {{ db: import('./db-client.js').Db, secret: Buffer, filesDir: string, tmpDir: string, uploadLimit: number }} deps
  */
 export function storageRouter({ db, secret, filesDir, tmpDir, uploadLimit }) {
 	const router = express.Router();
