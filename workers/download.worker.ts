@@ -7,11 +7,11 @@
  */
 import { expose } from 'comlink';
 import { createMD5, createSHA256 } from 'hash-wasm';
-import { hasAudio } from '../src/lib/storage/audio-store';
 import type { FileRef, OpenedFile } from '../src/lib/features/sync/manifest';
 import {
 	AUDIO_DIR,
 	discardPartial,
+	idbHeld,
 	opfsDir,
 	PARTIAL_DIR,
 	partialsTable,
@@ -68,6 +68,15 @@ type Opener = (file: FileRef, offset: number) => Promise<OpenedFile>;
 
 const WRITE_BYTES = 1024 * 1024;
 const NATIVE_HASH_MAX = 64 * 1024 * 1024;
+
+async function isFile(dir: FileSystemDirectoryHandle, name: string): Promise<boolean> {
+	try {
+		await dir.getFileHandle(name);
+		return true;
+	} catch {
+		return false;
+	}
+}
 
 /** SHA-256 of the first `size` bytes of the file, read back in one buffer and hashed natively. */
 async function nativeDigest(access: SyncHandle, size: number): Promise<string> {
@@ -134,20 +143,29 @@ interface AttemptContext {
 	signal: AbortSignal;
 	options: Required<DownloadOptions>;
 	onBytes: (hash: string, bytes: number, delta: number) => void;
+	/** The batch's partial rows, read once at its start and kept current (no IndexedDB read per file). */
+	rows: Map<string, PartialRow>;
+	/** Hashes held in the IndexedDB fallback of the store (read once per batch). */
+	heldInIdb: ReadonlySet<string>;
 }
 
 /** One try at one file: resume, fetch, hash, verify, commit. Throws AttemptError or the abort reason. */
 async function attempt(ctx: AttemptContext): Promise<Outcome> {
 	const { job, signal, options } = ctx;
-	if (await hasAudio(job.hash)) {
-		await discardPartial(job.hash);
-		return { hash: job.hash, status: 'existed', sha256: job.hash, bytes: 0, resumedFrom: 0 };
-	}
 	const partialDir = await opfsDir(PARTIAL_DIR);
 	const audioDir = await opfsDir(AUDIO_DIR);
 	if (!partialDir || !audioDir)
 		throw new AttemptError('source', 'This browser has no private file system (OPFS)', false);
 	const table = partialsTable();
+	/** Drops the partial row if there is one (most fast downloads never write one). */
+	const forget = async () => {
+		if (ctx.rows.delete(job.hash)) await table.delete(job.hash);
+	};
+	if (ctx.heldInIdb.has(job.hash) || (await isFile(audioDir, job.hash))) {
+		await partialDir.removeEntry(job.hash).catch(() => undefined);
+		await forget();
+		return { hash: job.hash, status: 'existed', sha256: job.hash, bytes: 0, resumedFrom: 0 };
+	}
 	const fileHandle = await partialDir.getFileHandle(job.hash, { create: true });
 	const access = await (
 		fileHandle as unknown as { createSyncAccessHandle(): Promise<SyncHandle> }
@@ -203,11 +221,12 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 			updatedAt: Date.now()
 		};
 		await table.put(row);
+		ctx.rows.set(job.hash, row);
 		saved = offset;
 		savedAt = performance.now();
 	};
 	try {
-		const row = await table.get(job.hash);
+		const row = ctx.rows.get(job.hash);
 		if (
 			row &&
 			row.size === job.size &&
@@ -237,7 +256,7 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 				if (response.status === 416 && offset > 0) {
 					// Our bytes disagree with the server's idea of the file: start over.
 					restart();
-					await table.delete(job.hash);
+					await forget();
 					throw new AttemptError('http', 'HTTP 416 on resume', true);
 				}
 				if (!response.ok) throw classifyStatus(response.status);
@@ -245,7 +264,7 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 					const start = rangeStart(response.headers.get('Content-Range'));
 					if (start !== offset) {
 						restart();
-						await table.delete(job.hash);
+						await forget();
 						throw new AttemptError('http', `Range answered from ${start}, asked ${offset}`, true);
 					}
 				} else if (offset > 0) {
@@ -318,7 +337,7 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 			// Bytes that do not match are worthless: start from zero next time.
 			close();
 			await partialDir.removeEntry(job.hash).catch(() => undefined);
-			await table.delete(job.hash);
+			await forget();
 			throw new AttemptError(
 				'corrupt',
 				md5 ? 'MD5 does not match' : `SHA-256 does not match (got ${digest.slice(0, 12)}…)`,
@@ -330,14 +349,14 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 		try {
 			await audioDir.getFileHandle(digest);
 			await partialDir.removeEntry(job.hash).catch(() => undefined);
-			await table.delete(job.hash);
+			await forget();
 			return { hash: job.hash, status: 'existed', sha256: digest, bytes: offset - resumedFrom, resumedFrom };
 		} catch {
 			// not held yet
 		}
 		const movable = fileHandle as unknown as { move(dir: FileSystemDirectoryHandle, name: string): Promise<void> };
 		await movable.move(audioDir, digest);
-		await table.delete(job.hash);
+		await forget();
 		return { hash: job.hash, status: 'stored', sha256: digest, bytes: offset - resumedFrom, resumedFrom };
 	} catch (error) {
 		// Whatever stopped us, keep what was received and hashed, so the next try resumes from here.
@@ -390,6 +409,10 @@ const api = {
 		cancel?: CancelPort
 	): Promise<Outcome[]> {
 		const opts: Required<DownloadOptions> = { ...DEFAULTS, ...options };
+		const hashes = jobs.map((j) => j.hash);
+		const known = await partialsTable().bulkGet(hashes);
+		const rows = new Map(known.filter((r): r is PartialRow => !!r).map((r) => [r.hash, r]));
+		const heldInIdb = await idbHeld(hashes);
 		const batchSignal = signalFromPort(cancel);
 		const byHash = new Map(jobs.map((j) => [j.hash, j]));
 		const queue = new DownloadQueue(jobs, opts.parallel);
@@ -429,6 +452,7 @@ const api = {
 			await Promise.all(active.map((job) => running.get(job.hash)?.done));
 			for (const job of [...active, ...waiting]) {
 				await discardPartial(job.hash).catch(() => undefined);
+				rows.delete(job.hash);
 				settle({ hash: job.hash, status: 'stopped', code: 'disk-full', message: 'Disk full: future files wait' });
 			}
 			roomMade++;
@@ -447,6 +471,8 @@ const api = {
 						open,
 						signal: controller.signal,
 						options: opts,
+						rows,
+						heldInIdb,
 						onBytes: (hash, bytes, delta) => {
 							received += delta;
 							const row = progress.get(hash);

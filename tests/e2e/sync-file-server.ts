@@ -148,7 +148,9 @@ export class SyncFileServer {
 			}
 			this.sent.set(name, already + chunk.length);
 			const flushed = res.write(chunk);
-			if (file.bytesPerSecond) await sleep((chunk.length / file.bytesPerSecond) * 1000);
+			const last = at + piece >= data.length;
+			// No pause after the last piece: the client has it all, the response is over.
+			if (file.bytesPerSecond && !last) await sleep((chunk.length / file.bytesPerSecond) * 1000);
 			else if (!flushed) await new Promise((resolve) => res.once('drain', resolve));
 		}
 		res.end();

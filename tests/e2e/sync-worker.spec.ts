@@ -261,19 +261,22 @@ test('a full disk stops future downloads first and keeps current and emergency o
 	});
 	const page = await openPlayer(context);
 	const cdp = await context.newCDPSession(page);
-	const futures = [1, 2, 3].map((i) =>
-		serve(`future${i}`, bytes(3_000_000, 40 + i), { priority: 2, order: i }, { bytesPerSecond: 1_000_000 })
-	);
-	const current = serve('current', bytes(2_500_000, 50), { priority: 0, order: 10 });
+	const futures = [
+		serve('future1', bytes(20_000_000, 41), { priority: 2, order: 1 }, { bytesPerSecond: 4_000_000 }),
+		serve('future2', bytes(3_000_000, 42), { priority: 2, order: 2 })
+	];
+	const current = serve('current', bytes(6_000_000, 50), { priority: 0, order: 10 });
 	const emergency = serve('emergency', bytes(1_000_000, 51), { priority: 1, order: 11 });
 
 	const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
-	// Room for the current and emergency files, or for the partial futures, not for both.
-	await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: usage + 8_000_000 });
+	// A 12 MB disk. Chromium grows an OPFS file's quota reservation in powers of two, so the sizes keep
+	// clear of both readings (exact bytes or reservation): a 6.5–7.6 MB partial future file fits (≤ 8 MiB);
+	// next to it the 6 MB current file cannot (≥ 12.5 MB); without it current + emergency fit (≤ 9.5 MB).
+	await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: usage + 12_000_000 });
 	try {
-		// Future files fill the disk first (a long-running download of tomorrow's music)…
+		// A future file fills the disk first (a long-running download of tomorrow's music)…
 		const settings = { ...FAST, checkpointBytes: 128 * 1024, checkpointMs: 50 };
-		const first = await runBatch(page, futures, settings, 2_600_000);
+		const first = await runBatch(page, [futures[0]!], { ...settings, parallel: 1 }, 6_500_000);
 		expect(first.error).toBe('aborted');
 		// …then a sync brings today's files.
 		const result = await runBatch(page, [...futures, current, emergency], settings);

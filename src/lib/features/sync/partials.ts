@@ -30,6 +30,13 @@ export function partialsTable(): Table<PartialRow, string> {
 	return database.table('syncPartials');
 }
 
+/** Which of `hashes` the store holds in its IndexedDB fallback (browsers that had no OPFS at import). */
+export async function idbHeld(hashes: string[]): Promise<Set<string>> {
+	database ??= openDb();
+	const keys = await database.audioBlobs.where('hash').anyOf(hashes).primaryKeys();
+	return new Set(keys as string[]);
+}
+
 let root: Promise<FileSystemDirectoryHandle | null> | undefined;
 export function opfsDir(name: string): Promise<FileSystemDirectoryHandle | null> {
 	root ??= (async () => {
