@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signJwt } from './jwt.js';
@@ -11,6 +13,20 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 const sha = (n: number) => n.toString(16).padStart(64, '0');
 
 let h: Harness;
+
+/** A GET that sees the bytes on the wire (fetch would undo the compression). */
+function rawGet(
+	path: string,
+	headers: Record<string, string>
+): Promise<{ headers: Record<string, unknown>; body: Buffer }> {
+	return new Promise((resolve, reject) => {
+		get(h.url + path, { headers }, (res) => {
+			const chunks: Buffer[] = [];
+			res.on('data', (c: Buffer) => chunks.push(c));
+			res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+		}).on('error', reject);
+	});
+}
 let owner: { client: SupabaseClient; token: string; userId: string };
 let tenantA: string;
 
@@ -170,6 +186,20 @@ describe('REST', () => {
 		expect(
 			(await c.from('media_assets').select('title').neq('title', 'Track 1').lt('size_bytes', 4000)).data!.length
 		).toBe(2);
+	});
+
+	it('compresses large answers for clients that accept it', async () => {
+		const path = '/rest/v1/media_assets?select=*';
+		const plain = await rawGet(path, { authorization: `Bearer ${owner.token}` });
+		expect(plain.headers['content-encoding']).toBeUndefined();
+		expect(plain.body.length).toBeGreaterThan(1024);
+		for (const encoding of ['br', 'gzip'] as const) {
+			const packed = await rawGet(path, { authorization: `Bearer ${owner.token}`, 'accept-encoding': encoding });
+			expect(packed.headers['content-encoding']).toBe(encoding);
+			expect(packed.body.length).toBeLessThan(plain.body.length / 2);
+			const unpacked = encoding === 'br' ? brotliDecompressSync(packed.body) : gunzipSync(packed.body);
+			expect(unpacked.equals(plain.body)).toBe(true);
+		}
 	});
 
 	it('embeds related rows through foreign keys in both directions', async () => {

@@ -2,7 +2,7 @@ import express from 'express';
 import { quoteIdent as q } from './catalog.js';
 import { asCaller, callerOf } from './context.js';
 import { ApiError, badRequest, toApiError } from './errors.js';
-import { readJson, sendJson } from './http-util.js';
+import { readJson, sendJson, sendText } from './http-util.js';
 import { parseCondition, parseCount, parseLogic, parseOrder, parsePrefer, parseSelect } from './rest-parse.js';
 import { SqlBuilder } from './rest-sql.js';
 
@@ -69,10 +69,10 @@ function sendRows(req, res, { status, body, count, total, offset }) {
 		res.status(status).type(`${OBJECT_MIME}; charset=utf-8`);
 		const text = body.trim();
 		// The array holds exactly one element: strip the brackets rather than re-serialise.
-		return req.method === 'HEAD' ? res.end() : res.send(text.slice(1, -1));
+		return req.method === 'HEAD' ? res.end() : sendText(req, res, text.slice(1, -1));
 	}
 	res.status(status).type('application/json; charset=utf-8');
-	return req.method === 'HEAD' ? res.end() : res.send(body);
+	return req.method === 'HEAD' ? res.end() : sendText(req, res, body);
 }
 
 /**
@@ -134,7 +134,7 @@ export function restRouter({ db, catalog, secret }) {
 			from (select ${list} ${from}${order ? ` order by ${order}` : ''}${limit !== null ? ` limit ${limit}` : ''}${offset ? ` offset ${offset}` : ''}) _x`;
 		const row = await asCaller(db, caller, async (tx) => (await tx.query(text, sql.params)).rows[0]);
 		const { total, body, n } = /** @type {{ total: number | null, body: string, n: number }} */ (row);
-		sendRows(req, res, { status: 200, body, count: n, total, offset });
+		await sendRows(req, res, { status: 200, body, count: n, total, offset });
 	});
 	router.get('/:table', read);
 	router.head('/:table', read);
@@ -345,7 +345,7 @@ export function restRouter({ db, catalog, secret }) {
 		);
 		if (fn.returnsVoid) return res.status(204).end();
 		res.status(200).type('application/json; charset=utf-8');
-		res.send(row?.body ?? 'null');
+		await sendText(req, res, row?.body ?? 'null');
 	});
 	router.post('/rpc/:fn', rpc);
 	router.get('/rpc/:fn', rpc);
