@@ -252,4 +252,13 @@ test('a player signs in, syncs only what is valid, plays offline, picks up a cha
 	expect(device!.app_version).toBeTruthy();
 	expect(device!.public_key).toMatch(/^[A-Za-z0-9+/]+=*$/);
 	expect(device!.last_sync_at).toBeTruthy();
+	// What it plays reaches the director's device list (checked every 15 s, sent at most every 30 s).
+	await expect
+		.poll(
+			async () =>
+				(await owner.from('devices').select('now_playing_title').eq('id', player.device_id).single()).data
+					?.now_playing_title,
+			{ timeout: 60_000, intervals: [2000] }
+		)
+		.toMatch(/^Tone (a|b|fresh)$/);
 });

@@ -151,4 +151,14 @@ export interface ManifestSource {
 	/** Records app version and public key on the device (once per start; failures are not fatal). */
 	registerDevice(telemetry: DeviceTelemetry, signal?: AbortSignal): Promise<void>;
 	openFile(file: FileRef, offset: number, signal?: AbortSignal): Promise<OpenedFile>;
+	/** What the device is playing, for the director's device list (optional: telemetry only). */
+	nowPlaying?(report: NowPlayingReport, signal?: AbortSignal): Promise<void>;
+}
+
+export interface NowPlayingReport {
+	deviceId: string;
+	/** The asset's SHA-256, or null for something that is no asset (the built-in jingle). */
+	hash: string | null;
+	title: string | null;
+	at: number;
 }

@@ -6,6 +6,7 @@ import {
 	type Manifest,
 	type ManifestRequest,
 	type ManifestSource,
+	type NowPlayingReport,
 	type OpenedFile,
 	type SyncReport
 } from './manifest';
@@ -77,6 +78,20 @@ export class SupabaseSource implements ManifestSource {
 			.from('devices')
 			.update({ app_version: telemetry.appVersion.slice(0, 64), public_key: telemetry.publicKey })
 			.eq('id', telemetry.deviceId);
+		if (signal) call = call.abortSignal(signal);
+		const { error } = await call;
+		if (error) fail(error);
+	}
+
+	async nowPlaying(report: NowPlayingReport, signal?: AbortSignal): Promise<void> {
+		let call = this.client
+			.from('devices')
+			.update({
+				now_playing_sha256: report.hash,
+				now_playing_title: report.title ? report.title.slice(0, 500) : null,
+				now_playing_at: new Date(report.at).toISOString()
+			})
+			.eq('id', report.deviceId);
 		if (signal) call = call.abortSignal(signal);
 		const { error } = await call;
 		if (error) fail(error);

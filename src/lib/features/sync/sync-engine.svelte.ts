@@ -58,6 +58,9 @@ const FILE_BACKOFF = { baseMs: 60_000, capMs: 3_600_000 };
 const MANIFEST_GAP_MS = 1_100;
 const REPORT_GAP_MS = 5_200;
 const HISTORY_LIMIT = 20;
+const NOW_PLAYING_CHECK_MS = 15_000;
+const NOW_PLAYING_MIN_GAP_MS = 30_000;
+const NOW_PLAYING_REFRESH_MS = 5 * 60_000;
 
 export class SyncEngine {
 	#status = $state<SyncStatus>('starting');
@@ -165,6 +168,7 @@ export class SyncEngine {
 		}
 		await this.#refreshCounts();
 		addEventListener('online', () => this.syncNow());
+		setInterval(() => void this.#sendNowPlaying(), NOW_PLAYING_CHECK_MS);
 		if (source) this.#source = source;
 		else {
 			await app.whenReady();
@@ -329,6 +333,32 @@ export class SyncEngine {
 			if ((error as { code?: string }).code === 'PT429') this.#again = true;
 		} finally {
 			this.#schedule(state);
+		}
+	}
+
+	#nowPlayingSent: { key: string; at: number } | null = null;
+
+	/** Tells the server what plays: on a change (checked every 15 s, at most every 30 s), else every 5 min while playing. */
+	async #sendNowPlaying(): Promise<void> {
+		const source = this.#source;
+		const deviceId = this.#deviceId;
+		if (!source?.nowPlaying || !deviceId || !navigator.onLine) return;
+		const current = player.current;
+		const key = current ? `${current.hash}:${current.title}` : '';
+		const now = Date.now();
+		const last = this.#nowPlayingSent;
+		if (last && now - last.at < NOW_PLAYING_MIN_GAP_MS) return;
+		if (last && last.key === key && (!current || now - last.at < NOW_PLAYING_REFRESH_MS)) return;
+		this.#nowPlayingSent = { key, at: now };
+		try {
+			await source.nowPlaying({
+				deviceId,
+				hash: current && /^[0-9a-f]{64}$/.test(current.hash) ? current.hash : null,
+				title: current?.title ?? null,
+				at: now
+			});
+		} catch {
+			this.#nowPlayingSent = last;
 		}
 	}
 
