@@ -3,7 +3,7 @@ import express from 'express';
 import { asCaller, callerOf } from './context.js';
 import { ApiError, toApiError } from './errors.js';
 import { readJson, sendJson } from './http-util.js';
-import { generatePassword } from './passwords.js';
+import { generatePassword, hashPassword } from './passwords.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -77,8 +77,9 @@ export function playersRouter({ db, auth, secret, version, startedInMs }) {
 			await requireStaff(caller, tenantId);
 			const email = `player-${randomBytes(6).toString('hex')}@players.cratemesh.invalid`;
 			const password = generatePassword();
+			const passwordHash = await hashPassword(password);
 			const result = await db.transaction(async (tx) => {
-				const userId = await auth.createUser({ email, password, appMetadata: { cratemesh_player: true }, tx });
+				const userId = await auth.createUser({ email, passwordHash, appMetadata: { cratemesh_player: true }, tx });
 				await tx.query(`insert into public.memberships (tenant_id, user_id, role) values ($1, $2, 'player')`, [
 					tenantId,
 					userId
@@ -117,8 +118,10 @@ export function playersRouter({ db, auth, secret, version, startedInMs }) {
 			const existing = await auth.findUserByEmail(email);
 			if (existing?.id === caller.userId) throw new ApiError(400, '22023', 'owners cannot change their own role');
 			const password = existing ? null : generatePassword();
+			const passwordHash = password ? await hashPassword(password) : null;
 			const userId = await db.transaction(async (tx) => {
-				const id = existing?.id ?? (await auth.createUser({ email, password: /** @type {string} */ (password), tx }));
+				const id =
+					existing?.id ?? (await auth.createUser({ email, passwordHash: /** @type {string} */ (passwordHash), tx }));
 				await tx.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`, [
 					JSON.stringify(caller.claims)
 				]);
