@@ -60,7 +60,7 @@ test.afterAll(async () => {
 async function seedAsset(
 	name: string,
 	freq: number,
-	fields: { validFrom?: number; validUntil?: number; emergency?: boolean } = {}
+	fields: { validFrom?: number; validUntil?: number; emergency?: boolean; noFile?: boolean } = {}
 ): Promise<Seeded> {
 	const title = `Tone ${name}`;
 	const path = tone(audioDir, {
@@ -75,10 +75,12 @@ async function seedAsset(
 	});
 	const bytes = readFileSync(path);
 	const sha = createHash('sha256').update(bytes).digest('hex');
-	const upload = await owner.storage
-		.from('media')
-		.upload(`${tenantId}/${sha}`, bytes, { contentType: 'audio/mpeg', cacheControl: '31536000', upsert: false });
-	expect(upload.error).toBeNull();
+	if (!fields.noFile) {
+		const upload = await owner.storage
+			.from('media')
+			.upload(`${tenantId}/${sha}`, bytes, { contentType: 'audio/mpeg', cacheControl: '31536000', upsert: false });
+		expect(upload.error).toBeNull();
+	}
 	const now = Date.now();
 	const { data, error } = await owner
 		.from('media_assets')
@@ -135,13 +137,15 @@ test('a player signs in, syncs only what is valid, plays offline, picks up a cha
 	const b = await seedAsset('b', 494);
 	const expired = await seedAsset('expired', 523, { validFrom: now - 3 * DAY, validUntil: now - DAY });
 	const emergency = await seedAsset('emergency', 587, { emergency: true });
+	// Listed, but its file never reached Storage: a 404 for the player, reported, never blocking the rest.
+	const missing = await seedAsset('missing', 622, { noFile: true });
 
 	const { data: playlist } = await owner
 		.from('playlists')
 		.insert({ tenant_id: tenantId, name: 'Todo dia' })
 		.select('id')
 		.single();
-	const items = [a, expired, b].map((asset, position) => ({
+	const items = [a, expired, b, missing].map((asset, position) => ({
 		tenant_id: tenantId,
 		playlist_id: playlist!.id,
 		asset_id: asset.id,
@@ -181,7 +185,10 @@ test('a player signs in, syncs only what is valid, plays offline, picks up a cha
 	await expect(status).toContainText('Caixa 1');
 	await expect(page.getByTestId('sync-last')).toHaveAttribute('data-result', 'changed');
 	await expect(page.getByTestId('sync-storage')).toHaveAttribute('data-files', '3', { timeout: 30_000 });
-	await expect(page.getByTestId('sync-pending')).toHaveAttribute('data-count', '0');
+	await expect(page.getByTestId('sync-pending')).toHaveAttribute('data-count', '1');
+	const failure = page.getByTestId('sync-failures').locator('li[data-code="not-found"]');
+	await expect(failure).toContainText(missing.title);
+	await expect(failure).toContainText('not found on the server (404)');
 
 	// Valid and emergency files are here and verified; the expired one was never fetched.
 	for (const asset of [a, b, emergency]) expect(await storedDigest(page, asset.sha)).toBe(asset.sha);
@@ -208,7 +215,7 @@ test('a player signs in, syncs only what is valid, plays offline, picks up a cha
 		(
 			await owner
 				.from('playlist_items')
-				.insert({ tenant_id: tenantId, playlist_id: playlist!.id, asset_id: fresh.id, position: 3 })
+				.insert({ tenant_id: tenantId, playlist_id: playlist!.id, asset_id: fresh.id, position: 4 })
 		).error
 	).toBeNull();
 	const expire = await owner
@@ -225,7 +232,7 @@ test('a player signs in, syncs only what is valid, plays offline, picks up a cha
 	await page.getByTestId('sync-now').click();
 	await expect.poll(() => storedDigest(page, fresh.sha), { timeout: 30_000 }).toBe(fresh.sha);
 	await expect.poll(() => storedDigest(page, retire.sha), { timeout: 30_000 }).toBeNull();
-	await expect(page.getByTestId('sync-pending')).toHaveAttribute('data-count', '0');
+	await expect(page.getByTestId('sync-pending')).toHaveAttribute('data-count', '1');
 
 	// The device reported both syncs: what it downloaded and deleted, and its telemetry.
 	await expect
@@ -237,12 +244,17 @@ test('a player signs in, syncs only what is valid, plays offline, picks up a cha
 					.eq('device_id', player.device_id);
 				return {
 					downloaded: [...new Set((data ?? []).flatMap((r) => r.downloaded as string[]))].sort(),
-					deleted: (data ?? []).flatMap((r) => r.deleted as string[])
+					deleted: (data ?? []).flatMap((r) => r.deleted as string[]),
+					failed: [...new Set((data ?? []).flatMap((r) => r.failed as string[]))]
 				};
 			},
 			{ timeout: 30_000 }
 		)
-		.toEqual({ downloaded: [a.sha, b.sha, emergency.sha, fresh.sha].sort(), deleted: [retire.sha] });
+		.toEqual({
+			downloaded: [a.sha, b.sha, emergency.sha, fresh.sha].sort(),
+			deleted: [retire.sha],
+			failed: [missing.sha]
+		});
 	const { data: device } = await owner
 		.from('devices')
 		.select('app_version, public_key, cached_assets_count, last_sync_at')
@@ -252,6 +264,15 @@ test('a player signs in, syncs only what is valid, plays offline, picks up a cha
 	expect(device!.app_version).toBeTruthy();
 	expect(device!.public_key).toMatch(/^[A-Za-z0-9+/]+=*$/);
 	expect(device!.last_sync_at).toBeTruthy();
+	// Player mode with the sync panel fits a 360 px screen, and Sync now works from the keyboard.
+	await page.setViewportSize({ width: 360, height: 740 });
+	expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+	const before = await page.getByTestId('sync-last').textContent();
+	await page.waitForTimeout(1200);
+	await page.getByTestId('sync-now').focus();
+	await page.keyboard.press('Enter');
+	await expect(page.getByTestId('sync-last')).not.toHaveText(before ?? '');
+
 	// What it plays reaches the director's device list (checked every 15 s, sent at most every 30 s).
 	await expect
 		.poll(
