@@ -92,7 +92,12 @@ const onebox = oneboxWanted
 					uploadLimit: process.env.CRATEMESH_UPLOAD_LIMIT_MB
 						? Number(process.env.CRATEMESH_UPLOAD_LIMIT_MB) * 1024 * 1024
 						: undefined,
-					version: version()
+					version: version(),
+					// Without its database the backend is useless: exit, so a supervisor (systemd) restarts it.
+					onCrash: (error) => {
+						console.error(`One box: the database stopped (${error.message}); exiting.`);
+						process.exit(1);
+					}
 				})
 			)
 			.catch((error) => {

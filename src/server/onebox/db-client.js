@@ -24,10 +24,11 @@ export class DatabaseError extends Error {
  * Starts the database thread (which applies migrations) and returns a client with PGlite's shape:
  * `query`, `exec`, `transaction(fn)` and `close`. One connection means one transaction at a time:
  * `transaction` and stand-alone statements queue behind a lock here, in arrival order.
- * @param {{ pgDir: string, shimFile: string, migrationsDir: string, log?: (line: string) => void }} options
+ * @param {{ pgDir: string, shimFile: string, migrationsDir: string, log?: (line: string) => void,
+ *   onCrash?: (error: Error) => void }} options  `onCrash`: the thread died while in use (not on close)
  * @returns {Promise<{ db: Db, applied: string[] }>}
  */
-export function startDatabase({ log = () => {}, ...paths }) {
+export function startDatabase({ log = () => {}, onCrash = () => {}, ...paths }) {
 	const worker = new Worker(join(dirname(fileURLToPath(import.meta.url)), 'db-worker.js'), {
 		workerData: paths,
 		// Not the parent's flags: `--input-type` or `--eval` would stop a file-based worker from starting.
@@ -42,7 +43,10 @@ export function startDatabase({ log = () => {}, ...paths }) {
 		worker.on('message', (message) => {
 			if (message.log) return log(message.log);
 			if (message.failed) return rejectStart(new DatabaseError(message.failed));
-			if (message.ready) return resolveStart({ db: client, applied: message.applied });
+			if (message.ready) {
+				started = true;
+				return resolveStart({ db: client, applied: message.applied });
+			}
 			const call = pending.get(message.id);
 			if (!call) return;
 			pending.delete(message.id);
@@ -55,7 +59,10 @@ export function startDatabase({ log = () => {}, ...paths }) {
 			for (const call of pending.values()) call.reject(error);
 			pending.clear();
 		});
+		let closing = false;
+		let started = false;
 		worker.on('exit', (code) => {
+			if (started && !closing) onCrash(dead ?? new Error(`database thread exited (${code})`));
 			dead ??= new Error(`database thread exited (${code})`);
 			rejectStart(dead);
 			for (const call of pending.values()) call.reject(dead);
@@ -114,6 +121,7 @@ export function startDatabase({ log = () => {}, ...paths }) {
 			close: () =>
 				exclusive(async () => {
 					if (dead) return;
+					closing = true;
 					await send('close');
 					await worker.terminate();
 				})

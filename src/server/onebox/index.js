@@ -26,6 +26,7 @@ export const ISSUER = 'cratemesh-onebox';
  * @property {number} [uploadLimit]  bytes per uploaded file (the bucket's own limit also applies)
  * @property {string} [version]
  * @property {(line: string) => void} [log]
+ * @property {(error: Error) => void} [onCrash]  the database thread died: the backend cannot go on
  */
 
 /**
@@ -52,7 +53,8 @@ export async function createOneBox(options) {
 			pgDir: join(dataDir, 'pg'),
 			shimFile: join(root, 'supabase/compat/supabase-shim.sql'),
 			migrationsDir: join(root, 'supabase/migrations'),
-			log
+			log,
+			onCrash: options.onCrash
 		});
 		const catalog = await loadCatalog(db);
 		const auth = createAuth({ db, secret, issuer: () => ISSUER });
