@@ -374,6 +374,8 @@ describe('REST', () => {
 		const quoted = await c.from('tenants').select('id').eq('name', "x' or '1'='1");
 		expect(quoted.data).toEqual([]);
 		expect((await c.from('tenants').select('id')).data!.length).toBeGreaterThan(0);
+		const otherSchema = await h.api('/rest/v1/users', { token: owner.token, headers: { 'accept-profile': 'auth' } });
+		expect([otherSchema.status, (await otherSchema.json()).code]).toEqual([406, 'PGRST106']);
 		const badJson = await h.api('/rest/v1/tenants', { method: 'POST', token: owner.token, body: '{"name": ' });
 		expect([badJson.status, (await badJson.json()).code]).toEqual([400, 'PGRST102']);
 		const limit = await h.api('/rest/v1/tenants?limit=-1', { token: owner.token });

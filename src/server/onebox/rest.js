@@ -90,6 +90,12 @@ export function restRouter({ db, catalog, secret }) {
 				try {
 					const caller = callerOf(req, secret);
 					anonymous = caller.role === 'anon';
+					// supabase-js names the schema (db.schema); only `public` is exposed, as on Supabase by default.
+					const profile = req.get('accept-profile') ?? req.get('content-profile');
+					if (profile && profile !== 'public')
+						throw new ApiError(406, 'PGRST106', 'The schema must be one of the following: public', {
+							hint: 'Only the public schema is exposed'
+						});
 					await handler(req, res, caller);
 				} catch (error) {
 					const apiError = toApiError(error, anonymous);
