@@ -238,6 +238,8 @@ export class SyncEngine {
 		await account.signIn(email, password);
 		if (account.status !== 'signed-in') return false;
 		this.#source ??= await this.#supabaseSource();
+		// Another account may have used this browser: look the device up again for this one.
+		this.#deviceId = null;
 		await this.#connect();
 		return true;
 	}
@@ -299,15 +301,21 @@ export class SyncEngine {
 			const have = heldHashes(rows.values(), (h) => present.has(h));
 			this.#lastManifestAt = Date.now();
 			const manifest = await source.manifest({ deviceId, lastManifestHash: state.hash, have });
-			const applied = applyManifest(state, rows, manifest, now);
+			// Applied on fresh rows, in turn with download outcomes, so a file that finished while the
+			// manifest was on its way stays ready.
+			const applied = await this.#serial(async () => {
+				const current = new Map((await syncAssets().toArray()).map((r) => [r.hash, r]));
+				const result = applyManifest(state, current, manifest, now);
+				if (!manifest.unchanged) {
+					await syncAssets().bulkPut(result.put);
+					if (result.drop.length) await syncAssets().bulkDelete(result.drop);
+				}
+				return result;
+			});
 			state = applied.state;
 			let deletedNow: string[] = [];
 			if (!manifest.unchanged) {
-				await syncAssets().bulkPut(applied.put);
-				if (applied.drop.length) {
-					await syncAssets().bulkDelete(applied.drop);
-					await discardPartials(applied.drop).catch(() => undefined);
-				}
+				if (applied.drop.length) await discardPartials(applied.drop).catch(() => undefined);
 				deletedNow = await this.#applyDeletes(applied.deletes);
 			}
 			await writeSetting(STATE_KEY, state);
@@ -470,6 +478,16 @@ export class SyncEngine {
 
 	#recording: Promise<void> = Promise.resolve();
 
+	/** Runs `task` after the row writes queued before it (manifest application and download outcomes). */
+	#serial<T>(task: () => Promise<T>): Promise<T> {
+		const run = this.#recording.then(task);
+		this.#recording = run.then(
+			() => undefined,
+			() => undefined
+		);
+		return run;
+	}
+
 	/** Outcomes arrive with progress events and again at the end of the batch: each is applied once. */
 	#recordOutcomes(outcomes: Outcome[], seen: Set<string>): Promise<void> {
 		const fresh = outcomes.filter((o) => !seen.has(o.hash));
@@ -592,7 +610,8 @@ export class SyncEngine {
 		const now = Date.now();
 		let at = now + this.#intervalMinutes * 60_000;
 		if (state.nextChangeAt && state.nextChangeAt > now) at = Math.min(at, state.nextChangeAt + 500);
-		else if (state.nextChangeAt) at = Math.min(at, now + 5_000);
+		// Already past by our clock: soon, but not in a loop if this device's clock runs ahead of the server's.
+		else if (state.nextChangeAt) at = Math.min(at, now + 30_000);
 		void syncAssets()
 			.where('state')
 			.equals('pending')
