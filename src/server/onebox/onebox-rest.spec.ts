@@ -236,6 +236,31 @@ describe('REST', () => {
 		});
 		const inner = await c.from('media_assets').select('title, playlist_items!inner(position)').order('title');
 		expect(inner.data!.map((r) => r.title)).toEqual(['Track 1', 'Track 2']);
+
+		// Filters, order and paging addressed to an embedded resource apply inside it…
+		const items = (select: string) => c.from('playlists').select(select).eq('id', playlist!.id).single();
+		const filtered = await items('name, playlist_items(position)').eq('playlist_items.position', 1);
+		expect(filtered.data).toEqual({ name: 'Morning', playlist_items: [{ position: 1 }] });
+		const ordered = await items('name, playlist_items(position)')
+			.order('position', { referencedTable: 'playlist_items', ascending: false })
+			.limit(1, { referencedTable: 'playlist_items' });
+		expect(ordered.data).toEqual({ name: 'Morning', playlist_items: [{ position: 1 }] });
+		const nested = await items('playlist_items(position, media_assets(title))').eq(
+			'playlist_items.media_assets.title',
+			'Track 2'
+		);
+		expect(nested.data).toEqual({
+			playlist_items: [
+				{ position: 0, media_assets: null },
+				{ position: 1, media_assets: { title: 'Track 2' } }
+			]
+		});
+		// …and with !inner they also filter the parent rows.
+		const parents = await c
+			.from('media_assets')
+			.select('title, playlist_items!inner(position)')
+			.eq('playlist_items.position', 1);
+		expect(parents.data).toEqual([{ title: 'Track 2', playlist_items: [{ position: 1 }] }]);
 	});
 
 	it('gives absent keys their column default with Prefer: missing=default, null otherwise', async () => {
@@ -356,7 +381,8 @@ describe('REST', () => {
 				[c.from('tenants').select('id').filter('name', 'sql', 'x'), 400, 'PGRST100'],
 				[c.from('tenants').select('id; drop table public.tenants; --'), 400, '42703'],
 				[c.from('tenants').select('id').eq('name"; drop table tenants; --', 'x'), 400, '42703'],
-				[c.from('tenants').select('id').eq('memberships.role', 'owner'), 400, 'PGRST100'],
+				[c.from('tenants').select('id').eq('memberships.role', 'owner'), 400, 'PGRST108'],
+				[c.from('tenants').delete().eq('memberships.role', 'owner'), 400, 'PGRST100'],
 				[c.from('tenants').select('id').or('name.eq.a,(('), 400, 'PGRST100'],
 				[c.from('tenants').select('id').order('name.sideways'), 400, 'PGRST100'],
 				[c.from('tenants').insert({ bogus: 1 }), 400, 'PGRST204'],

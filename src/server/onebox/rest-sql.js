@@ -10,6 +10,7 @@ import { ApiError, badRequest } from './errors.js';
  * @typedef {import('./rest-parse.js').SelectItem} SelectItem
  * @typedef {import('./rest-parse.js').Filter} Filter
  * @typedef {import('./rest-parse.js').OrderTerm} OrderTerm
+ * @typedef {{ filters: Filter[], order: OrderTerm[] | null, limit: number | null, offset: number | null }} EmbedOptions
  */
 
 export class SqlBuilder {
@@ -19,6 +20,11 @@ export class SqlBuilder {
 		/** @type {unknown[]} */
 		this.params = [];
 		this.aliases = 0;
+		/** Filters, order and paging for embedded resources, by path (`rel` or `rel.child`). */
+		/** @type {Map<string, EmbedOptions>} */
+		this.embedded = new Map();
+		/** @type {Set<string>} */
+		this.usedEmbeds = new Set();
 	}
 
 	/** @param {unknown} value */
@@ -56,9 +62,10 @@ export class SqlBuilder {
 	 * @param {Table} table
 	 * @param {string} alias
 	 * @param {SelectItem[]} items
+	 * @param {string} [path]  of this level's embeds, for embedded filters
 	 * @returns {{ list: string, innerJoins: string[] }}
 	 */
-	selectList(table, alias, items) {
+	selectList(table, alias, items, path = '') {
 		const parts = [];
 		const innerJoins = [];
 		for (const item of items) {
@@ -68,7 +75,8 @@ export class SqlBuilder {
 				const expr = `${alias}.${q(column.name)}${item.cast ? `::${item.cast}` : ''}`;
 				parts.push(`${expr} as ${q(item.alias ?? column.name)}`);
 			} else {
-				const { sql, exists } = this.embed(table, alias, item);
+				const name = item.alias ?? item.relation;
+				const { sql, exists } = this.embed(table, alias, item, path ? `${path}.${name}` : name);
 				parts.push(`${sql} as ${q(item.alias ?? item.relation)}`);
 				if (item.inner) innerJoins.push(exists);
 			}
@@ -83,8 +91,9 @@ export class SqlBuilder {
 	 * @param {Table} parent
 	 * @param {string} parentAlias
 	 * @param {Extract<SelectItem, { kind: 'embed' }>} item
+	 * @param {string} path
 	 */
-	embed(parent, parentAlias, item) {
+	embed(parent, parentAlias, item, path) {
 		const target = this.table(item.relation);
 		const matches = (/** @type {import('./catalog.js').ForeignKey} */ fk) =>
 			item.hint === null || fk.name === item.hint || fk.columns.includes(item.hint);
@@ -119,12 +128,18 @@ export class SqlBuilder {
 				return one ? `${alias}.${q(ref)} = ${parentAlias}.${q(col)}` : `${alias}.${q(col)} = ${parentAlias}.${q(ref)}`;
 			})
 			.join(' and ');
-		const { list, innerJoins } = this.selectList(target, alias, item.items);
-		const where = [join, ...innerJoins].join(' and ');
+		const { list, innerJoins } = this.selectList(target, alias, item.items, path);
+		const options = this.embedded.get(path);
+		if (options) this.usedEmbeds.add(path);
+		const filters = options?.filters.length ? this.where(target, alias, options.filters) : '';
+		const where = [join, filters, ...innerJoins].filter(Boolean).join(' and ');
 		const from = `from public.${q(target.name)} ${alias} where ${where}`;
+		const order = options?.order ? ` order by ${this.orderBy(target, alias, options.order)}` : '';
+		const paging =
+			(options?.limit != null ? ` limit ${options.limit}` : '') + (options?.offset ? ` offset ${options.offset}` : '');
 		const sql = one
 			? `(select row_to_json(_e) from (select ${list} ${from} limit 1) _e)`
-			: `coalesce((select json_agg(_e) from (select ${list} ${from}) _e), '[]'::json)`;
+			: `coalesce((select json_agg(_e) from (select ${list} ${from}${order}${paging}) _e), '[]'::json)`;
 		return { sql, exists: `exists (select 1 ${from})` };
 	}
 

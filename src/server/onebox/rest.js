@@ -29,23 +29,48 @@ const BODY_LIMIT = 16 * 1024 * 1024;
  */
 
 /**
- * Horizontal filters from the query string.
+ * Horizontal filters, plus those addressed to embedded resources: `rel.col=eq.x`, `rel.or=(…)`,
+ * `rel.order=…`, `rel.limit=…`, `rel.offset=…` (a path of embed names or aliases, dot-separated).
  * @param {URLSearchParams} params
- * @returns {Filter[]}
+ * @returns {{ top: Filter[], embedded: Map<string, import('./rest-sql.js').EmbedOptions> }}
  */
-function filtersOf(params) {
+function requestFilters(params) {
 	/** @type {Filter[]} */
-	const filters = [];
+	const top = [];
+	/** @type {Map<string, import('./rest-sql.js').EmbedOptions>} */
+	const embedded = new Map();
+	const at = (/** @type {string} */ path) => {
+		let options = embedded.get(path);
+		if (!options) embedded.set(path, (options = { filters: [], order: null, limit: null, offset: null }));
+		return options;
+	};
 	for (const [key, value] of params) {
-		if (key === 'or' || key === 'and') filters.push(parseLogic(key, false, value));
+		if (key === 'or' || key === 'and') top.push(parseLogic(key, false, value));
 		else if (key === 'not.or' || key === 'not.and')
-			filters.push(parseLogic(/** @type {'or' | 'and'} */ (key.slice(4)), true, value));
+			top.push(parseLogic(/** @type {'or' | 'and'} */ (key.slice(4)), true, value));
 		else if (RESERVED.has(key)) continue;
-		else if (key.includes('.'))
-			throw badRequest(`Filters on embedded resources ("${key}") are not supported by the one-box server`);
-		else filters.push(parseCondition(key, value));
+		else if (key.includes('.')) {
+			const dot = key.lastIndexOf('.');
+			let path = key.slice(0, dot);
+			const last = key.slice(dot + 1);
+			if ((last === 'or' || last === 'and') && path.endsWith('.not')) {
+				path = path.slice(0, -4);
+				at(path).filters.push(parseLogic(last, true, value));
+			} else if (last === 'or' || last === 'and') at(path).filters.push(parseLogic(last, false, value));
+			else if (last === 'order') at(path).order = parseOrder(value);
+			else if (last === 'limit') at(path).limit = parseCount(value, key);
+			else if (last === 'offset') at(path).offset = parseCount(value, key);
+			else at(path).filters.push(parseCondition(last, value));
+		} else top.push(parseCondition(key, value));
 	}
-	return filters;
+	return { top, embedded };
+}
+
+/** Writes take filters on the table itself only. @param {URLSearchParams} params */
+function writeFilters(params) {
+	const { top, embedded } = requestFilters(params);
+	if (embedded.size) throw badRequest('Filters on embedded resources apply to reads only');
+	return top;
 }
 
 /** @param {string | null} header */
@@ -124,8 +149,14 @@ export function restRouter({ db, catalog, secret }) {
 		const sql = new SqlBuilder(catalog);
 		const table = sql.table(/** @type {string} */ (req.params.table));
 		const alias = sql.nextAlias();
+		const { top: filters, embedded } = requestFilters(params);
+		sql.embedded = embedded;
 		const { list, innerJoins } = sql.selectList(table, alias, parseSelect(params.get('select') ?? '*'));
-		const filters = filtersOf(params);
+		for (const path of embedded.keys())
+			if (!sql.usedEmbeds.has(path))
+				throw new ApiError(400, 'PGRST108', `'${path}' is not an embedded resource in this request`, {
+					hint: `Add '${path}' to the 'select' parameter`
+				});
 		const where = [sql.where(table, alias, filters), ...innerJoins].filter(Boolean).join(' and ');
 		const order = params.get('order')
 			? sql.orderBy(table, alias, parseOrder(/** @type {string} */ (params.get('order'))))
@@ -276,7 +307,7 @@ export function restRouter({ db, catalog, secret }) {
 			if (names.length === 0) throw new ApiError(400, 'PGRST102', 'Update needs at least one column');
 			const alias = sql.nextAlias();
 			const source = sql.param(JSON.stringify(body));
-			const where = sql.where(table, alias, filtersOf(params));
+			const where = sql.where(table, alias, writeFilters(params));
 			const statement = `update public.${q(table.name)} as ${alias}
 			set ${names.map((n) => `${q(n)} = _src.${q(n)}`).join(', ')}
 			from json_populate_record(null::public.${q(table.name)}, ${source}::text::json) as _src
@@ -293,7 +324,7 @@ export function restRouter({ db, catalog, secret }) {
 			const sql = new SqlBuilder(catalog);
 			const table = sql.table(/** @type {string} */ (req.params.table));
 			const alias = sql.nextAlias();
-			const where = sql.where(table, alias, filtersOf(params));
+			const where = sql.where(table, alias, writeFilters(params));
 			const statement = `delete from public.${q(table.name)} as ${alias} ${where ? `where ${where}` : ''}`;
 			await mutate(req, res, caller, sql, table, alias, statement, 200);
 		})
