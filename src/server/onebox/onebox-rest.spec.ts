@@ -238,12 +238,13 @@ describe('REST', () => {
 		expect(inner.data!.map((r) => r.title)).toEqual(['Track 1', 'Track 2']);
 
 		// Filters, order and paging addressed to an embedded resource apply inside it…
-		const items = (select: string) => c.from('playlists').select(select).eq('id', playlist!.id).single();
-		const filtered = await items('name, playlist_items(position)').eq('playlist_items.position', 1);
+		const items = (select: string) => c.from('playlists').select(select).eq('id', playlist!.id);
+		const filtered = await items('name, playlist_items(position)').eq('playlist_items.position', 1).single();
 		expect(filtered.data).toEqual({ name: 'Morning', playlist_items: [{ position: 1 }] });
 		const ordered = await items('name, playlist_items(position)')
 			.order('position', { referencedTable: 'playlist_items', ascending: false })
-			.limit(1, { referencedTable: 'playlist_items' });
+			.limit(1, { referencedTable: 'playlist_items' })
+			.single();
 		expect(ordered.data).toEqual({ name: 'Morning', playlist_items: [{ position: 1 }] });
 		const nested = await items('playlist_items(position, media_assets(title))').eq(
 			'playlist_items.media_assets.title',
