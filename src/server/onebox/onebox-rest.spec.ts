@@ -246,10 +246,9 @@ describe('REST', () => {
 			.limit(1, { referencedTable: 'playlist_items' })
 			.single();
 		expect(ordered.data).toEqual({ name: 'Morning', playlist_items: [{ position: 1 }] });
-		const nested = await items('playlist_items(position, media_assets(title))').eq(
-			'playlist_items.media_assets.title',
-			'Track 2'
-		);
+		const nested = await items('playlist_items(position, media_assets(title))')
+			.eq('playlist_items.media_assets.title', 'Track 2')
+			.single();
 		expect(nested.data).toEqual({
 			playlist_items: [
 				{ position: 0, media_assets: null },
