@@ -211,7 +211,9 @@ function planTrack(
 		patch.playCount = Math.floor(x.playCount);
 		fields.push('playCount');
 	}
-	if (x.dateAdded !== null && x.dateAdded < track.dateAdded) {
+	// Formats keep the day only: an earlier day, not an earlier time of the same day, is a change.
+	const DAY = 86_400_000;
+	if (x.dateAdded !== null && Math.floor(x.dateAdded / DAY) < Math.floor(track.dateAdded / DAY)) {
 		patch.dateAdded = x.dateAdded;
 		fields.push('dateAdded');
 	}

@@ -19,7 +19,7 @@ import {
 } from './model';
 import { attrs, readBpm, readNumber, round } from './numbers';
 import { locationFromPath, pathFromLocation } from './paths';
-import { openText, isIssue } from './xml-input';
+import { openText, isIssue, type ReadOptions } from './xml-input';
 import { readXml } from './xml-reader';
 
 export const MAX_TRACKS = 500_000;
@@ -118,9 +118,9 @@ export function gridFromTempo(marks: TempoMark[]): XGrid | null {
 }
 
 /** Parses a rekordbox XML file. Never throws for bad input: problems come back as issues. */
-export async function parseRekordbox(blob: Blob, signal?: AbortSignal): Promise<XDoc> {
+export async function parseRekordbox(blob: Blob, options: ReadOptions = {}): Promise<XDoc> {
 	const doc: XDoc = { format: 'rekordbox', tracks: [], playlists: [], issues: [], fatal: null };
-	const source = await openText(blob);
+	const source = await openText(blob, options);
 	if (isIssue(source)) return { ...doc, fatal: source };
 
 	let root = '';
@@ -226,7 +226,7 @@ export async function parseRekordbox(blob: Blob, signal?: AbortSignal): Promise<
 				}
 			}
 		},
-		{ signal }
+		{ signal: options.signal }
 	);
 	doc.issues.push(...outcome.issues);
 	if (outcome.fatal) return { ...doc, tracks: [], playlists: [], fatal: outcome.fatal };

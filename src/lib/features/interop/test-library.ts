@@ -40,7 +40,7 @@ export function track(n: number, patch: Partial<TrackRow> = {}): TrackRow {
 		storage: 'opfs',
 		pinned: false,
 		paths: [`Music/Sub ${n}/track ${n}.mp3`],
-		dateAdded: Date.UTC(2025, 0, 1),
+		dateAdded: Date.UTC(2025, 0, 1, 15, 30),
 		...patch
 	};
 }

@@ -31,7 +31,17 @@ function sniffEncoding(head: Uint8Array): { encoding: string; bom: number } {
  * Opens a Blob as text. Returns an issue instead when the file is too large or its encoding unknown.
  * `maxBytes` guards memory: the parser keeps only what it needs, but a file this large is no library export.
  */
-export async function openText(blob: Blob, maxBytes = MAX_FILE_BYTES): Promise<TextSource | XIssue> {
+export interface ReadOptions {
+	signal?: AbortSignal;
+	/** Bytes read so far, after each 1 MiB. */
+	onBytes?: (done: number, total: number) => void;
+	maxBytes?: number;
+}
+
+export async function openText(
+	blob: Blob,
+	{ maxBytes = MAX_FILE_BYTES, onBytes }: ReadOptions = {}
+): Promise<TextSource | XIssue> {
 	if (blob.size > maxBytes)
 		return { code: 'too-large', where: '', detail: `${blob.size} bytes (the limit is ${maxBytes})` };
 	const head = new Uint8Array(await blob.slice(0, 256).arrayBuffer());
@@ -47,6 +57,7 @@ export async function openText(blob: Blob, maxBytes = MAX_FILE_BYTES): Promise<T
 		for (let offset = bom; offset < blob.size; offset += READ_BYTES) {
 			const bytes = new Uint8Array(await blob.slice(offset, Math.min(blob.size, offset + READ_BYTES)).arrayBuffer());
 			const text = decoder.decode(bytes, { stream: true });
+			onBytes?.(offset + bytes.length, blob.size);
 			for (let i = text.indexOf('\ufffd'); i >= 0; i = text.indexOf('\ufffd', i + 1)) bad++;
 			yield text;
 		}

@@ -60,6 +60,12 @@ export class Playlists {
 		this.#all = await db().playlists.toArray();
 	}
 
+	/** Re-reads the list (after library sync or an interop import changed it elsewhere). */
+	async reload(): Promise<void> {
+		this.#loaded = true;
+		this.#all = await db().playlists.toArray();
+	}
+
 	async create(
 		name: string,
 		kind: PlaylistKind,

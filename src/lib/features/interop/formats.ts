@@ -1,0 +1,28 @@
+/** The exchange formats by name: detection from the file, its reader and its writer. */
+import type { ExchangeFormat, XDoc } from './model';
+import { parseRekordbox, writeRekordbox } from './rekordbox';
+import type { ReadOptions } from './xml-input';
+
+export interface FormatInfo {
+	parse(blob: Blob, options?: ReadOptions): Promise<XDoc>;
+	write(doc: XDoc): Blob;
+	extension: string;
+	mime: string;
+}
+
+export const FORMATS: Partial<Record<ExchangeFormat, FormatInfo>> = {
+	rekordbox: { parse: parseRekordbox, write: (doc) => writeRekordbox(doc), extension: 'xml', mime: 'application/xml' }
+};
+
+/** The format of a file, from its first bytes (then its name). */
+export async function detectFormat(file: Blob, fileName = ''): Promise<ExchangeFormat> {
+	const head = new TextDecoder('utf-8').decode(await file.slice(0, 4096).arrayBuffer()).replaceAll('\u0000', '');
+	if (/<NML[\s>]/.test(head)) return 'traktor';
+	if (/<DJ_PLAYLISTS[\s>/]/.test(head)) return 'rekordbox';
+	if (/^\ufeff?\s*\[playlist\]/i.test(head)) return 'pls';
+	const name = fileName.toLowerCase();
+	if (name.endsWith('.nml')) return 'traktor';
+	if (name.endsWith('.pls')) return 'pls';
+	if (name.endsWith('.m3u') || name.endsWith('.m3u8') || /^\ufeff?#EXTM3U/.test(head)) return 'm3u';
+	return 'rekordbox';
+}

@@ -1,0 +1,130 @@
+import { isWorkerError } from '$workers/shared/errors';
+import { interopWorker, previewImport, type InteropProgress, type PreviewSummary } from '$lib/workers/interop-client';
+import { library } from '../library/library.svelte';
+import { playlists } from '../playlists/playlists.svelte';
+import type { ExchangeFormat } from './model';
+
+export type InteropPhase = 'idle' | 'reading' | 'preview' | 'applying' | 'applied' | 'cancelled' | 'failed';
+
+/** Saves a Blob through the browser's download (an object URL freed right after). */
+export function download(blob: Blob, name: string): void {
+	const url = URL.createObjectURL(blob);
+	const a = document.createElement('a');
+	a.href = url;
+	a.download = name;
+	a.click();
+	setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * The import / export dialog's state: a file is read and planned in the interop worker, the preview shown,
+ * and only "Apply" writes (one transaction in the worker); the library and playlists are then refreshed.
+ */
+export class Interop {
+	#phase = $state<InteropPhase>('idle');
+	#progress = $state<InteropProgress | null>(null);
+	#preview = $state.raw<PreviewSummary | null>(null);
+	#applied = $state<{ changed: number; playlists: number } | null>(null);
+	#error = $state('');
+	#exporting = $state(false);
+	#abort: AbortController | null = null;
+
+	get phase() {
+		return this.#phase;
+	}
+	get progress() {
+		return this.#progress;
+	}
+	get preview() {
+		return this.#preview;
+	}
+	get applied() {
+		return this.#applied;
+	}
+	get error() {
+		return this.#error;
+	}
+	get exporting() {
+		return this.#exporting;
+	}
+
+	async read(file: File, format: ExchangeFormat | 'auto' = 'auto'): Promise<void> {
+		this.#abort?.abort();
+		const abort = new AbortController();
+		this.#abort = abort;
+		if (this.#preview) void interopWorker().discard(this.#preview.id);
+		this.#phase = 'reading';
+		this.#preview = null;
+		this.#applied = null;
+		this.#error = '';
+		this.#progress = null;
+		try {
+			const preview = await previewImport(file, format, {
+				signal: abort.signal,
+				onProgress: (progress) => {
+					if (this.#abort === abort) this.#progress = progress;
+				}
+			});
+			if (this.#abort !== abort) return;
+			this.#preview = preview;
+			this.#phase = 'preview';
+		} catch (error) {
+			if (this.#abort !== abort) return;
+			if (isWorkerError(error) && error.code === 'aborted') this.#phase = 'cancelled';
+			else {
+				this.#error = error instanceof Error ? error.message : String(error);
+				this.#phase = 'failed';
+			}
+		}
+	}
+
+	cancel(): void {
+		this.#abort?.abort();
+		if (this.#preview) void interopWorker().discard(this.#preview.id);
+		this.#abort = null;
+		this.#preview = null;
+		this.#phase = 'cancelled';
+	}
+
+	async apply(): Promise<void> {
+		const preview = this.#preview;
+		if (!preview || preview.fatal || this.#phase !== 'preview') return;
+		this.#phase = 'applying';
+		try {
+			const result = await interopWorker().apply(preview.id);
+			this.#applied = { changed: result.changed.length, playlists: result.playlists };
+			this.#phase = 'applied';
+			await playlists.reload();
+			if (result.changed.length) await library.changed(result.changed);
+			else await library.refresh();
+		} catch (error) {
+			this.#error = error instanceof Error ? error.message : String(error);
+			this.#phase = 'failed';
+		}
+	}
+
+	reset(): void {
+		if (this.#phase === 'reading') this.cancel();
+		if (this.#preview) void interopWorker().discard(this.#preview.id);
+		this.#preview = null;
+		this.#phase = 'idle';
+		this.#error = '';
+	}
+
+	async export(format: ExchangeFormat, base: string): Promise<void> {
+		this.#exporting = true;
+		this.#error = '';
+		try {
+			const { blob } = await interopWorker().exportLibrary(format, { base });
+			const date = new Date().toISOString().slice(0, 10);
+			const ext = format === 'traktor' ? 'nml' : format === 'm3u' ? 'm3u8' : format === 'pls' ? 'pls' : 'xml';
+			download(blob, `cratemesh-${format}-${date}.${ext}`);
+		} catch (error) {
+			this.#error = error instanceof Error ? error.message : String(error);
+		} finally {
+			this.#exporting = false;
+		}
+	}
+}
+
+export const interop = new Interop();
