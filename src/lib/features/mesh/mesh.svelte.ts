@@ -270,8 +270,11 @@ export class Mesh {
 	#incoming(connection: DataConnection): void {
 		const id = connection.peer;
 		const existing = this.#sessions.get(id);
-		// Both sides dialled at once: keep the connection the smaller id opened, on both sides.
-		const keepIncoming = existing && !existing.session.ready && id < (this.#peerId ?? '');
+		// Both sides dialled at once: keep the connection the smaller id opened, on both sides. A device we
+		// hold a ready session with only dials again when it restarted (reload, sleep): our session is dead
+		// and would block it until heartbeats notice, so the new connection replaces it.
+		const keepIncoming =
+			existing && (existing.session.ready || id < (this.#peerId ?? '')) && existing.connection !== connection;
 		if (
 			connection.serialization !== 'raw' ||
 			(existing && !keepIncoming) ||

@@ -68,18 +68,16 @@ describe('library sync store (real IndexedDB)', () => {
 			{ hash: hash(1), kind: 'hot', slot: 2, startSec: 1, endSec: null, name: '', color: 'red', createdAt: 5 },
 			{ hash: hash(1), kind: 'memory', slot: -1, startSec: 3, endSec: null, name: 'm', color: 'blue', createdAt: 6 }
 		]);
-		await v6
-			.table('playlists')
-			.add({
-				id: 'p1',
-				name: 'P',
-				kind: 'playlist',
-				parentId: null,
-				position: 1,
-				rules: null,
-				createdAt: 1,
-				updatedAt: 1
-			});
+		await v6.table('playlists').add({
+			id: 'p1',
+			name: 'P',
+			kind: 'playlist',
+			parentId: null,
+			position: 1,
+			rules: null,
+			createdAt: 1,
+			updatedAt: 1
+		});
 		await v6.table('playlistItems').add({ playlistId: 'p1', hash: hash(2), position: 1, addedAt: 2 });
 		await v6.table('analysis').add({ hash: hash(2), analyserVersion: 1, error: { code: 'corrupt', message: '' } });
 		v6.close();
@@ -194,6 +192,6 @@ describe('library sync store (real IndexedDB)', () => {
 		await applyChanges('cm-peer', [remote(hash(20), { c: t(far), d: t(far + 5), s, f: values })]);
 		expect(await db().tracks.get(hash(20))).toBeUndefined();
 		const dump = await canonicalDump();
-		expect(dump.tracks.map((r) => r.key)).not.toContain(hash(20));
+		expect(dump.tracks.map((r) => r.sid)).not.toContain(hash(20));
 	});
 });

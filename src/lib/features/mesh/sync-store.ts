@@ -210,8 +210,17 @@ export async function getPeer(peerId: string): Promise<PeerRow> {
 	return (await peers().get(peerId)) ?? { peerId, since: '', lastSync: null, sent: 0, received: 0 };
 }
 
-export async function savePeer(row: PeerRow): Promise<void> {
-	await peers().put(row);
+/** Changes a device's row atomically (a pull and a push to the same device may finish together). */
+export async function updatePeer(
+	peerId: string,
+	change: (row: PeerRow) => Partial<Omit<PeerRow, 'peerId'>>
+): Promise<PeerRow> {
+	return db().transaction('rw', peers(), async () => {
+		const row = await getPeer(peerId);
+		const next = { ...row, ...change(row) };
+		await peers().put(next);
+		return next;
+	});
 }
 
 export async function listPeers(): Promise<PeerRow[]> {
@@ -225,8 +234,8 @@ export async function canonicalDump(): Promise<Record<SyncTable, Row[]>> {
 		const rows = (await db().table(table).toArray()) as Row[];
 		out[table] = rows
 			.filter((row) => !SYNC_SPECS[table].localOnly?.(row))
-			.map((row) => ({ key: SYNC_SPECS[table].key(row), ...syncedValues(table, row) }))
-			.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+			.map((row) => ({ sid: SYNC_SPECS[table].key(row), ...syncedValues(table, row) }))
+			.sort((a, b) => (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0));
 	}
 	return out;
 }

@@ -11,16 +11,7 @@ import { hlcMinus, maxHlc, type Hlc } from '$lib/db/hlc';
 import { onLocalEdit, type SyncTable } from '$lib/db/stamps';
 import type { Message } from './protocol';
 import type { Session } from './session';
-import {
-	applyChanges,
-	countAfter,
-	getPeer,
-	listPeers,
-	readPage,
-	savePeer,
-	type Incoming,
-	type PeerRow
-} from './sync-store';
+import { applyChanges, countAfter, getPeer, listPeers, readPage, updatePeer, type Incoming } from './sync-store';
 import { decodeChange, MAX_BATCH_CHANGES, MAX_BATCH_CHARS, type WireChange } from './sync-wire';
 
 export interface PeerSyncView {
@@ -48,7 +39,8 @@ const PAUSED_KEY = 'meshSyncPaused';
 
 interface Pull {
 	session: Session;
-	peer: PeerRow;
+	/** the watermark this pull started from */
+	since: Hlc;
 	received: number;
 	total: number;
 	again: boolean;
@@ -124,8 +116,10 @@ export class LibrarySync {
 	async connected(session: Session): Promise<void> {
 		if (session.trust !== 'own') return;
 		this.#sessions.set(session.remoteId, session);
-		const peer = await getPeer(session.remoteId);
-		this.#view(session.remoteId, { lastSync: peer.lastSync, sent: peer.sent, received: peer.received });
+		if (!this.#views[session.remoteId]) {
+			const peer = await getPeer(session.remoteId);
+			this.#view(session.remoteId, { lastSync: peer.lastSync, sent: peer.sent, received: peer.received });
+		}
 		await this.pull(session);
 	}
 
@@ -146,11 +140,11 @@ export class LibrarySync {
 			existing.again = true;
 			return;
 		}
-		const peer = await getPeer(session.remoteId);
-		const pull: Pull = { session, peer, received: 0, total: 0, again: false, chain: Promise.resolve() };
+		const pull: Pull = { session, since: '', received: 0, total: 0, again: false, chain: Promise.resolve() };
 		this.#pulls.set(session.remoteId, pull);
 		this.#view(session.remoteId, { pulling: { received: 0, total: 0 }, error: '' });
-		session.send({ type: 'sync-hello', sv: 1, since: hlcMinus(peer.since, OVERLAP_MS) });
+		pull.since = (await getPeer(session.remoteId)).since;
+		session.send({ type: 'sync-hello', sv: 1, since: hlcMinus(pull.since, OVERLAP_MS) });
 	}
 
 	#schedulePoke(): void {
@@ -217,7 +211,11 @@ export class LibrarySync {
 		try {
 			const applied = await applyChanges(peerId, incoming);
 			if (applied.changed) {
-				this.#onApplied(applied.tracks, applied.tables);
+				try {
+					this.#onApplied(applied.tracks, applied.tables);
+				} catch (error) {
+					console.warn('mesh: refreshing views after sync failed:', error);
+				}
 				// Other devices may not have these yet.
 				if (this.#sessions.size > 1) this.#poke(peerId);
 			}
@@ -228,31 +226,23 @@ export class LibrarySync {
 		}
 		pull.received += batch.changes.length;
 		pull.total = Math.max(batch.total, pull.received);
-		pull.peer = {
-			...pull.peer,
-			since: maxHlc(pull.peer.since, batch.upTo),
-			received: pull.peer.received + batch.changes.length
-		};
-		if (batch.done) pull.peer.lastSync = Date.now();
-		await savePeer(pull.peer);
+		const row = await updatePeer(peerId, (old) => ({
+			since: maxHlc(old.since, batch.upTo),
+			received: old.received + batch.changes.length,
+			...(batch.done ? { lastSync: Date.now() } : {})
+		}));
 		session.send({ type: 'sync-ack', n: batch.n });
-		const view = this.#views[peerId];
-		const refusedTotal = (view?.refused ?? 0) + refused;
+		const refusedTotal = (this.#views[peerId]?.refused ?? 0) + refused;
 		if (!batch.done) {
 			this.#view(peerId, {
-				received: pull.peer.received,
+				received: row.received,
 				refused: refusedTotal,
 				pulling: { received: pull.received, total: pull.total }
 			});
 			return;
 		}
 		this.#pulls.delete(peerId);
-		this.#view(peerId, {
-			received: pull.peer.received,
-			refused: refusedTotal,
-			lastSync: pull.peer.lastSync,
-			pulling: null
-		});
+		this.#view(peerId, { received: row.received, refused: refusedTotal, lastSync: row.lastSync, pulling: null });
 		if (pull.again) void this.pull(session);
 	}
 
@@ -303,9 +293,8 @@ export class LibrarySync {
 			}
 			if (!active()) return;
 			await send(batch, upTo, true);
-			const peer = await getPeer(peerId);
-			await savePeer({ ...peer, sent: peer.sent + sent });
-			this.#view(peerId, { sent: peer.sent + sent, serving: null });
+			const row = await updatePeer(peerId, (old) => ({ sent: old.sent + sent }));
+			this.#view(peerId, { sent: row.sent, serving: null });
 		} catch (error) {
 			this.#view(peerId, { error: error instanceof Error ? error.message : String(error), serving: null });
 		} finally {
