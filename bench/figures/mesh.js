@@ -396,3 +396,316 @@ export const meshFigures = [
 		}
 	}
 ];
+
+// ---- Library sync: a 10,000-track library to a fresh paired device, then 100-track deltas. ----
+
+const SYNC_TRACKS = Number(process.env.BENCH_SYNC_TRACKS ?? 10_000);
+const DELTA = 100;
+const DELTA_RUNS = Number(process.env.BENCH_SYNC_DELTA_RUNS ?? 3);
+/** The synced track fields (src/lib/db/stamps.ts): each seeded row gets a stamp for every one of them. */
+const TRACK_FIELDS = [
+	'fileName',
+	'size',
+	'mime',
+	'dateAdded',
+	'title',
+	'artist',
+	'album',
+	'albumArtist',
+	'genre',
+	'year',
+	'trackNo',
+	'discNo',
+	'comment',
+	'label',
+	'isrc',
+	'tagBpm',
+	'tagKey',
+	'bpm',
+	'key',
+	'duration',
+	'container',
+	'codec',
+	'bitrate',
+	'sampleRate',
+	'channels',
+	'rating',
+	'color',
+	'freeTags'
+];
+
+/**
+ * Track rows as an import makes them, plus the stamp records the v8 upgrade gives existing rows (created
+ * and every field at one stamp, change order unique per row). Built in the page; written raw in one
+ * transaction (`syncStamps` too) when `db` is 'cratemesh', or as the baseline's plain bulk put elsewhere.
+ */
+function seedTracks(
+	/** @type {import('@playwright/test').Page} */ page,
+	/** @type {string} */ dbName,
+	/** @type {number} */ count
+) {
+	return page.evaluate(
+		async ({ dbName, count, fields }) => {
+			const hex = (n) => n.toString(16).padStart(64, '0');
+			const rows = Array.from({ length: count }, (_, i) => ({
+				hash: hex(i + 1),
+				fileName: `Artist ${i % 500} - Track ${i}.mp3`,
+				size: 5_000_000 + i,
+				mime: 'audio/mpeg',
+				dateAdded: 1_700_000_000_000 + i,
+				title: `Track ${i}`,
+				artist: `Artist ${i % 500}`,
+				album: `Album ${i % 900}`,
+				albumArtist: '',
+				genre: ['House', 'Techno', 'Disco', 'Ambient'][i % 4],
+				year: 1990 + (i % 35),
+				trackNo: (i % 12) + 1,
+				discNo: null,
+				comment: 'Seeded for the sync bench',
+				label: `Label ${i % 50}`,
+				isrc: '',
+				tagBpm: 118 + (i % 12),
+				tagKey: 'Am',
+				bpm: 118 + (i % 12),
+				key: 'Am',
+				duration: 300 + (i % 120),
+				container: 'MPEG',
+				codec: 'MPEG 1 Layer 3',
+				bitrate: 320000,
+				sampleRate: 44100,
+				channels: 2,
+				artwork: null,
+				rating: i % 6,
+				color: null,
+				freeTags: i % 3 ? [] : ['warm-up'],
+				playCount: 0,
+				lastPlayed: null,
+				storage: 'opfs',
+				pinned: false,
+				paths: [`Music/Track ${i}.mp3`]
+			}));
+			const db = await new Promise((resolve, reject) => {
+				const request = indexedDB.open(dbName);
+				request.onupgradeneeded = () => request.result.createObjectStore('tracks', { keyPath: 'hash' });
+				request.onsuccess = () => resolve(request.result);
+				request.onerror = () => reject(request.error);
+			});
+			const node = 'beefbeefbeef';
+			const stamp = (ms, counter) => ms.toString(36).padStart(9, '0') + counter.toString(36).padStart(4, '0') + node;
+			const ms = Date.now();
+			const synced = dbName === 'cratemesh';
+			const started = performance.now();
+			await new Promise((resolve, reject) => {
+				const tx = db.transaction(synced ? ['tracks', 'syncStamps'] : ['tracks'], 'readwrite', {
+					durability: 'relaxed'
+				});
+				const tracks = tx.objectStore('tracks');
+				for (const row of rows) tracks.put(row);
+				if (synced) {
+					const stamps = tx.objectStore('syncStamps');
+					rows.forEach((row, i) => {
+						const at = stamp(ms, i);
+						stamps.put({
+							id: `tracks/${row.hash}`,
+							t: 'tracks',
+							k: row.hash,
+							c: at,
+							d: '',
+							s: Object.fromEntries(fields.map((f) => [f, at])),
+							seq: at
+						});
+					});
+				}
+				tx.oncomplete = resolve;
+				tx.onerror = () => reject(tx.error);
+			});
+			const ms_ = performance.now() - started;
+			db.close();
+			if (!synced) indexedDB.deleteDatabase(dbName);
+			return ms_;
+		},
+		{ dbName, count, fields: TRACK_FIELDS }
+	);
+}
+
+/** Edits `count` tracks on a device as a local edit would be recorded: new rating and title, stamped now. */
+function editTracks(
+	/** @type {import('@playwright/test').Page} */ page,
+	/** @type {number} */ count,
+	/** @type {number} */ run
+) {
+	return page.evaluate(
+		async ({ count, run }) => {
+			const hex = (n) => n.toString(16).padStart(64, '0');
+			const db = await new Promise((resolve, reject) => {
+				const request = indexedDB.open('cratemesh');
+				request.onsuccess = () => resolve(request.result);
+				request.onerror = () => reject(request.error);
+			});
+			const ms = Date.now();
+			const stamp = (counter) =>
+				ms.toString(36).padStart(9, '0') + counter.toString(36).padStart(4, '0') + 'beefbeefbeef';
+			await new Promise((resolve, reject) => {
+				const tx = db.transaction(['tracks', 'syncStamps'], 'readwrite');
+				const tracks = tx.objectStore('tracks');
+				const stamps = tx.objectStore('syncStamps');
+				for (let i = 0; i < count; i++) {
+					const hash = hex(run * count + i + 1);
+					const at = stamp(i);
+					tracks.get(hash).onsuccess = (event) => {
+						const row = event.target.result;
+						tracks.put({ ...row, rating: (run + 1) % 6, title: `Track edited ${run}` });
+					};
+					stamps.get(`tracks/${hash}`).onsuccess = (event) => {
+						const record = event.target.result;
+						stamps.put({ ...record, s: { ...record.s, rating: at, title: at }, seq: at });
+					};
+				}
+				tx.oncomplete = resolve;
+				tx.onerror = () => reject(tx.error);
+			});
+			db.close();
+		},
+		{ count, run }
+	);
+}
+
+/** Reads B's view of the sync with A straight from IndexedDB. */
+function syncState(
+	/** @type {import('@playwright/test').Page} */ page,
+	/** @type {string} */ peerId,
+	/** @type {number} */ run
+) {
+	return page.evaluate(
+		async ({ peerId, run }) => {
+			const db = await new Promise((resolve, reject) => {
+				const request = indexedDB.open('cratemesh');
+				request.onsuccess = () => resolve(request.result);
+				request.onerror = () => reject(request.error);
+			});
+			const get = (store, fn) =>
+				new Promise((resolve, reject) => {
+					const request = fn(db.transaction(store).objectStore(store));
+					request.onsuccess = () => resolve(request.result);
+					request.onerror = () => reject(request.error);
+				});
+			const peer = await get('syncPeers', (s) => s.get(peerId));
+			const tracks = await get('tracks', (s) => s.count());
+			const edited =
+				run >= 0 ? await get('tracks', (s) => s.get((run * 100 + 1).toString(16).padStart(64, '0'))) : null;
+			db.close();
+			return { lastSync: peer?.lastSync ?? null, tracks, editedTitle: edited?.title ?? null };
+		},
+		{ peerId, run }
+	);
+}
+
+/** @type {{ fullS: number, fullBaselineMs: number, deltaMs: number[], deltaBaselineMs: number[], tracks: number } | null} */
+let syncMeasured = null;
+
+async function measureSync(/** @type {import('../run.js').BenchContext} */ { browser, baseURL }) {
+	if (syncMeasured) return syncMeasured;
+	const alice = await device(browser, baseURL);
+	const bob = await device(browser, baseURL);
+	try {
+		await seedTracks(alice.page, 'cratemesh', SYNC_TRACKS);
+		const [a, b] = [alice.page, bob.page];
+		// When Bob's link to Alice turns ready (sync starts then), in Bob's page clock.
+		await b.evaluate(() => {
+			const w = /** @type {any} */ (window);
+			w.readyAt = NaN;
+			const observer = new MutationObserver(() => {
+				if (document.querySelector('[data-testid="connected-devices"] li[data-ready="true"]')) {
+					w.readyAt = Date.now();
+					observer.disconnect();
+				}
+			});
+			observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+		});
+		await a.getByTestId('show-code').click();
+		const code = ((await a.getByTestId('pairing-code').textContent()) ?? '').trim();
+		await b.getByTestId('pair-id').fill(alice.id);
+		await b.getByTestId('pair-code').fill(code);
+		await b.getByRole('button', { name: 'Pair', exact: true }).click();
+		const deadline = Date.now() + 600_000;
+		let state;
+		for (;;) {
+			state = await syncState(b, alice.id, -1);
+			if (state.lastSync && state.tracks >= SYNC_TRACKS) break;
+			if (Date.now() > deadline) throw new Error(`sync did not finish: ${JSON.stringify(state)}`);
+			await new Promise((resolve) => setTimeout(resolve, 250));
+		}
+		const readyAt = await b.evaluate(() => /** @type {any} */ (window).readyAt);
+		const fullS = (state.lastSync - readyAt) / 1000;
+		const fullBaselineMs = await seedTracks(b, 'bench-sync-baseline', SYNC_TRACKS);
+		const rejected = await b.getByTestId('mesh-rejected').getAttribute('data-count');
+		if (rejected !== '0') throw new Error(`receiver rejected ${rejected} frames`);
+
+		// Deltas: Alice edits 100 tracks; Bob's sync switch goes off and on (a pull), timed from the click.
+		const deltaMs = [];
+		const deltaBaselineMs = [];
+		const toggle = b.getByTestId('sync-switch');
+		for (let run = 0; run < DELTA_RUNS; run++) {
+			await editTracks(a, DELTA, run);
+			await toggle.uncheck();
+			const before = (await syncState(b, alice.id, run)).lastSync;
+			await b.evaluate(() => {
+				const w = /** @type {any} */ (window);
+				document.addEventListener('click', () => (w.toggledAt = Date.now()), { capture: true, once: true });
+			});
+			await toggle.check();
+			const end = Date.now() + 60_000;
+			let after;
+			for (;;) {
+				after = await syncState(b, alice.id, run);
+				if (after.lastSync !== before && after.editedTitle === `Track edited ${run}`) break;
+				if (Date.now() > end) throw new Error(`delta did not arrive: ${JSON.stringify(after)}`);
+				await new Promise((resolve) => setTimeout(resolve, 50));
+			}
+			const toggledAt = await b.evaluate(() => /** @type {any} */ (window).toggledAt);
+			deltaMs.push(after.lastSync - toggledAt);
+			deltaBaselineMs.push(await seedTracks(b, 'bench-sync-baseline', DELTA));
+		}
+		syncMeasured = { fullS, fullBaselineMs, deltaMs, deltaBaselineMs, tracks: SYNC_TRACKS };
+		return syncMeasured;
+	} finally {
+		await alice.context.close();
+		await bob.context.close();
+	}
+}
+
+meshFigures.push(
+	{
+		name: 'mesh.sync_10k_s',
+		async run(ctx) {
+			const m = await measureSync(ctx);
+			// Lower is better. Baseline: the receiver writing the same track rows in one IndexedDB
+			// transaction (no network, no validation, no merge, no stamps): the floor sync could reach.
+			return {
+				value: round(m.fullS),
+				unit: 's',
+				baseline: round(m.fullBaselineMs / 1000),
+				ratio: round(m.fullS / (m.fullBaselineMs / 1000)),
+				tracks: m.tracks,
+				tracks_per_s: Math.round(m.tracks / m.fullS)
+			};
+		}
+	},
+	{
+		name: 'mesh.sync_delta_100_ms',
+		async run(ctx) {
+			const m = await measureSync(ctx);
+			const value = median(m.deltaMs);
+			const baseline = median(m.deltaBaselineMs);
+			return {
+				value: Math.round(value),
+				unit: 'ms',
+				baseline: round(baseline),
+				ratio: round(value / baseline),
+				runs_ms: m.deltaMs,
+				baseline_runs_ms: m.deltaBaselineMs.map((ms) => round(ms)),
+				library_tracks: m.tracks
+			};
+		}
+	}
+);

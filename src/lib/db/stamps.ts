@@ -173,6 +173,20 @@ interface Change {
 	after: Record<string, unknown> | undefined;
 }
 
+/**
+ * The highest change-order stamp stored, read inside a transaction that writes `syncStamps`. Such
+ * transactions run one at a time (IndexedDB serialises overlapping read-write scopes), so stamping above
+ * it makes `seq` grow in commit order even with several tabs, each with its own clock: a peer's
+ * watermark never skips a change that committed late.
+ */
+export function lastSeqIn(trans: IDBTransaction): Promise<Hlc> {
+	return new Promise((resolve, reject) => {
+		const request = trans.objectStore(STAMPS).index('seq').openKeyCursor(null, 'prev');
+		request.onsuccess = () => resolve((request.result?.key as Hlc | undefined) ?? '');
+		request.onerror = () => reject(request.error);
+	});
+}
+
 /** Updates stamp records for a set of row changes (runs inside the writer's transaction). */
 async function stamp(stamps: DBCoreTable, trans: IDBTransaction, changes: Change[]): Promise<boolean> {
 	const byId = new Map<
@@ -201,6 +215,7 @@ async function stamp(stamps: DBCoreTable, trans: IDBTransaction, changes: Change
 	if (byId.size === 0) return false;
 	const ids = [...byId.keys()];
 	const existing = (await stamps.getMany({ trans, keys: ids })) as (StampRecord | undefined)[];
+	clock.observe(await lastSeqIn(trans));
 	const at = clock.now();
 	const put: StampRecord[] = [];
 	ids.forEach((id, i) => {

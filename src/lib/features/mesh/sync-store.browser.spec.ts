@@ -161,6 +161,15 @@ describe('library sync store (real IndexedDB)', () => {
 		expect(deadCue.d > deadCue.c).toBe(true);
 	});
 
+	it('change order follows commit order even when another writer’s clock ran ahead', async () => {
+		// Another tab (its own clock, an hour ahead) committed a change: ours must still sort after it.
+		const ahead = encodeHlc({ ms: Date.now() + 3_600_000, counter: 7, node: 'abcabcabcabc' });
+		await stamps().put({ id: 'tracks/other-tab', t: 'tracks', k: 'other-tab', c: ahead, d: '', s: {}, seq: ahead });
+		await db().tracks.update(hash(10), { rating: 3 });
+		expect((await stamps().get(`tracks/${hash(10)}`))!.seq > ahead).toBe(true);
+		await stamps().delete('tracks/other-tab');
+	});
+
 	it('applies a peer’s changes with the merge rule and does not echo them back', async () => {
 		const t = (ms: number) => encodeHlc({ ms, counter: 0, node: 'feedfeedfeed' });
 		const far = 4_000_000_000_000;

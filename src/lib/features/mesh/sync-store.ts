@@ -8,6 +8,7 @@ import { db, upgradeTrackToV3, type TrackRow } from '$lib/db';
 import { type Hlc } from '$lib/db/hlc';
 import {
 	clock,
+	lastSeqIn,
 	markApplying,
 	STAMPS,
 	stampId,
@@ -131,6 +132,7 @@ export async function applyChanges(peerId: string, incoming: Incoming[]): Promis
 	const tables = [...SYNC_TABLES.map((t) => database.table(t)), stamps()];
 	await database.transaction('rw', tables, async (tx) => {
 		markApplying(tx.idbtrans);
+		clock.observe(await lastSeqIn(tx.idbtrans));
 		const ids = incoming.map(({ table, key }) => stampId(table, key));
 		const records = await stamps().bulkGet(ids);
 		const live = new Map<SyncTable, Map<string, Row>>();

@@ -7,7 +7,7 @@
  * that other devices may lack. Collaborators get nothing.
  */
 import { db } from '$lib/db';
-import { hlcMinus, maxHlc, type Hlc } from '$lib/db/hlc';
+import { maxHlc, type Hlc } from '$lib/db/hlc';
 import { onLocalEdit, type SyncTable } from '$lib/db/stamps';
 import type { Message } from './protocol';
 import type { Session } from './session';
@@ -30,8 +30,6 @@ export interface PeerSyncView {
 
 type Batch = Extract<Message, { type: 'sync-batch' }>;
 
-/** Re-read this much before the watermark: two tabs writing at once may commit out of stamp order. */
-const OVERLAP_MS = 10_000;
 const PAGE = 500;
 const WINDOW = 2;
 const POKE_MS = 800;
@@ -144,7 +142,7 @@ export class LibrarySync {
 		this.#pulls.set(session.remoteId, pull);
 		this.#view(session.remoteId, { pulling: { received: 0, total: 0 }, error: '' });
 		pull.since = (await getPeer(session.remoteId)).since;
-		session.send({ type: 'sync-hello', sv: 1, since: hlcMinus(pull.since, OVERLAP_MS) });
+		session.send({ type: 'sync-hello', sv: 1, since: pull.since });
 	}
 
 	#schedulePoke(): void {
