@@ -95,7 +95,8 @@ export class UploadQueue {
 		}
 		if (!fresh.length) return;
 		if (!this.#running) {
-			// A new batch: finished rows of the previous one stay visible, the counters restart.
+			// A new batch: the previous one's rows and counters make way.
+			this.#items = this.#items.filter((i) => !FINISHED.includes(i.status));
 			this.#bytesTotal = 0;
 			this.#bytesDone = 0;
 			this.#startedAt = performance.now();

@@ -1,0 +1,347 @@
+import { expect, test, type Page } from '@playwright/test';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tone } from '../fixtures/audio.js';
+import { freePort, startOneBox } from './app-server';
+import { trackCspViolations, waitForApp } from './helpers';
+
+// The director panel against the real one-box server (PGlite running supabase/migrations, RLS per
+// request): a throwaway data directory and owner per run.
+let box: Awaited<ReturnType<typeof startOneBox>>;
+let base: string;
+let audioDir: string;
+const files: Record<string, string> = {};
+
+test.beforeAll(async () => {
+	audioDir = mkdtempSync(join(tmpdir(), 'cratemesh-director-'));
+	const spec = { album: 'Director', genre: 'Test', ext: 'mp3' as const };
+	files.morning = tone(audioDir, {
+		...spec,
+		name: 'morning.mp3',
+		title: 'Morning Sun',
+		artist: 'Ana <b>Bold',
+		seconds: 3,
+		freq: 440
+	});
+	files.evening = tone(audioDir, {
+		...spec,
+		name: 'evening.mp3',
+		title: 'Evening Tide',
+		artist: 'Bruno',
+		seconds: 3,
+		freq: 550
+	});
+	files.jingle = tone(audioDir, {
+		...spec,
+		name: 'old-jingle.mp3',
+		title: 'Old Jingle',
+		artist: 'Carla',
+		seconds: 2,
+		freq: 660
+	});
+	// Same bytes under another name: a duplicate within the batch.
+	files.copy = join(audioDir, 'morning-copy.mp3');
+	copyFileSync(files.morning, files.copy);
+	const port = process.env.DIRECTOR_E2E_PORT ? Number(process.env.DIRECTOR_E2E_PORT) : await freePort();
+	box = await startOneBox(port, { CRATEMESH_TENANT_NAME: 'Bar Aurora' });
+	base = `http://127.0.0.1:${port}`;
+});
+
+test.afterAll(async () => {
+	await box?.stop();
+	rmSync(audioDir, { recursive: true, force: true });
+});
+
+async function signIn(page: Page) {
+	await page.goto(`${base}/account`);
+	await waitForApp(page);
+	await page.getByTestId('account-email').fill(box.owner.email);
+	await page.getByTestId('account-password').fill(box.owner.password);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await expect(page.getByTestId('tenant-switcher')).toContainText('Bar Aurora');
+}
+
+const assetRow = (page: Page, title: string) =>
+	page.getByTestId('asset-row').filter({ has: page.getByText(title, { exact: true }) });
+const itemTitles = (page: Page) => page.getByTestId('playlist-item-title').allTextContents();
+
+/** A datetime-local value `days` from now in the browser's zone (the test runs in the same zone). */
+function localInput(days: number): string {
+	const d = new Date(Date.now() + days * 86_400_000);
+	const pad = (n: number) => String(n).padStart(2, '0');
+	return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** What a player device does after a sync, through the same HTTP APIs (supabase-js speaks them). */
+async function playerReports(credentials: { email: string; password: string; deviceId: string }, failedHash: string) {
+	const config = (await (await fetch(`${base}/config.json`)).json()) as { supabaseAnonKey: string };
+	const headers = { apikey: config.supabaseAnonKey, 'content-type': 'application/json' };
+	const token = await fetch(`${base}/auth/v1/token?grant_type=password`, {
+		method: 'POST',
+		headers,
+		body: JSON.stringify({ email: credentials.email, password: credentials.password })
+	});
+	expect(token.status).toBe(200);
+	const auth = {
+		...headers,
+		authorization: `Bearer ${((await token.json()) as { access_token: string }).access_token}`
+	};
+	const manifest = await fetch(`${base}/rest/v1/rpc/sync_manifest`, {
+		method: 'POST',
+		headers: auth,
+		body: JSON.stringify({ device_id: credentials.deviceId, last_manifest_hash: null, have_hashes: [] })
+	});
+	expect(manifest.status).toBe(200);
+	const body = (await manifest.json()) as { hash: string; downloads: { hash: string; asset: { title: string } }[] };
+	const report = await fetch(`${base}/rest/v1/rpc/report_sync`, {
+		method: 'POST',
+		headers: auth,
+		body: JSON.stringify({
+			device_id: credentials.deviceId,
+			manifest_hash: body.hash,
+			downloaded: body.downloads.map((d) => d.hash).filter((h) => h !== failedHash),
+			failed: [failedHash],
+			cached_assets_count: body.downloads.length - 1,
+			app_version: '9.9.9-e2e',
+			error: 'corrupt download: <sha mismatch>'
+		})
+	});
+	expect(report.status).toBe(200);
+	const playing = await fetch(`${base}/rest/v1/devices?id=eq.${credentials.deviceId}`, {
+		method: 'PATCH',
+		headers: auth,
+		body: JSON.stringify({ now_playing_title: 'Morning Sun', now_playing_at: new Date().toISOString() })
+	});
+	expect(playing.status).toBeLessThan(300);
+	return body;
+}
+
+test('a director uploads, edits, builds a playlist, schedules dayparts, enrols a player and sees its sync log', async ({
+	page,
+	context
+}) => {
+	test.setTimeout(120_000);
+	const violations = await trackCspViolations(page);
+	await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+	await signIn(page);
+
+	// The nav item exists only for owners and managers.
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Director' }).click();
+	await expect(page.getByRole('heading', { name: 'Director', level: 1 })).toBeVisible();
+	await expect(page.getByText('Team: Bar Aurora')).toBeVisible();
+
+	// ---- Media: 4 files, one the same bytes as another ----
+	await page
+		.getByTestId('director-upload-input')
+		.setInputFiles([files.morning!, files.evening!, files.jingle!, files.copy!]);
+	await expect(page.getByTestId('upload-summary')).toHaveText(
+		'4 of 4 files: 3 uploaded, 1 duplicates skipped, 0 failed',
+		{ timeout: 30_000 }
+	);
+	await expect(page.getByTestId('upload-item').filter({ hasText: 'morning-copy.mp3' })).toContainText(
+		'Skipped: same file as "Morning Sun"'
+	);
+	await expect(page.getByTestId('asset-row')).toHaveCount(3);
+	// Title and artist came from the tags; markup in a tag is shown as text (no slash: ID3v2.3 splits artists on it).
+	await expect(assetRow(page, 'Morning Sun')).toContainText('Ana <b>Bold');
+	await expect(assetRow(page, 'Morning Sun').locator('b')).toHaveCount(0);
+
+	// Uploading a file the team already has: detected by hash against media_assets, not uploaded.
+	await page.getByTestId('director-upload-input').setInputFiles([files.evening!]);
+	await expect(page.getByTestId('upload-summary')).toHaveText(
+		'1 of 1 files: 0 uploaded, 1 duplicates skipped, 0 failed'
+	);
+	await expect(page.getByTestId('upload-item')).toContainText('Skipped: same file as "Evening Tide"');
+	await expect(page.getByTestId('asset-row')).toHaveCount(3);
+
+	// Validity: an end before the start is refused in the form; then expire the jingle.
+	await assetRow(page, 'Old Jingle').getByRole('button', { name: 'Edit Old Jingle' }).click();
+	const editor = page.getByTestId('asset-editor');
+	await editor.getByTestId('asset-valid-from').fill(localInput(-3));
+	await editor.getByTestId('asset-valid-until').fill(localInput(-4));
+	await editor.getByRole('button', { name: 'Save' }).click();
+	await expect(editor).toContainText('Must be after "valid from".');
+	await editor.getByTestId('asset-valid-until').fill(localInput(-1));
+	await editor.getByRole('button', { name: 'Save' }).click();
+	await expect(editor).toHaveCount(0);
+	await expect(assetRow(page, 'Old Jingle').getByTestId('asset-expired')).toBeVisible();
+
+	// Emergency flag and a new title.
+	await assetRow(page, 'Evening Tide').getByRole('button', { name: 'Edit Evening Tide' }).click();
+	await editor.getByLabel('Title').fill('Evening Tide (radio)');
+	await editor.getByTestId('asset-emergency-toggle').check();
+	await editor.getByRole('button', { name: 'Save' }).click();
+	await expect(assetRow(page, 'Evening Tide (radio)').getByTestId('asset-emergency')).toBeVisible();
+
+	// ---- Playlist: create, add three tracks, reorder by keyboard and by drag ----
+	await page.getByTestId('director-tab-playlists').click();
+	await page.getByTestId('playlist-new-name').fill('Morning');
+	await page.getByRole('button', { name: 'Create' }).click();
+	await expect(page.getByRole('heading', { name: 'Morning', level: 2 })).toBeVisible();
+	await page.locator('summary', { hasText: 'Add tracks' }).click();
+	for (const title of ['Morning Sun', 'Evening Tide (radio)', 'Old Jingle'])
+		await page.locator(`[data-testid="playlist-pick"][data-title="${title}"]`).check();
+	await page.getByTestId('playlist-add').click();
+	await expect(page.getByTestId('playlist-item')).toHaveCount(3);
+	expect(await itemTitles(page)).toEqual(['Morning Sun', 'Evening Tide (radio)', 'Old Jingle']);
+
+	const handle = page.getByRole('button', { name: 'Move Old Jingle, position 3' });
+	await handle.focus();
+	await page.keyboard.press('ArrowUp');
+	await expect(page.getByRole('button', { name: 'Move Old Jingle, position 2' })).toBeFocused();
+	await page.keyboard.press('Home');
+	await expect.poll(() => itemTitles(page)).toEqual(['Old Jingle', 'Morning Sun', 'Evening Tide (radio)']);
+	await expect(page.getByRole('status').filter({ hasText: 'Old Jingle moved to position 1 of 3.' })).toBeAttached();
+
+	await page
+		.getByTestId('playlist-item')
+		.filter({ hasText: 'Evening Tide (radio)' })
+		.dragTo(page.getByTestId('playlist-item').filter({ hasText: 'Old Jingle' }));
+	await expect.poll(() => itemTitles(page)).toEqual(['Evening Tide (radio)', 'Old Jingle', 'Morning Sun']);
+	await expect(page.getByTestId('playlist-error')).toHaveCount(0);
+
+	// The order is the server's: a reload shows the same.
+	await page.reload();
+	await waitForApp(page);
+	await page.getByTestId('director-tab-playlists').click();
+	await page.getByTestId('playlist-select').filter({ hasText: 'Morning' }).click();
+	await expect.poll(() => itemTitles(page)).toEqual(['Evening Tide (radio)', 'Old Jingle', 'Morning Sun']);
+
+	// ---- Devices: a group, then enrol a player (credentials shown once, copyable) ----
+	await page.getByTestId('director-tab-devices').click();
+	await expect(page.getByText('No devices yet. Enrol a player below.')).toBeVisible();
+	await page.getByTestId('group-name').fill('Terrace');
+	await page.getByRole('button', { name: 'Add group' }).click();
+	await expect(page.getByTestId('group-row').filter({ hasText: 'Terrace' })).toContainText('0 devices');
+	await page.getByTestId('enrol-name').fill('Bar speakers');
+	await page.getByTestId('enrol-submit').click();
+	const credentials = page.getByTestId('enrol-credentials');
+	await expect(credentials).toContainText('Player "Bar speakers" created');
+	const email = (await page.getByTestId('enrol-email').textContent())!.trim();
+	const password = (await page.getByTestId('enrol-password').textContent())!.trim();
+	expect(email).toMatch(/@/);
+	expect(password.length).toBeGreaterThanOrEqual(8);
+	await page.getByTestId('enrol-copy-password').click();
+	await expect(credentials.getByText('Copied to the clipboard.')).toBeVisible();
+	expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(password);
+	await page.getByTestId('enrol-done').click();
+	await expect(credentials).toHaveCount(0);
+	const device = page.getByTestId('device-row').filter({ hasText: 'Bar speakers' });
+	await expect(device.getByTestId('device-online')).toHaveText('Not heard from recently');
+	await expect(device.getByTestId('device-last-sync')).toHaveText('Never');
+
+	// ---- Schedules: weekday mornings on the device, a Saturday night past midnight on the group ----
+	await page.getByTestId('director-tab-schedules').click();
+	await page.getByTestId('daypart-new').click();
+	let daypart = page.getByTestId('daypart-editor');
+	await daypart.getByTestId('daypart-name').fill('Weekday mornings');
+	await daypart.getByTestId('daypart-playlist').selectOption({ label: 'Morning' });
+	await daypart.getByTestId('daypart-target').selectOption({ label: 'Bar speakers' });
+	await daypart.getByTestId('daypart-start').fill('08:00');
+	await daypart.getByTestId('daypart-end').fill('12:00');
+	await daypart.getByTestId('daypart-zone').fill('Europe/Pari');
+	await daypart.getByTestId('daypart-save').click();
+	await expect(daypart).toContainText('Unknown time zone');
+	await daypart.getByTestId('daypart-zone').fill('Europe/Lisbon');
+	await daypart.getByTestId('daypart-save').click();
+	await expect(daypart).toHaveCount(0);
+	// Monday to Friday by default: five blocks.
+	await expect(page.getByTestId('week-block')).toHaveCount(5);
+	await expect(page.getByRole('button', { name: /^Mon 08:00–12:00: Weekday mornings$/ })).toBeVisible();
+
+	await page.getByTestId('daypart-new').click();
+	daypart = page.getByTestId('daypart-editor');
+	await daypart.getByTestId('daypart-name').fill('Late night');
+	await daypart.getByTestId('daypart-target').selectOption({ label: 'Terrace' });
+	for (const day of ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday']) await daypart.getByLabel(day).uncheck();
+	await daypart.getByLabel('Saturday').check();
+	await daypart.getByTestId('daypart-start').fill('22:00');
+	await daypart.getByTestId('daypart-end').fill('02:00');
+	await daypart.getByTestId('daypart-priority').fill('5');
+	await daypart.getByTestId('daypart-save').click();
+	await expect(daypart).toHaveCount(0);
+	// Past midnight: Saturday's piece and Sunday's continuation.
+	await expect(page.getByTestId('week-block')).toHaveCount(7);
+	await expect(page.getByRole('button', { name: 'Sat 22:00–24:00: Late night' })).toBeVisible();
+	await expect(page.getByRole('button', { name: 'Sun 00:00–02:00: Late night' })).toBeVisible();
+
+	// Edit a daypart from the week view; delete the second one.
+	await page.getByRole('button', { name: 'Mon 08:00–12:00: Weekday mornings' }).click();
+	daypart = page.getByTestId('daypart-editor');
+	await daypart.getByTestId('daypart-end').fill('13:30');
+	await daypart.getByTestId('daypart-save').click();
+	await expect(page.getByRole('button', { name: 'Mon 08:00–13:30: Weekday mornings' })).toBeVisible();
+	await page.getByRole('button', { name: 'Sat 22:00–24:00: Late night' }).click();
+	await page.getByTestId('daypart-editor').getByRole('button', { name: 'Delete' }).click();
+	await page.getByTestId('daypart-editor').getByRole('button', { name: 'Really delete' }).click();
+	await expect(page.getByTestId('week-block')).toHaveCount(5);
+
+	// ---- The player syncs and reports (one failed file); the director sees it ----
+	const deviceId = await page.evaluate(
+		async ([url]) => {
+			// The device id is not shown in the UI; read it as the director would through the API.
+			const auth = JSON.parse(localStorage.getItem('cratemesh-auth') ?? '{}') as { access_token?: string };
+			const config = (await (await fetch('/config.json')).json()) as { supabaseAnonKey: string };
+			const response = await fetch(`${url}/rest/v1/devices?select=id&name=eq.Bar%20speakers`, {
+				headers: { apikey: config.supabaseAnonKey, authorization: `Bearer ${auth.access_token}` }
+			});
+			return ((await response.json()) as { id: string }[])[0]!.id;
+		},
+		[base]
+	);
+	const manifest = await playerReports({ email, password, deviceId }, '0'.repeat(64));
+	// Only what is valid reaches the player: the expired jingle is not in its manifest.
+	expect(manifest.downloads.map((d) => d.asset.title).sort()).toEqual(['Evening Tide (radio)', 'Morning Sun']);
+
+	await page.getByTestId('director-tab-devices').click();
+	await page.getByTestId('devices-refresh').click();
+	await expect(device.getByTestId('device-online')).toHaveText('Online');
+	await expect(device.getByTestId('device-last-sync')).toContainText('s ago');
+	await expect(device).toContainText('9.9.9-e2e');
+	await expect(device.getByTestId('device-cached')).toHaveText('1');
+	await expect(device).toContainText('Morning Sun');
+	const log = device.getByTestId('sync-log');
+	await expect(log).toContainText('Sync log (1)');
+	await expect(log).toContainText('1 with failures');
+	await log.locator('summary').click();
+	const row = log.getByTestId('sync-log-row');
+	await expect(row).toHaveAttribute('data-failed', 'true');
+	await expect(row).toContainText('corrupt download: <sha mismatch>');
+
+	// The device joins the group from the list.
+	await device.getByTestId('device-group').selectOption({ label: 'Terrace' });
+	await expect(page.getByTestId('group-row').filter({ hasText: 'Terrace' })).toContainText('1 devices');
+	await page.reload();
+	await waitForApp(page);
+	await page.getByTestId('director-tab-devices').click();
+	await expect(
+		page.getByTestId('device-row').filter({ hasText: 'Bar speakers' }).getByTestId('device-group')
+	).toHaveValue(/.+/);
+
+	expect(violations).toEqual([]);
+});
+
+test('usable at 360 px and on a tablet: no sideways page scroll on any tab', async ({ page }) => {
+	for (const width of [360, 820]) {
+		await page.setViewportSize({ width, height: 740 });
+		await signIn(page);
+		await page.goto(`${base}/director`);
+		await waitForApp(page);
+		for (const tab of ['media', 'playlists', 'schedules', 'devices']) {
+			await page.getByTestId(`director-tab-${tab}`).click();
+			await expect(page.getByTestId(`director-tab-${tab}`)).toHaveAttribute('aria-selected', 'true');
+			const overflow = await page.evaluate(() => {
+				const main = document.querySelector('main')!;
+				return main.scrollWidth - main.clientWidth;
+			});
+			expect(overflow, `${tab} at ${width}px`).toBeLessThanOrEqual(1);
+		}
+		// Tabs work from the keyboard.
+		await page.getByTestId('director-tab-devices').focus();
+		await page.keyboard.press('ArrowRight');
+		await expect(page.getByTestId('director-tab-media')).toBeFocused();
+		await expect(page.getByTestId('director-tab-media')).toHaveAttribute('aria-selected', 'true');
+		await page.evaluate(() => localStorage.clear());
+	}
+});
