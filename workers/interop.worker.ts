@@ -5,7 +5,7 @@ import { exportDoc, type ExportOptions } from '../src/lib/features/interop/expor
 import { detectFormat, FORMATS } from '../src/lib/features/interop/formats';
 import { applyOps, readExtras, readSnapshot } from '../src/lib/features/interop/library-data';
 import { Matcher } from '../src/lib/features/interop/match';
-import type { ExchangeFormat } from '../src/lib/features/interop/model';
+import type { ExchangeFormat, XPlaylist } from '../src/lib/features/interop/model';
 import { planImport, type ImportPlan } from '../src/lib/features/interop/plan';
 import { refused, summarise, type PreviewSummary } from '../src/lib/features/interop/preview';
 import { signalFromPort, throwIfAborted, type CancelPort } from './shared/cancel';
@@ -46,8 +46,8 @@ const api = {
 			const kind = format === 'auto' ? await detectFormat(file, fileName) : format;
 			const reader = FORMATS[kind];
 			const id = nextId++;
-			if (!reader) return refused(id, fileName, kind, { code: 'not-this-format', where: '', detail: kind }, []);
 			const doc = await reader.parse(file, {
+				fileName,
 				signal,
 				onBytes: (done, total) => onProgress?.({ phase: 'reading', done, total })
 			});
@@ -89,13 +89,20 @@ const api = {
 	/** The whole library as an exchange file. */
 	async exportLibrary(
 		format: ExchangeFormat,
-		options: Pick<ExportOptions, 'base'> = {}
+		options: Pick<ExportOptions, 'base'> & { playlistId?: string } = {}
 	): Promise<{ blob: Blob; tracks: number; skipped: string[] }> {
 		try {
 			const writer = FORMATS[format];
 			if (!writer) throw new WorkerError('invalid-input', `Unknown format ${format}`);
 			const library = await readSnapshot(db());
-			const doc = exportDoc(library, { ...options, extras: await readExtras(db()) });
+			const doc = exportDoc(library, { base: options.base, extras: await readExtras(db()) });
+			if (format === 'm3u' || format === 'pls') {
+				// A playlist file holds one playlist: the chosen one.
+				const flat = (list: XPlaylist[]): XPlaylist[] => list.flatMap((p) => [p, ...flat(p.children)]);
+				const chosen = flat(doc.playlists).find((p) => p.id === options.playlistId && p.kind === 'playlist');
+				if (!chosen) throw new WorkerError('invalid-input', 'Choose a playlist to export');
+				doc.playlists = [chosen];
+			}
 			return {
 				blob: writer.write({ ...doc, format }),
 				tracks: doc.tracks.length,

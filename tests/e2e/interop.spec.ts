@@ -132,6 +132,30 @@ test('a rekordbox XML is previewed, applied in one go, exported and re-imported 
 		'3 of 3 tracks found in the library: 0 to update, 3 unchanged.'
 	);
 	await expect(preview.getByTestId('interop-apply')).toBeDisabled();
+	await preview.getByRole('button', { name: 'Discard' }).click();
+
+	// Traktor NML carries the same cues and grid (milliseconds, MUSICAL_KEY 0–23).
+	await dialog.getByTestId('interop-export-format').selectOption('traktor');
+	const [nml] = await Promise.all([page.waitForEvent('download'), dialog.getByTestId('interop-export').click()]);
+	const nmlText = readFileSync(await nml.path(), 'utf8');
+	expect(nml.suggestedFilename()).toMatch(/\.nml$/);
+	expect(nmlText).toMatch(
+		/<CUE_V2 NAME="Drop" DISPL_ORDER="0" TYPE="0" START="2000\.000000" LEN="0\.000000" REPEATS="-1" HOTCUE="0">/
+	);
+	expect(nmlText).toContain('<MUSICAL_KEY VALUE="18">');
+	expect(nmlText).toContain('KEY="C:/:Users/:DJ/:Music/:Sub/:Ação.flac"');
+
+	// An M3U8 from a media player (BOM, CRLF, relative paths) becomes a playlist.
+	const m3u =
+		'\ufeff#EXTM3U\r\n#EXTINF:8,Caio - Third Tone\r\n..\\Music\\third.wav\r\n#EXTINF:8,Ana - First Tone\r\nMusic/first.mp3\r\n';
+	await chooseExchangeFile(page, 'Warm up.m3u8', m3u);
+	await expect(preview.getByTestId('interop-playlists')).toContainText('Warm up — new playlist, 2 tracks');
+	await preview.getByTestId('interop-apply').click();
+	await expect(dialog.getByTestId('interop-applied')).toBeVisible();
+	await dialog.getByRole('button', { name: 'Close' }).first().click();
+	await page.getByTestId('playlist-Warm up').click();
+	await expect(rows(page)).toHaveCount(2);
+	await expect(rows(page).nth(0)).toContainText('Third Tone');
 });
 
 test('a hostile file is refused with the reason and changes nothing', async ({ page }) => {

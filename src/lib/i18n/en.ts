@@ -445,6 +445,7 @@ export const en = {
 	'interop.apply': 'Apply',
 	'interop.applied': 'Applied: {tracks} tracks updated, {playlists} playlist changes.',
 	'interop.export': 'Export the library',
+	'interop.exportPlaylist': 'Playlist',
 	'interop.exportFormat': 'Format',
 	'interop.base': 'Music folder on the target computer',
 	'interop.baseHint':

@@ -446,6 +446,7 @@ export const ptBR: Messages = {
 	'interop.apply': 'Aplicar',
 	'interop.applied': 'Aplicado: {tracks} faixas atualizadas, {playlists} mudanças em playlists.',
 	'interop.export': 'Exportar a biblioteca',
+	'interop.exportPlaylist': 'Playlist',
 	'interop.exportFormat': 'Formato',
 	'interop.base': 'Pasta de músicas no computador de destino',
 	'interop.baseHint':

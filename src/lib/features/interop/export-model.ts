@@ -83,12 +83,12 @@ export function exportDoc(
 					issues.push({ code: 'smart-skipped', where: p.name, detail: '' });
 					return [];
 				}
-				if (p.kind === 'crate') return [{ name: p.name, kind: 'folder', children: children(p.id), refs: [] }];
+				if (p.kind === 'crate') return [{ name: p.name, kind: 'folder', children: children(p.id), refs: [], id: p.id }];
 				const refs = library.items
 					.filter((item) => item.playlistId === p.id)
 					.sort((a, b) => a.position - b.position)
 					.flatMap((item) => (refOf.has(item.hash) ? [refOf.get(item.hash)!] : []));
-				return [{ name: p.name, kind: 'playlist', children: [], refs }];
+				return [{ name: p.name, kind: 'playlist', children: [], refs, id: p.id }];
 			});
 	return { format: 'rekordbox', tracks, playlists: children(null), issues, fatal: null };
 }

@@ -27,6 +27,7 @@ export class Interop {
 	#applied = $state<{ changed: number; playlists: number } | null>(null);
 	#error = $state('');
 	#exporting = $state(false);
+	#exportError = $state('');
 	#abort: AbortController | null = null;
 
 	get phase() {
@@ -43,6 +44,9 @@ export class Interop {
 	}
 	get error() {
 		return this.#error;
+	}
+	get exportError() {
+		return this.#exportError;
 	}
 	get exporting() {
 		return this.#exporting;
@@ -111,16 +115,16 @@ export class Interop {
 		this.#error = '';
 	}
 
-	async export(format: ExchangeFormat, base: string): Promise<void> {
+	async export(format: ExchangeFormat, base: string, playlistId = ''): Promise<void> {
 		this.#exporting = true;
-		this.#error = '';
+		this.#exportError = '';
 		try {
-			const { blob } = await interopWorker().exportLibrary(format, { base });
+			const { blob } = await interopWorker().exportLibrary(format, { base, playlistId });
 			const date = new Date().toISOString().slice(0, 10);
 			const ext = format === 'traktor' ? 'nml' : format === 'm3u' ? 'm3u8' : format === 'pls' ? 'pls' : 'xml';
 			download(blob, `cratemesh-${format}-${date}.${ext}`);
 		} catch (error) {
-			this.#error = error instanceof Error ? error.message : String(error);
+			this.#exportError = error instanceof Error ? error.message : String(error);
 		} finally {
 			this.#exporting = false;
 		}

@@ -63,6 +63,8 @@ export interface XPlaylist {
 	children: XPlaylist[];
 	/** `XTrack.ref`s in order. */
 	refs: string[];
+	/** The library playlist it was exported from. */
+	id?: string;
 }
 
 /** Why something in a file was skipped or changed on the way in; `detail` is untrusted text. */
