@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tone } from '../fixtures/audio.js';
@@ -43,6 +43,9 @@ test.beforeAll(async () => {
 	// Same bytes under another name: a duplicate within the batch.
 	files.copy = join(audioDir, 'morning-copy.mp3');
 	copyFileSync(files.morning, files.copy);
+	// Not audio, whatever its name says: refused with a reason, the others proceed.
+	files.notes = join(audioDir, 'notes.mp3');
+	writeFileSync(files.notes, 'just some text, not audio at all\n'.repeat(20));
 	const port = process.env.DIRECTOR_E2E_PORT ? Number(process.env.DIRECTOR_E2E_PORT) : await freePort();
 	box = await startOneBox(port, { CRATEMESH_TENANT_NAME: 'Bar Aurora' });
 	base = `http://127.0.0.1:${port}`;
@@ -131,16 +134,19 @@ test('a director uploads, edits, builds a playlist, schedules dayparts, enrols a
 	await expect(page.getByRole('heading', { name: 'Director', level: 1 })).toBeVisible();
 	await expect(page.getByText('Team: Bar Aurora')).toBeVisible();
 
-	// ---- Media: 4 files, one the same bytes as another ----
+	// ---- Media: 5 files, one the same bytes as another, one not audio ----
 	await page
 		.getByTestId('director-upload-input')
-		.setInputFiles([files.morning!, files.evening!, files.jingle!, files.copy!]);
+		.setInputFiles([files.morning!, files.evening!, files.jingle!, files.copy!, files.notes!]);
 	await expect(page.getByTestId('upload-summary')).toHaveText(
-		'4 of 4 files: 3 uploaded, 1 duplicates skipped, 0 failed',
+		'5 of 5 files: 3 uploaded, 1 duplicates skipped, 1 failed',
 		{ timeout: 30_000 }
 	);
 	await expect(page.getByTestId('upload-item').filter({ hasText: 'morning-copy.mp3' })).toContainText(
 		'Skipped: same file as "Morning Sun"'
+	);
+	await expect(page.getByTestId('upload-item').filter({ hasText: 'notes.mp3' })).toContainText(
+		'Failed: Not a supported audio file'
 	);
 	await expect(page.getByTestId('asset-row')).toHaveCount(3);
 	// Title and artist came from the tags; markup in a tag is shown as text (no slash: ID3v2.3 splits artists on it).
@@ -214,6 +220,11 @@ test('a director uploads, edits, builds a playlist, schedules dayparts, enrols a
 	await page.getByTestId('group-name').fill('Terrace');
 	await page.getByRole('button', { name: 'Add group' }).click();
 	await expect(page.getByTestId('group-row').filter({ hasText: 'Terrace' })).toContainText('0 devices');
+	// The server refuses a second group of the same name; its message is shown, nothing is lost.
+	await page.getByTestId('group-name').fill('Terrace');
+	await page.getByRole('button', { name: 'Add group' }).click();
+	await expect(page.getByTestId('group-error')).toContainText('duplicate');
+	await expect(page.getByTestId('group-row')).toHaveCount(1);
 	await page.getByTestId('enrol-name').fill('Bar speakers');
 	await page.getByTestId('enrol-submit').click();
 	const credentials = page.getByTestId('enrol-credentials');
@@ -318,6 +329,18 @@ test('a director uploads, edits, builds a playlist, schedules dayparts, enrols a
 	await expect(
 		page.getByTestId('device-row').filter({ hasText: 'Bar speakers' }).getByTestId('device-group')
 	).toHaveValue(/.+/);
+
+	// Deleting an asset removes it from its playlist too (cascade) and from the player's manifest.
+	await page.getByTestId('director-tab-media').click();
+	await assetRow(page, 'Old Jingle').getByRole('button', { name: 'Delete Old Jingle' }).click();
+	await assetRow(page, 'Old Jingle').getByRole('button', { name: 'Really delete' }).click();
+	await expect(page.getByTestId('asset-row')).toHaveCount(2);
+	await page.getByTestId('director-tab-playlists').click();
+	await page.getByTestId('playlist-select').filter({ hasText: 'Morning' }).click();
+	await expect.poll(() => itemTitles(page)).toEqual(['Evening Tide (radio)', 'Morning Sun']);
+	await page.reload();
+	await waitForApp(page);
+	await expect(page.getByTestId('asset-row')).toHaveCount(2);
 
 	expect(violations).toEqual([]);
 });

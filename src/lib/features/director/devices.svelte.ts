@@ -26,6 +26,7 @@ export class DevicesStore {
 	#itemErrors = new SvelteMap<string, string>();
 	#credentials = $state<(PlayerCredentials & { name: string }) | null>(null);
 	#enrolError = $state<string | null>(null);
+	#groupError = $state<string | null>(null);
 	#enrolUnsupported = $state(false);
 	#now = $state(Date.now());
 	#timer: ReturnType<typeof setInterval> | undefined;
@@ -57,6 +58,10 @@ export class DevicesStore {
 	/** The new player's sign-in, shown once; null after dismissal. */
 	get credentials(): (PlayerCredentials & { name: string }) | null {
 		return this.#credentials;
+	}
+	/** Why the last new group was refused. */
+	get groupError(): string | null {
+		return this.#groupError;
 	}
 	get enrolError(): string | null {
 		return this.#enrolError;
@@ -110,13 +115,13 @@ export class DevicesStore {
 	}
 
 	async createGroup(name: string): Promise<DeviceGroup | null> {
-		this.#error = null;
+		this.#groupError = null;
 		try {
 			const group = await createGroup(this.ctx.db, this.ctx.tenantId, name.trim());
 			this.#groups = [...this.#groups, group].sort((a, b) => a.name.localeCompare(b.name));
 			return group;
 		} catch (error) {
-			this.#error = message(error);
+			this.#groupError = message(error);
 			return null;
 		}
 	}

@@ -20,9 +20,9 @@ export class Director {
 
 	constructor(ctx: DirectorContext) {
 		this.ctx = ctx;
-		this.media = new MediaStore(ctx);
-		this.uploads = new UploadQueue(ctx, (asset) => this.media.added(asset));
 		this.playlists = new PlaylistsStore(ctx);
+		this.media = new MediaStore(ctx, (id) => this.playlists.forgetAsset(id));
+		this.uploads = new UploadQueue(ctx, (asset) => this.media.added(asset));
 		this.schedules = new SchedulesStore(ctx);
 		this.devices = new DevicesStore(ctx);
 	}

@@ -12,9 +12,12 @@ export class MediaStore {
 	#itemErrors = new SvelteMap<string, string>();
 
 	private readonly ctx: DirectorContext;
+	/** Told when an asset is gone, so stores holding references (playlist items) drop them. */
+	private readonly onRemoved: (id: string) => void;
 
-	constructor(ctx: DirectorContext) {
+	constructor(ctx: DirectorContext, onRemoved: (id: string) => void = () => {}) {
 		this.ctx = ctx;
+		this.onRemoved = onRemoved;
 	}
 
 	get assets(): readonly MediaAsset[] {
@@ -74,14 +77,20 @@ export class MediaStore {
 		});
 	}
 
-	remove(asset: MediaAsset): Promise<boolean> {
-		return this.#item(asset.id, async () => {
-			try {
-				await deleteAsset(this.ctx.db, this.ctx.tenantId, asset);
-			} finally {
-				// The row may be gone even when removing the file failed: reload what is true.
-				await this.load();
-			}
-		});
+	async remove(asset: MediaAsset): Promise<boolean> {
+		const ok = await this.#item(asset.id, () => deleteAsset(this.ctx.db, this.ctx.tenantId, asset));
+		if (ok) {
+			this.#assets = this.#assets.filter((a) => a.id !== asset.id);
+			this.onRemoved(asset.id);
+			return true;
+		}
+		// The row may be gone although removing its file failed: show what is true, and the error where it stays visible.
+		const failure = this.#itemErrors.get(asset.id) ?? null;
+		await this.load();
+		if (!this.byId(asset.id)) {
+			this.onRemoved(asset.id);
+			if (failure) this.#error = failure;
+		}
+		return false;
 	}
 }

@@ -74,6 +74,11 @@ export class PlaylistsStore {
 		}
 	}
 
+	/** An asset was deleted: its items went with it on the server (cascade). */
+	forgetAsset(assetId: string): void {
+		this.#items = this.#items.filter((i) => i.asset_id !== assetId);
+	}
+
 	async create(name: string): Promise<Playlist | null> {
 		this.#error = null;
 		try {
