@@ -3,7 +3,7 @@ import { expose } from 'comlink';
 import { openDb, type CratemeshDb } from '../src/lib/db/schema';
 import { exportDoc, type ExportOptions } from '../src/lib/features/interop/export-model';
 import { detectFormat, FORMATS } from '../src/lib/features/interop/formats';
-import { applyOps, readExtras, readSnapshot } from '../src/lib/features/interop/library-data';
+import { applyOps, readExtras, readSnapshot, timelineOffsets } from '../src/lib/features/interop/library-data';
 import { Matcher } from '../src/lib/features/interop/match';
 import type { ExchangeFormat, XPlaylist } from '../src/lib/features/interop/model';
 import { planImport, type ImportPlan } from '../src/lib/features/interop/plan';
@@ -60,7 +60,12 @@ const api = {
 			const hashes = doc.tracks.flatMap((t) => matcher.match(t)?.hash ?? []);
 			const library = { ...base, analysis: (await readSnapshot(db(), hashes)).analysis };
 			throwIfAborted(signal);
-			const plan = planImport(doc, library);
+			const byHash = new Map(base.tracks.map((t) => [t.hash, t]));
+			const gridTracks = doc.tracks.flatMap((t) => {
+				const hash = t.grid ? matcher.match(t)?.hash : undefined;
+				return hash && byHash.has(hash) ? [byHash.get(hash)!] : [];
+			});
+			const plan = planImport(doc, library, { offsetOf: await timelineOffsets(gridTracks) });
 			pending = { id, plan };
 			onProgress?.({ phase: 'matching', done: doc.tracks.length, total: doc.tracks.length });
 			return summarise(id, fileName, plan, { parse: parsed - started, plan: performance.now() - parsed });
@@ -95,7 +100,9 @@ const api = {
 			const writer = FORMATS[format];
 			if (!writer) throw new WorkerError('invalid-input', `Unknown format ${format}`);
 			const library = await readSnapshot(db());
-			const doc = exportDoc(library, { base: options.base, extras: await readExtras(db()) });
+			const graded = new Set(library.analysis.filter((a) => a.beatGrid.bpm > 0).map((a) => a.hash));
+			const offsetOf = await timelineOffsets(library.tracks.filter((t) => graded.has(t.hash)));
+			const doc = exportDoc(library, { base: options.base, extras: await readExtras(db()), offsetOf });
 			if (format === 'm3u' || format === 'pls') {
 				// A playlist file holds one playlist: the chosen one.
 				const flat = (list: XPlaylist[]): XPlaylist[] => list.flatMap((p) => [p, ...flat(p.children)]);

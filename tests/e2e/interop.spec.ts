@@ -105,6 +105,21 @@ test('a rekordbox XML is previewed, applied in one go, exported and re-imported 
 	await expect(rows(page).nth(0)).toContainText('Second Tone');
 	await expect(rows(page).nth(1)).toContainText('First Tone');
 
+	// The grid is stored on the analyser's timeline: for an MP3 with a LAME Info frame that is one frame plus
+	// encoder delay plus decoder delay (1152 + 576 + 529 samples) later than the exchanged one (offsets.ts).
+	const downbeats = await page.evaluate(
+		() =>
+			new Promise<number[]>((resolve, reject) => {
+				const open = indexedDB.open('cratemesh');
+				open.onerror = () => reject(open.error);
+				open.onsuccess = () => {
+					const all = open.result.transaction('analysis').objectStore('analysis').getAll();
+					all.onsuccess = () => resolve(all.result.map((row) => row.beatGrid.firstDownbeatSec));
+				};
+			})
+	);
+	expect(downbeats.map((s) => Math.round(s * 1e4))).toContain(Math.round((0.25 + 2257 / 44100) * 1e4));
+
 	// The cues landed with their names and colours.
 	await row(page, 'First Tone').dblclick();
 	const detail = page.getByTestId('track-detail');

@@ -6,7 +6,7 @@
 import { parseKey } from '../analysis/keys';
 import { emptyTrack, type LibrarySnapshot, type XDoc, type XIssue, type XPlaylist, type XTrack } from './model';
 import { joinBase } from './paths';
-import type { OffsetOf } from './plan';
+import { NO_OFFSET, type OffsetOf } from './plan';
 
 export interface ExportOptions {
 	/** The music folder on the target computer ('C:\\Music', '/Users/me/Music'); '' keeps library-relative paths. */
@@ -17,7 +17,7 @@ export interface ExportOptions {
 
 export function exportDoc(
 	library: LibrarySnapshot,
-	{ base = '', offsetOf = () => 0, extras = {} }: ExportOptions = {}
+	{ base = '', offsetOf = () => NO_OFFSET, extras = {} }: ExportOptions = {}
 ): XDoc {
 	const issues: XIssue[] = [];
 	const analysis = new Map(library.analysis.map((a) => [a.hash, a]));
@@ -55,18 +55,18 @@ export function exportDoc(
 		if (row && !row.error && row.beatGrid.bpm > 0)
 			x.grid = {
 				bpm: row.beatGrid.bpm,
-				firstDownbeatSec: row.beatGrid.firstDownbeatSec - offset,
+				firstDownbeatSec: row.beatGrid.firstDownbeatSec - offset.gridSec,
 				beatsPerBar: row.beatGrid.beatsPerBar,
 				variable: row.variableTempo
 			};
 		x.cues = (cues.get(track.hash) ?? [])
-			.filter((c) => c.startSec - offset >= 0)
+			.filter((c) => c.startSec - offset.cueSec >= 0)
 			.sort((a, b) => a.startSec - b.startSec)
 			.map((c) => ({
 				kind: c.kind,
 				slot: c.kind === 'hot' ? c.slot : -1,
-				startSec: c.startSec - offset,
-				endSec: c.endSec === null ? null : c.endSec - offset,
+				startSec: c.startSec - offset.cueSec,
+				endSec: c.endSec === null ? null : c.endSec - offset.cueSec,
 				name: c.name,
 				color: c.color
 			}));

@@ -2,7 +2,10 @@
  * Reads the library for an import or export and writes an import plan — in the interop worker, with its own
  * Dexie connection. Analysis rows are read without their waveforms (megabytes per thousand tracks).
  */
-import type { AnalysisRow, CratemeshDb } from '../../db/schema';
+import type { AnalysisRow, CratemeshDb, TrackRow } from '../../db/schema';
+import { readAudio } from '../../storage/audio-store';
+import { analysisLeadSec, mp3Priming } from './offsets';
+import { NO_OFFSET, type OffsetOf } from './plan';
 import type { LibrarySnapshot } from './model';
 import type { ImportOps } from './plan';
 
@@ -76,4 +79,19 @@ export async function applyOps(db: CratemeshDb, ops: ImportOps): Promise<string[
 		}
 	);
 	return [...changed];
+}
+
+const isMp3 = (track: TrackRow) => track.mime === 'audio/mpeg' || /\.mp3$/i.test(track.fileName);
+
+/** Per-track timeline offsets (offsets.ts) for the MP3s among `tracks`, read from their first 64 KiB. */
+export async function timelineOffsets(tracks: readonly TrackRow[]): Promise<OffsetOf> {
+	const lead = new Map<string, number>();
+	for (const track of tracks) {
+		if (!isMp3(track)) continue;
+		const blob = await readAudio(track.hash);
+		if (!blob) continue;
+		const sec = analysisLeadSec(mp3Priming(new Uint8Array(await blob.slice(0, 65536).arrayBuffer())));
+		if (sec) lead.set(track.hash, sec);
+	}
+	return (hash) => (lead.has(hash) ? { cueSec: 0, gridSec: lead.get(hash)! } : NO_OFFSET);
 }

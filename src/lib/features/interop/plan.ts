@@ -69,14 +69,19 @@ export interface ImportPlan {
 	ops: ImportOps;
 }
 
-/** Seconds to add to a time on the exchanged file's timeline to land on ours, per track (offsets.ts). */
-export type OffsetOf = (hash: string) => number;
+/**
+ * Seconds to add to a time on the exchanged file's timeline to land on ours, per track: cues are on the
+ * player's timeline, grids on the analyser's (they differ for MP3s with a LAME/Info frame; offsets.ts).
+ */
+export type OffsetOf = (hash: string) => { cueSec: number; gridSec: number };
+
+export const NO_OFFSET = { cueSec: 0, gridSec: 0 };
 
 export function planImport(
 	doc: XDoc,
 	library: LibrarySnapshot,
 	{
-		offsetOf = () => 0,
+		offsetOf = () => NO_OFFSET,
 		now = Date.now(),
 		newId = () => crypto.randomUUID()
 	}: {
@@ -154,7 +159,7 @@ function planTrack(
 	track: TrackRow,
 	row: AnalysisRow | undefined,
 	cues: CueRow[],
-	offset: number,
+	offset: { cueSec: number; gridSec: number },
 	ops: ImportOps,
 	now: number
 ): Pick<TrackChange, 'fields' | 'cuesAdded' | 'cuesReplaced'> {
@@ -179,7 +184,7 @@ function planTrack(
 	if (x.grid && x.grid.bpm > 0) {
 		const grid = {
 			bpm: x.grid.bpm,
-			firstDownbeatSec: round(x.grid.firstDownbeatSec + offset, 6),
+			firstDownbeatSec: round(x.grid.firstDownbeatSec + offset.gridSec, 6),
 			beatsPerBar: x.grid.beatsPerBar
 		};
 		const old = row && !row.error ? row.beatGrid : null;
@@ -236,8 +241,8 @@ function planTrack(
 	let cuesReplaced = 0;
 	const close = (a: number, b: number) => Math.abs(a - b) < SAME_TIME_SEC;
 	for (const cue of x.cues) {
-		const startSec = round(cue.startSec + offset, 6);
-		const endSec = cue.endSec === null ? null : round(cue.endSec + offset, 6);
+		const startSec = round(cue.startSec + offset.cueSec, 6);
+		const endSec = cue.endSec === null ? null : round(cue.endSec + offset.cueSec, 6);
 		if (startSec < 0) continue;
 		if (cue.kind === 'hot') {
 			const old = cues.find((c) => c.kind === 'hot' && c.slot === cue.slot);

@@ -6,6 +6,19 @@ import { parseRekordbox, writeRekordbox } from './rekordbox';
 import { bareLibrary, comparableLibrary, richLibrary } from './test-library';
 
 describe('export → import round trip (rekordbox XML)', () => {
+	it('moves grids by the per-track analysis lead and back (MP3 Info frame), cues stay', async () => {
+		const rich = richLibrary();
+		const lead = 2257 / 44100;
+		const offsetOf = (hash: string) => ({ cueSec: 0, gridSec: hash === rich.tracks[1]!.hash ? lead : 0 });
+		const text = await writeRekordbox(exportDoc(rich, { offsetOf })).text();
+		expect(text).toContain(`<TEMPO Inizio="${(1.5 - lead).toFixed(3)}" Bpm="128.00"`);
+		expect(text).toContain('Start="100.001" Num="7"');
+		const parsed = await parseRekordbox(new Blob([text]));
+		const restored = applyToSnapshot(bareLibrary(), planImport(parsed, bareLibrary(), { offsetOf }).ops);
+		expect(comparableLibrary(restored).grids).toEqual(comparableLibrary(rich).grids);
+		expect(comparableLibrary(restored).cues).toEqual(comparableLibrary(rich).cues);
+	});
+
 	for (const base of ['C:\\Users\\DJ', '/Users/dj', '']) {
 		it(`gives back the same library (base "${base}")`, async () => {
 			const rich = richLibrary();
