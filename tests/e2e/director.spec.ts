@@ -45,6 +45,13 @@ test.beforeAll(async () => {
 	copyFileSync(files.morning, files.copy);
 	// Not audio, whatever its name says: refused with a reason, the others proceed.
 	files.notes = join(audioDir, 'notes.mp3');
+	for (const [key, title, freq] of [
+		['loopA', 'Loop A', 330],
+		['loopB', 'Loop B', 370],
+		['loopE', 'Loop Emergency', 415],
+		['loopC', 'Loop C', 494]
+	] as const)
+		files[key] = tone(audioDir, { ...spec, name: `${key}.mp3`, title, artist: 'Loop', seconds: 3, freq });
 	writeFileSync(files.notes, 'just some text, not audio at all\n'.repeat(20));
 	const port = process.env.DIRECTOR_E2E_PORT ? Number(process.env.DIRECTOR_E2E_PORT) : await freePort();
 	box = await startOneBox(port, { CRATEMESH_TENANT_NAME: 'Bar Aurora' });
@@ -366,5 +373,149 @@ test('usable at 360 px and on a tablet: no sideways page scroll on any tab', asy
 		await expect(page.getByTestId('director-tab-media')).toBeFocused();
 		await expect(page.getByTestId('director-tab-media')).toHaveAttribute('aria-selected', 'true');
 		await page.evaluate(() => localStorage.clear());
+	}
+});
+
+test('the issue 7 loop: the director plans in the panel, a real player syncs and plays, the director sees it', async ({
+	page,
+	browser
+}) => {
+	test.setTimeout(180_000);
+	await signIn(page);
+	// A team of its own, so the other test's assets (its emergency track) stay out of this player's manifest.
+	await page.getByLabel('New team name').fill('Loop Store');
+	await page.getByRole('button', { name: 'Create team' }).click();
+	await expect(page.getByTestId('tenant-switcher').locator('option:checked')).toHaveText('Loop Store · Owner');
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Director' }).click();
+	await expect(page.getByText('Team: Loop Store')).toBeVisible();
+
+	await page.getByTestId('director-upload-input').setInputFiles([files.loopA!, files.loopB!, files.loopE!]);
+	await expect(page.getByTestId('upload-summary')).toHaveText(
+		'3 of 3 files: 3 uploaded, 0 duplicates skipped, 0 failed',
+		{
+			timeout: 30_000
+		}
+	);
+	const editor = page.getByTestId('asset-editor');
+	await assetRow(page, 'Loop B').getByRole('button', { name: 'Edit Loop B' }).click();
+	await editor.getByTestId('asset-valid-from').fill(localInput(-3));
+	await editor.getByTestId('asset-valid-until').fill(localInput(-1));
+	await editor.getByRole('button', { name: 'Save' }).click();
+	await expect(assetRow(page, 'Loop B').getByTestId('asset-expired')).toBeVisible();
+	await assetRow(page, 'Loop Emergency').getByRole('button', { name: 'Edit Loop Emergency' }).click();
+	await editor.getByTestId('asset-emergency-toggle').check();
+	await editor.getByRole('button', { name: 'Save' }).click();
+	await expect(assetRow(page, 'Loop Emergency').getByTestId('asset-emergency')).toBeVisible();
+
+	await page.getByTestId('director-tab-playlists').click();
+	await page.getByTestId('playlist-new-name').fill('Loop');
+	await page.getByRole('button', { name: 'Create' }).click();
+	await page.locator('summary', { hasText: 'Add tracks' }).click();
+	for (const title of ['Loop A', 'Loop B'])
+		await page.locator(`[data-testid="playlist-pick"][data-title="${title}"]`).check();
+	await page.getByTestId('playlist-add').click();
+	await expect(page.getByTestId('playlist-item')).toHaveCount(2);
+
+	await page.getByTestId('director-tab-devices').click();
+	await page.getByTestId('enrol-name').fill('Loop player');
+	await page.getByTestId('enrol-submit').click();
+	const email = (await page.getByTestId('enrol-email').textContent())!.trim();
+	const password = (await page.getByTestId('enrol-password').textContent())!.trim();
+	await page.getByTestId('enrol-done').click();
+
+	await page.getByTestId('director-tab-schedules').click();
+	await page.getByTestId('daypart-new').click();
+	const daypart = page.getByTestId('daypart-editor');
+	await daypart.getByTestId('daypart-name').fill('All week');
+	await daypart.getByTestId('daypart-playlist').selectOption({ label: 'Loop' });
+	await daypart.getByTestId('daypart-target').selectOption({ label: 'Loop player' });
+	for (const day of ['Saturday', 'Sunday']) await daypart.getByLabel(day).check();
+	await daypart.getByTestId('daypart-start').fill('00:00');
+	await daypart.getByTestId('daypart-end').fill('24:00');
+	await daypart.getByTestId('daypart-zone').fill('UTC');
+	await daypart.getByTestId('daypart-save').click();
+	await expect(page.getByTestId('week-block')).toHaveCount(7);
+
+	// ---- The player: another browser profile, Player mode, only its enrolment credentials ----
+	const playerContext = await browser.newContext();
+	try {
+		const player = await playerContext.newPage();
+		await player.goto(`${base}/player`);
+		await waitForApp(player);
+		await player.getByTestId('sync-email').fill(email);
+		await player.getByTestId('sync-password').fill(password);
+		await player.getByTestId('sync-status').getByRole('button', { name: 'Sign in and sync' }).click();
+		await expect(player.getByTestId('sync-status')).toContainText('Loop player');
+		// Valid + emergency are fetched and verified; the expired one never is.
+		await expect(player.getByTestId('sync-storage')).toHaveAttribute('data-files', '2', { timeout: 30_000 });
+		await expect(player.getByTestId('kiosk-title')).toHaveText('Loop A', { timeout: 30_000 });
+
+		// ---- The director sees the device: online, what it holds, what it plays, its sync log ----
+		const device = page.getByTestId('device-row').filter({ hasText: 'Loop player' });
+		await page.getByTestId('director-tab-devices').click();
+		await expect
+			.poll(
+				async () => {
+					await page.getByTestId('devices-refresh').click();
+					return (await device.textContent()) ?? '';
+				},
+				{ timeout: 60_000, intervals: [1000] }
+			)
+			.toMatch(/Online[\s\S]*Loop A/);
+		await expect(device.getByTestId('device-cached')).toHaveText('2');
+		await expect(device.getByTestId('sync-log')).not.toContainText('with failures');
+
+		// ---- A change: a new track in the playlist, and the emergency track retired ----
+		await page.getByTestId('director-tab-media').click();
+		await page.getByTestId('director-upload-input').setInputFiles([files.loopC!]);
+		await expect(page.getByTestId('upload-summary')).toHaveText(
+			'1 of 1 files: 1 uploaded, 0 duplicates skipped, 0 failed'
+		);
+		await assetRow(page, 'Loop Emergency').getByRole('button', { name: 'Edit Loop Emergency' }).click();
+		await editor.getByTestId('asset-emergency-toggle').uncheck();
+		await editor.getByRole('button', { name: 'Save' }).click();
+		await expect(assetRow(page, 'Loop Emergency').getByTestId('asset-emergency')).toHaveCount(0);
+		await page.getByTestId('director-tab-playlists').click();
+		await page.getByTestId('playlist-select').filter({ hasText: 'Loop' }).click();
+		await page.locator('summary', { hasText: 'Add tracks' }).click();
+		await page.locator('[data-testid="playlist-pick"][data-title="Loop C"]').check();
+		await page.getByTestId('playlist-add').click();
+		await expect(page.getByTestId('playlist-item')).toHaveCount(3);
+
+		// The player's next sync (on demand; report_sync allows one report per device every 5 s).
+		await player.waitForTimeout(5500);
+		await player.getByTestId('sync-now').click();
+		await expect
+			.poll(
+				() =>
+					player.evaluate(
+						() => (window as unknown as { __cratemeshSync: { readyFiles: number } }).__cratemeshSync.readyFiles
+					),
+				{
+					timeout: 30_000
+				}
+			)
+			.toBe(2);
+		await expect(player.getByTestId('sync-storage')).toHaveAttribute('data-files', '2');
+
+		await page.getByTestId('director-tab-devices').click();
+		const log = device.getByTestId('sync-log');
+		await expect
+			.poll(
+				async () => {
+					await page.getByTestId('devices-refresh').click();
+					return (await log.locator('summary').textContent()) ?? '';
+				},
+				{ timeout: 60_000, intervals: [1000] }
+			)
+			.toMatch(/Sync log \((2|3)\)/);
+		await log.locator('summary').click();
+		// Newest first: Loop C downloaded, the retired emergency file deleted.
+		const newest = log.getByTestId('sync-log-row').first();
+		await expect(newest.locator('td').nth(1)).toHaveText('1');
+		await expect(newest.locator('td').nth(2)).toHaveText('1');
+		await expect(newest).toHaveAttribute('data-failed', 'false');
+	} finally {
+		await playerContext.close();
 	}
 });
