@@ -34,6 +34,7 @@ export const MAX_CONNECTIONS = 8;
 const PAIRING_TTL_MS = 2 * 60_000;
 const PAIRING_MAX_FAILURES = 5;
 const REDIAL_MS = 20_000;
+const DIAL_TIMEOUT_MS = 15_000;
 
 /**
  * This device on the mesh: presence on the signalling server, authenticated sessions with up to eight
@@ -66,6 +67,7 @@ export class Mesh {
 	#retryTimer: ReturnType<typeof setTimeout> | undefined;
 	#redialTimer: ReturnType<typeof setInterval> | undefined;
 	#serving = new WeakMap<Session, Promise<void>>();
+	#fallbacks = new Map<string, { peers: string[]; title?: string }>();
 
 	get status(): SignallingStatus {
 		return this.#status;
@@ -252,14 +254,28 @@ export class Mesh {
 		if (session) this.transfers.request(session, hash, title);
 	}
 
-	/** Fetches a track from any connected own device (for tracks that arrived by sync without their audio). */
+	/** Fetches a track from any connected own device (for tracks that arrived by sync without their audio):
+	 * one after another until one has it. */
 	fetchFromAny(hash: string, title?: string): boolean {
-		for (const { session } of this.#sessions.values())
-			if (session.ready && session.trust === 'own') {
-				this.transfers.request(session, hash, title);
-				return true;
-			}
-		return false;
+		const candidates = [...this.#sessions.values()]
+			.map(({ session }) => session)
+			.filter((session) => session.ready && session.trust === 'own');
+		const first = candidates.shift();
+		if (!first) return false;
+		this.#fallbacks.set(hash, { peers: candidates.map((session) => session.remoteId), title });
+		this.transfers.request(first, hash, title);
+		return true;
+	}
+
+	/** After a device answered `none` for a track fetched from any device: ask the next one. */
+	#tryNext(hash: string): void {
+		const fallback = this.#fallbacks.get(hash);
+		if (!fallback) return;
+		for (let peerId = fallback.peers.shift(); peerId; peerId = fallback.peers.shift()) {
+			const session = this.#ready(peerId);
+			if (session) return this.transfers.request(session, hash, fallback.title);
+		}
+		this.#fallbacks.delete(hash);
 	}
 
 	#ready(peerId: string): Session | undefined {
@@ -340,7 +356,13 @@ export class Mesh {
 		);
 		this.#sessions.set(id, { session, connection });
 		this.#upsert({ peerId: id, name: id, open: false, ready: false, trust: null });
+		// A dial to a device that was restarting can stay unopened for good (PeerJS reports it as a
+		// peer-unavailable error on the Peer, not on the connection); it would block every later dial.
+		const dialTimer = setTimeout(() => {
+			if (!connection.open) session.close('dial-timeout', false);
+		}, DIAL_TIMEOUT_MS);
 		connection.on('open', () => {
+			clearTimeout(dialTimer);
 			this.#upsert({ peerId: id, open: true });
 			session.start();
 		});
@@ -420,6 +442,8 @@ export class Mesh {
 			case 'none':
 				if (!(await this.transfers.handle(session, message)))
 					this.#reject(session.remoteId, `unexpected ${message.type}`);
+				else if (message.type === 'none') this.#tryNext(message.hash);
+				else if (message.type === 'sent') this.#fallbacks.delete(message.hash);
 				return;
 			default:
 				this.#reject(session.remoteId, `unexpected ${message.type}`);

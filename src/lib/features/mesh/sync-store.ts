@@ -141,6 +141,8 @@ export async function applyChanges(peerId: string, incoming: Incoming[]): Promis
 			live.set(table, await liveRows(table, keys));
 		}
 		const put: StampRecord[] = [];
+		const puts = new Map<SyncTable, Map<string, Row>>();
+		const deletes = new Map<SyncTable, unknown[]>();
 		// A batch may carry a row once; if twice, the later one merges into the result of the first.
 		const seen = new Map<string, StampRecord>();
 		for (let i = 0; i < incoming.length; i++) {
@@ -168,33 +170,34 @@ export async function applyChanges(peerId: string, incoming: Incoming[]): Promis
 			applied.changed++;
 			applied.tables.add(table);
 			if (table === 'tracks') applied.tracks.push(key);
-			const written = await writeRow(table, key, alive ? merged.state.f : null, row);
-			if (written) live.get(table)!.set(key, written);
-			else live.get(table)!.delete(key);
+			const written = nextRow(table, key, alive ? merged.state.f : null, row);
+			const tablePuts = puts.get(table) ?? puts.set(table, new Map()).get(table)!;
+			if (written) {
+				live.get(table)!.set(key, written);
+				tablePuts.set(key, written);
+			} else {
+				live.get(table)!.delete(key);
+				tablePuts.delete(key);
+				const pk = row && (table === 'cues' || table === 'playlistItems' ? row.id : key);
+				if (pk !== undefined) (deletes.get(table) ?? deletes.set(table, []).get(table)!).push(pk);
+			}
 		}
+		// One bulk write per table (a put per row was most of a batch's time).
+		for (const [table, keys] of deletes) await database.table(table).bulkDelete(keys as never[]);
+		for (const [table, rows] of puts) if (rows.size) await database.table(table).bulkPut([...rows.values()]);
 		await stamps().bulkPut(put);
 	});
 	return applied;
 }
 
-/** Puts (or deletes, when `values` is null) the local row for a merged state. */
-async function writeRow(table: SyncTable, key: string, values: Row | null, row: Row | undefined): Promise<Row | null> {
-	const database = db();
-	if (!values) {
-		if (row) {
-			const pk = table === 'cues' || table === 'playlistItems' ? row.id : key;
-			await database.table(table).delete(pk as never);
-		}
-		return null;
-	}
-	let next: Row;
-	if (table === 'tracks') next = row ? { ...row, ...values } : { ...newTrack(key, values) };
-	else if (table === 'analysis') next = { hash: key, error: null, waveform: null, ...row, ...values };
-	else if (table === 'playlists') next = { id: key, ...row, ...values };
-	else if (table === 'cues') next = { ...row, ...values, uid: key };
-	else next = { ...row, ...values };
-	await database.table(table).put(next);
-	return next;
+/** The local row for a merged state (null: the row goes). Local-only fields are kept. */
+function nextRow(table: SyncTable, key: string, values: Row | null, row: Row | undefined): Row | null {
+	if (!values) return null;
+	if (table === 'tracks') return row ? { ...row, ...values } : { ...newTrack(key, values) };
+	if (table === 'analysis') return { hash: key, error: null, waveform: null, ...row, ...values };
+	if (table === 'playlists') return { id: key, ...row, ...values };
+	if (table === 'cues') return { ...row, ...values, uid: key };
+	return { ...row, ...values };
 }
 
 export interface PeerRow {

@@ -33,6 +33,7 @@ type Batch = Extract<Message, { type: 'sync-batch' }>;
 const PAGE = 500;
 const WINDOW = 2;
 const POKE_MS = 800;
+const REFRESH_MS = 1000;
 const PAUSED_KEY = 'meshSyncPaused';
 
 interface Pull {
@@ -63,6 +64,9 @@ export class LibrarySync {
 	#onApplied: (tracks: string[], tables: Set<SyncTable>) => void;
 	#onRefused: (peerId: string, reason: string) => void;
 	#listening = false;
+	#changedTracks = new Set<string>();
+	#changedTables = new Set<SyncTable>();
+	#refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(
 		onApplied: (tracks: string[], tables: Set<SyncTable>) => void,
@@ -145,6 +149,23 @@ export class LibrarySync {
 		session.send({ type: 'sync-hello', sv: 1, since: pull.since });
 	}
 
+	/** Tells the views what sync changed: at most every REFRESH_MS during a long pull (each refresh re-runs
+	 * the library query), and at its end. */
+	#refresh(): void {
+		clearTimeout(this.#refreshTimer);
+		this.#refreshTimer = undefined;
+		if (!this.#changedTracks.size && !this.#changedTables.size) return;
+		const tracks = [...this.#changedTracks];
+		const tables = new Set(this.#changedTables);
+		this.#changedTracks.clear();
+		this.#changedTables.clear();
+		try {
+			this.#onApplied(tracks, tables);
+		} catch (error) {
+			console.warn('mesh: refreshing views after sync failed:', error);
+		}
+	}
+
 	#schedulePoke(): void {
 		if (this.#paused) return;
 		clearTimeout(this.#pokeTimer);
@@ -209,11 +230,9 @@ export class LibrarySync {
 		try {
 			const applied = await applyChanges(peerId, incoming);
 			if (applied.changed) {
-				try {
-					this.#onApplied(applied.tracks, applied.tables);
-				} catch (error) {
-					console.warn('mesh: refreshing views after sync failed:', error);
-				}
+				for (const hash of applied.tracks) this.#changedTracks.add(hash);
+				for (const table of applied.tables) this.#changedTables.add(table);
+				this.#refreshTimer ??= setTimeout(() => this.#refresh(), REFRESH_MS);
 				// Other devices may not have these yet.
 				if (this.#sessions.size > 1) this.#poke(peerId);
 			}
@@ -240,6 +259,7 @@ export class LibrarySync {
 			return;
 		}
 		this.#pulls.delete(peerId);
+		this.#refresh();
 		this.#view(peerId, { received: row.received, refused: refusedTotal, lastSync: row.lastSync, pulling: null });
 		if (pull.again) void this.pull(session);
 	}
