@@ -6,6 +6,9 @@ import { installStamps, STAMPS, type StampRecord } from '$lib/db/stamps';
 import { addCue, deleteCue, updateCue } from '$lib/features/analysis/cues';
 import { playlists } from '$lib/features/playlists/playlists.svelte';
 import { applyChanges, canonicalDump, readPage } from './sync-store';
+import type { Message } from './protocol';
+import type { Session } from './session';
+import { LibrarySync } from './sync.svelte';
 import { decodeChange, encodeChange } from './sync-wire';
 
 const hash = (i: number) => i.toString(16).padStart(64, '0');
@@ -202,5 +205,45 @@ describe('library sync store (real IndexedDB)', () => {
 		expect(await db().tracks.get(hash(20))).toBeUndefined();
 		const dump = await canonicalDump();
 		expect(dump.tracks.map((r) => r.sid)).not.toContain(hash(20));
+	});
+});
+
+describe('library sync engine', () => {
+	const stub = (trust: 'own' | 'collaborator') => {
+		const sent: Message[] = [];
+		const session = {
+			remoteId: `cm-${trust}`,
+			trust,
+			closed: false,
+			send: (message: object) => sent.push({ v: 1, ...message } as Message)
+		} as unknown as Session;
+		return { session, sent };
+	};
+
+	it('gives a collaborator nothing and an own device every change, in acknowledged batches', async () => {
+		const sync = new LibrarySync(
+			() => undefined,
+			() => undefined
+		);
+		const collaborator = stub('collaborator');
+		expect(await sync.handle(collaborator.session, { v: 1, type: 'sync-hello', sv: 1, since: '' })).toBe(true);
+		expect(collaborator.sent).toEqual([
+			{ v: 1, type: 'sync-batch', n: 0, changes: [], upTo: '', total: 0, done: true }
+		]);
+		// A collaborator cannot make this device pull, nor push a batch it was not asked for.
+		expect(await sync.handle(collaborator.session, { v: 1, type: 'sync-poke' })).toBe(false);
+		const batch = { v: 1, type: 'sync-batch', n: 1, changes: [], upTo: '', total: 0, done: true } as const;
+		expect(await sync.handle(collaborator.session, batch)).toBe(false);
+
+		const own = stub('own');
+		await sync.handle(own.session, { v: 1, type: 'sync-hello', sv: 1, since: '' });
+		await expect.poll(() => own.sent.some((m) => m.type === 'sync-batch' && m.done)).toBe(true);
+		const batches = own.sent.filter((m): m is Extract<Message, { type: 'sync-batch' }> => m.type === 'sync-batch');
+		const keys = batches.flatMap((m) => m.changes.map((c) => c.k));
+		expect(keys).toContain(hash(10));
+		expect(await stamps().count()).toBeGreaterThanOrEqual(keys.length);
+		expect(await sync.handle(own.session, { v: 1, type: 'sync-ack', n: batches.at(-1)!.n })).toBe(true);
+		// An ack for a batch never sent is refused.
+		expect(await sync.handle(own.session, { v: 1, type: 'sync-ack', n: 999 })).toBe(false);
 	});
 });
