@@ -57,7 +57,7 @@ const FIELDS = {
 };
 
 interface Dump {
-	tables: Record<string, Record<string, unknown>[]>;
+	tables: Record<keyof typeof FIELDS, Record<string, unknown>[]>;
 	/** per playlist, its track hashes in order (position, then hash) */
 	order: Record<string, string[]>;
 	storage: Record<string, string>;
@@ -65,7 +65,7 @@ interface Dump {
 
 /** A canonical dump of the library tables: synced fields only, sorted by identity, no local ids. */
 function dump(page: Page): Promise<Dump> {
-	return page.evaluate(async (fields) => {
+	return page.evaluate(async (fields): Promise<Dump> => {
 		const db = await new Promise<IDBDatabase>((resolve, reject) => {
 			const request = indexedDB.open('cratemesh');
 			request.onsuccess = () => resolve(request.result);
@@ -84,7 +84,7 @@ function dump(page: Page): Promise<Dump> {
 			playlists: (row) => String(row.id),
 			playlistItems: (row) => `${row.playlistId}|${row.hash}`
 		};
-		const tables: Record<string, Record<string, unknown>[]> = {};
+		const tables = {} as Dump['tables'];
 		const storage: Record<string, string> = {};
 		let items: Record<string, unknown>[] = [];
 		for (const [table, list] of Object.entries(fields)) {
@@ -92,7 +92,7 @@ function dump(page: Page): Promise<Dump> {
 			if (table === 'analysis') rows = rows.filter((row) => row.error == null);
 			if (table === 'tracks') for (const row of rows) storage[String(row.hash)] = String(row.storage);
 			if (table === 'playlistItems') items = rows;
-			tables[table] = rows
+			tables[table as keyof Dump['tables']] = rows
 				.map((row) => ({
 					sid: keyOf[table]!(row),
 					...Object.fromEntries(list.filter((f) => row[f] !== undefined).map((f) => [f, row[f]]))

@@ -139,7 +139,7 @@ describe('library sync store (real IndexedDB)', () => {
 		await playlists.add(list.id, [hash(10), hash(11)]);
 		await playlists.move(list.id, [hash(11)], hash(10));
 		const item = (await stamps().get(`playlistItems/${list.id}|${hash(11)}`))!;
-		expect(item.s.position > item.c).toBe(true);
+		expect(item.s.position! > item.c).toBe(true);
 		await playlists.removeTracks(list.id, [hash(10)]);
 		const gone = (await stamps().get(`playlistItems/${list.id}|${hash(10)}`))!;
 		expect(gone.d > gone.c).toBe(true);
@@ -232,7 +232,7 @@ describe('library sync engine', () => {
 		]);
 		// A collaborator cannot make this device pull, nor push a batch it was not asked for.
 		expect(await sync.handle(collaborator.session, { v: 1, type: 'sync-poke' })).toBe(false);
-		const batch = { v: 1, type: 'sync-batch', n: 1, changes: [], upTo: '', total: 0, done: true } as const;
+		const batch: Message = { v: 1, type: 'sync-batch', n: 1, changes: [], upTo: '', total: 0, done: true };
 		expect(await sync.handle(collaborator.session, batch)).toBe(false);
 
 		const own = stub('own');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeHlc } from '$lib/db/hlc';
-import { encodeMessage, MAX_CONTROL_BYTES, parseMessage } from './protocol';
+import { encodeMessage, MAX_CONTROL_BYTES, parseMessage, type OutgoingMessage } from './protocol';
 import { decodeChange, encodeChange, type WireChange } from './sync-wire';
 
 const H = 'a'.repeat(64);
@@ -77,14 +77,14 @@ describe('sync changes on the wire', () => {
 	});
 
 	it('parses the sync messages and rejects malformed, unknown-version and oversized ones', () => {
-		const batch = {
+		const batch: Extract<OutgoingMessage, { type: 'sync-batch' }> = {
 			type: 'sync-batch',
 			n: 1,
 			changes: [trackChange({ title: 'x' })],
 			upTo: s1,
 			total: 1,
 			done: true
-		} as const;
+		};
 		expect(parseMessage(encodeMessage(batch))).toMatchObject({ ok: true, message: { type: 'sync-batch' } });
 		expect(parseMessage(encodeMessage({ type: 'sync-hello', sv: 1, since: '' })).ok).toBe(true);
 		expect(parseMessage(encodeMessage({ type: 'sync-ack', n: 3 })).ok).toBe(true);
