@@ -4,7 +4,7 @@
  */
 import type { AnalysisRow, CratemeshDb, TrackRow } from '../../db/schema';
 import { readAudio } from '../../storage/audio-store';
-import { analysisLeadSec, mp3Priming } from './offsets';
+import { analysisLeadSec, id3Size, mp3Priming } from './offsets';
 import { NO_OFFSET, type OffsetOf } from './plan';
 import type { LibrarySnapshot } from './model';
 import type { ImportOps } from './plan';
@@ -83,14 +83,20 @@ export async function applyOps(db: CratemeshDb, ops: ImportOps): Promise<string[
 
 const isMp3 = (track: TrackRow) => track.mime === 'audio/mpeg' || /\.mp3$/i.test(track.fileName);
 
-/** Per-track timeline offsets (offsets.ts) for the MP3s among `tracks`, read from their first 64 KiB. */
+/**
+ * Per-track timeline offsets (offsets.ts) for the MP3s among `tracks` whose bytes are here: two small reads
+ * each (the ID3v2 size, then 4 KiB at the first frame), never the whole file.
+ */
 export async function timelineOffsets(tracks: readonly TrackRow[]): Promise<OffsetOf> {
 	const lead = new Map<string, number>();
 	for (const track of tracks) {
-		if (!isMp3(track)) continue;
+		if (!isMp3(track) || track.storage === 'none') continue;
 		const blob = await readAudio(track.hash);
 		if (!blob) continue;
-		const sec = analysisLeadSec(mp3Priming(new Uint8Array(await blob.slice(0, 65536).arrayBuffer())));
+		const head = new Uint8Array(await blob.slice(0, 10).arrayBuffer());
+		const skip = id3Size(head);
+		const frame = new Uint8Array(await blob.slice(skip, skip + 4096).arrayBuffer());
+		const sec = analysisLeadSec(mp3Priming(frame));
 		if (sec) lead.set(track.hash, sec);
 	}
 	return (hash) => (lead.has(hash) ? { cueSec: 0, gridSec: lead.get(hash)! } : NO_OFFSET);

@@ -5,7 +5,15 @@
  */
 import type { TrackRow } from '../../db/schema';
 import type { XTrack } from './model';
-import { baseKey, segmentsOf, sharedSuffix } from './paths';
+import { segmentsOf } from './paths';
+
+const foldedSegments = (path: string) => segmentsOf(path).map((s) => s.toLocaleLowerCase('en'));
+
+function suffixLength(x: string[], y: string[]): number {
+	let n = 0;
+	while (n < x.length && n < y.length && x[x.length - 1 - n] === y[y.length - 1 - n]) n++;
+	return n;
+}
 
 export type MatchHow = 'path' | 'hash' | 'tags';
 
@@ -25,7 +33,8 @@ export const tagKey = (title: string, artist: string) =>
 		.trim();
 
 export class Matcher {
-	#byName = new Map<string, { hash: string; path: string }[]>();
+	/** By lower-cased file name: candidates with their folded segments, computed once. */
+	#byName = new Map<string, { hash: string; segments: string[] }[]>();
 	#hashes = new Set<string>();
 	#byTags = new Map<string, TrackRow[]>();
 
@@ -34,9 +43,10 @@ export class Matcher {
 			this.#hashes.add(track.hash);
 			for (const path of new Set([...(track.paths ?? []), track.fileName])) {
 				if (!path) continue;
-				const key = baseKey(path);
+				const segments = foldedSegments(path);
+				const key = segments[segments.length - 1] ?? '';
 				const list = this.#byName.get(key) ?? [];
-				list.push({ hash: track.hash, path });
+				list.push({ hash: track.hash, segments });
 				this.#byName.set(key, list);
 			}
 			if (track.title) {
@@ -52,9 +62,10 @@ export class Matcher {
 		if (track.path) {
 			let best = 0;
 			const found = new Set<string>();
-			for (const candidate of this.#byName.get(baseKey(track.path)) ?? []) {
-				const length = segmentsOf(candidate.path).length;
-				const shared = sharedSuffix(track.path, candidate.path);
+			const wanted = foldedSegments(track.path);
+			for (const candidate of this.#byName.get(wanted[wanted.length - 1] ?? '') ?? []) {
+				const length = candidate.segments.length;
+				const shared = suffixLength(wanted, candidate.segments);
 				if (shared < length) continue;
 				if (shared > best) {
 					best = shared;

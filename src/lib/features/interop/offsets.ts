@@ -29,7 +29,8 @@ export interface Mp3Priming {
 /** MPEG decoders (libmad, mpg123, ffmpeg's mp3float) output 529 samples of filter delay first. */
 export const DECODER_DELAY = 529;
 
-function id3Size(head: Uint8Array): number {
+/** Bytes of the ID3v2 tag at the start of the file (0 without one). */
+export function id3Size(head: Uint8Array): number {
 	if (head[0] !== 0x49 || head[1] !== 0x44 || head[2] !== 0x33) return 0;
 	const size = ((head[6]! & 0x7f) << 21) | ((head[7]! & 0x7f) << 14) | ((head[8]! & 0x7f) << 7) | (head[9]! & 0x7f);
 	return 10 + size + (head[5]! & 0x10 ? 10 : 0);
