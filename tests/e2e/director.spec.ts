@@ -3,7 +3,8 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tone } from '../fixtures/audio.js';
-import { freePort, startOneBox } from './app-server';
+import { freePort, startOneBox, startServer, stopServer } from './app-server';
+import { FakeSupabase } from './fake-supabase';
 import { trackCspViolations, waitForApp } from './helpers';
 
 // The director panel against the real one-box server (PGlite running supabase/migrations, RLS per
@@ -517,5 +518,34 @@ test('the issue 7 loop: the director plans in the panel, a real player syncs and
 		await expect(newest).toHaveAttribute('data-failed', 'false');
 	} finally {
 		await playerContext.close();
+	}
+});
+
+test('on a Supabase project the panel explains how to add a player instead of offering enrolment', async ({ page }) => {
+	const supabase = new FakeSupabase();
+	await supabase.start();
+	const port = await freePort();
+	const server = await startServer(port, {
+		PUBLIC_SUPABASE_URL: supabase.url,
+		PUBLIC_SUPABASE_ANON_KEY: 'test-anon-key'
+	});
+	try {
+		await page.goto(`http://127.0.0.1:${port}/account`);
+		await waitForApp(page);
+		await page.getByTestId('account-email').fill('owner@example.com');
+		await page.getByTestId('account-password').fill('correct horse battery');
+		await page.getByRole('button', { name: 'Create account' }).click();
+		await page.getByLabel('New team name').fill('Hosted Bar');
+		await page.getByRole('button', { name: 'Create team' }).click();
+		await expect(page.getByTestId('tenant-switcher').locator('option:checked')).toHaveText('Hosted Bar · Owner');
+		await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Director' }).click();
+		await page.getByTestId('director-tab-devices').click();
+		await expect(page.getByTestId('enrol-unsupported')).toContainText('needs an Edge Function');
+		await expect(page.getByTestId('enrol-unsupported')).toContainText('role "player"');
+		await expect(page.getByTestId('enrol-submit')).toHaveCount(0);
+		expect(supabase.requests).not.toContain('POST /onebox/v1/players');
+	} finally {
+		await stopServer(server.child);
+		await supabase.stop();
 	}
 });
