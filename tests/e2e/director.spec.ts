@@ -215,6 +215,17 @@ test('a director uploads, edits, builds a playlist, schedules dayparts, enrols a
 	await expect.poll(() => itemTitles(page)).toEqual(['Evening Tide (radio)', 'Old Jingle', 'Morning Sun']);
 	await expect(page.getByTestId('playlist-error')).toHaveCount(0);
 
+	// Another playlist: renamed, then deleted.
+	await page.getByTestId('playlist-new-name').fill('Spare');
+	await page.getByRole('button', { name: 'Create' }).click();
+	await expect(page.getByRole('heading', { name: 'Spare', level: 2 })).toBeVisible();
+	await page.getByRole('textbox', { name: 'Rename' }).fill('Spare (old)');
+	await page.getByRole('button', { name: 'Rename' }).click();
+	await expect(page.getByTestId('playlist-select').filter({ hasText: 'Spare (old)' })).toBeVisible();
+	await page.getByRole('button', { name: 'Delete' }).click();
+	await page.getByRole('button', { name: 'Really delete' }).click();
+	await expect(page.getByTestId('playlist-select')).toHaveCount(1);
+
 	// The order is the server's: a reload shows the same.
 	await page.reload();
 	await waitForApp(page);
