@@ -384,8 +384,15 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 		} catch {
 			// not held yet
 		}
-		const movable = fileHandle as unknown as { move(dir: FileSystemDirectoryHandle, name: string): Promise<void> };
-		await movable.move(audioDir, digest);
+		const movable = fileHandle as unknown as { move?(dir: FileSystemDirectoryHandle, name: string): Promise<void> };
+		if (movable.move) await movable.move(audioDir, digest);
+		else {
+			// Browsers without move(): copy under the final name (a writable stream lands on close, atomically,
+			// from its swap file), then drop the partial, as audio-store does.
+			const target = await (await audioDir.getFileHandle(digest, { create: true })).createWritable();
+			await (await fileHandle.getFile()).stream().pipeTo(target);
+			await partialDir.removeEntry(job.hash).catch(() => undefined);
+		}
 		await forget();
 		return { hash: job.hash, status: 'stored', sha256: digest, bytes: offset - resumedFrom, resumedFrom };
 	} catch (error) {
