@@ -38,7 +38,8 @@ export default defineConfig({
 				globPatterns: ['client/**/*.{js,css,html,wasm,svg,png,ico,webmanifest,json,woff2}'],
 				maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
 				navigateFallback: 'index.html',
-				navigateFallbackDenylist: [/^\/peerjs/, /^\/healthz/],
+				// The one-box API (a signed media URL opened in a tab must get the file, not the app shell).
+				navigateFallbackDenylist: [/^\/peerjs/, /^\/healthz/, /^\/(auth|rest|storage|onebox)\/v1\//],
 				// The deployment's settings (Supabase project, ICE servers): fresh when online, the last
 				// copy offline, so a signed-in app stays signed in without a network.
 				runtimeCaching: [

@@ -52,7 +52,9 @@ if (!chromiumPath()) {
 /** Starts `npm start`'s server (building first if the build is stale) on a free loopback port. */
 function startServer() {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [join(root, 'src/server/start.js')], {
+		// BENCH_NO_BUILD=1 serves the build as it is (e.g. one made with CRATEMESH_BUILD_DIR for side-by-side runs).
+		const args = process.env.BENCH_NO_BUILD ? ['--no-build'] : [];
+		const child = spawn(process.execPath, [join(root, 'src/server/start.js'), ...args], {
 			cwd: root,
 			env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
 			stdio: ['ignore', 'pipe', 'inherit']

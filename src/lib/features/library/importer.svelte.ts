@@ -201,11 +201,22 @@ export class Importer {
 		// Bytes of finished files plus progress of those in flight, for the bar, MB/s and ETA.
 		let finishedBytes = 0;
 		const inflight = new Map<ImportSource, number>();
-		const tick = () => {
+		let doneCount = 0;
+		let currentPath: string | null = null;
+		// Progress reaches the UI at most ten times a second: a state change per file and per progress
+		// event re-rendered the panel hundreds of times and made long tasks of its own.
+		let published: ReturnType<typeof setTimeout> | undefined;
+		const publish = () => {
+			published = undefined;
 			let bytes = finishedBytes;
 			for (const done of inflight.values()) bytes += done;
 			this.#bytesDone = bytes;
+			this.#done = doneCount;
+			this.#current = currentPath;
 			this.#now = performance.now();
+		};
+		const tick = () => {
+			published ??= setTimeout(publish, 100);
 		};
 
 		// Finished files are recorded in batches, one IndexedDB transaction each, while the workers go on
@@ -245,8 +256,9 @@ export class Importer {
 		};
 
 		const importOne = async (source: ImportSource, journalId: number) => {
-			this.#current = source.path;
+			currentPath = source.path;
 			inflight.set(source, 0);
+			tick();
 			try {
 				const result = await importFile(source.file, {
 					signal,
@@ -274,7 +286,7 @@ export class Importer {
 			} finally {
 				inflight.delete(source);
 				finishedBytes += source.file.size;
-				this.#done++;
+				doneCount++;
 				tick();
 			}
 		};
@@ -296,6 +308,8 @@ export class Importer {
 			await flush();
 		} finally {
 			release();
+			clearTimeout(published);
+			publish();
 		}
 		// Anything still pending was cancelled: it is not an interrupted import.
 		await db().importJournal.where('jobId').equals(jobId).delete();
