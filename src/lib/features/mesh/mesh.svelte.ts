@@ -267,6 +267,23 @@ export class Mesh {
 		return true;
 	}
 
+	/**
+	 * A device went away mid-transfer: finish from another connected own device, from the same offset (the
+	 * bytes so far and the hash state are kept). Devices are asked one after another until one has it; if
+	 * none does, the transfer waits for the first device to come back.
+	 */
+	#resumeElsewhere(peerId: string): void {
+		for (const hash of this.transfers.paused(peerId)) {
+			const others = [...this.#sessions.values()]
+				.map(({ session }) => session)
+				.filter((session) => session.ready && session.trust === 'own' && session.remoteId !== peerId);
+			const next = others.shift();
+			if (!next) continue;
+			this.#fallbacks.set(hash, { peers: others.map((session) => session.remoteId) });
+			this.transfers.request(next, hash);
+		}
+	}
+
 	/** After a device answered `none` for a track fetched from any device: ask the next one. */
 	#tryNext(hash: string): void {
 		const fallback = this.#fallbacks.get(hash);
@@ -348,7 +365,10 @@ export class Mesh {
 						this.#links = this.#links.filter((link) => link.peerId !== id);
 					}
 					this.transfers.disconnected(id);
-					if (!this.#sessions.has(id)) this.sync.disconnected(id);
+					if (!this.#sessions.has(id)) {
+						this.sync.disconnected(id);
+						this.#resumeElsewhere(id);
+					}
 					if (reason !== 'duplicate') this.#notice = { peerId: id, reason };
 				}
 			},
