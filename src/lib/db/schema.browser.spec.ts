@@ -167,6 +167,36 @@ describe('Dexie schema (real IndexedDB)', () => {
 		await Dexie.delete(name);
 	});
 
+	it('v8 stamps the rows of a populated v7 database for library sync and gives cues an identity', async () => {
+		const name = `upgrade-v8-${crypto.randomUUID()}`;
+		const v7 = new Dexie(name);
+		v7.version(7).stores({
+			tracks: '&hash, dateAdded, title, lastPlayed',
+			settings: '&key',
+			playlists: '&id, parentId',
+			playlistItems: '++id, playlistId, [playlistId+position], hash',
+			analysis: '&hash, analyserVersion',
+			cues: '++id, hash'
+		});
+		const hash = 'c'.repeat(64);
+		await v7.table('tracks').add({ hash, fileName: 'a.mp3', size: 1, mime: 'audio/mpeg', title: 'A', dateAdded: 5 });
+		await v7
+			.table('cues')
+			.add({ hash, kind: 'hot', slot: 1, startSec: 1, endSec: null, name: '', color: 'red', createdAt: 3 });
+		v7.close();
+		const db = openDb(name);
+		await db.open();
+		expect(db.verno).toBeGreaterThanOrEqual(8);
+		expect((await db.cues.toArray())[0]?.uid).toBe(`${hash}:hot:1`);
+		const stamps = await db.table('syncStamps').toArray();
+		expect(stamps.map((r) => r.id).sort()).toEqual([`cues/${hash}:hot:1`, `tracks/${hash}`]);
+		expect(stamps.every((r) => r.c > r.d && r.seq === r.c)).toBe(true);
+		expect(await db.table('syncPeers').count()).toBe(0);
+		expect(await db.tracks.get(hash)).toMatchObject({ title: 'A', size: 1 });
+		db.close();
+		await Dexie.delete(name);
+	});
+
 	it('derives a title from a file name', () => {
 		expect(titleFromFileName('Daft Punk - One More Time.flac')).toBe('Daft Punk - One More Time');
 		expect(titleFromFileName('music/house/.hidden')).toBe('.hidden');
