@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHlc, encodeHlc, HlcClock, hlcMinus, isHlc } from './hlc';
+import { decodeHlc, encodeHlc, HlcClock, isHlc } from './hlc';
 
 describe('HLC', () => {
 	it('encodes so that string order is (ms, counter, node) order', () => {
@@ -48,13 +48,6 @@ describe('HLC', () => {
 			last = next;
 		}
 		expect(decodeHlc(last).ms).toBe(11);
-	});
-
-	it('hlcMinus goes back a window and sorts below the original', () => {
-		const stamp = encodeHlc({ ms: 50_000, counter: 3, node: 'dddddddddddd' });
-		expect(hlcMinus(stamp, 10_000) < stamp).toBe(true);
-		expect(decodeHlc(hlcMinus(stamp, 10_000)).ms).toBe(40_000);
-		expect(hlcMinus('', 10)).toBe('');
 	});
 
 	it('rejects malformed nodes', () => {

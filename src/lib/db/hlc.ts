@@ -88,10 +88,3 @@ export class HlcClock {
 		}
 	}
 }
-
-/** A stamp `ms` milliseconds earlier (for re-reading an overlap window); '' stays ''. */
-export function hlcMinus(stamp: Hlc, ms: number): Hlc {
-	if (!isHlc(stamp)) return '';
-	const parts = decodeHlc(stamp);
-	return encodeHlc({ ms: Math.max(0, parts.ms - ms), counter: 0, node: '000000000000' });
-}
