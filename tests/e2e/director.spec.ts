@@ -53,6 +53,15 @@ test.beforeAll(async () => {
 		['loopC', 'Loop C', 494]
 	] as const)
 		files[key] = tone(audioDir, { ...spec, name: `${key}.mp3`, title, artist: 'Loop', seconds: 3, freq });
+	files.long = tone(audioDir, {
+		...spec,
+		ext: 'wav',
+		name: 'long.wav',
+		title: 'Long One',
+		artist: 'Slow',
+		seconds: 40,
+		freq: 220
+	});
 	writeFileSync(files.notes, 'just some text, not audio at all\n'.repeat(20));
 	const port = process.env.DIRECTOR_E2E_PORT ? Number(process.env.DIRECTOR_E2E_PORT) : await freePort();
 	box = await startOneBox(port, { CRATEMESH_TENANT_NAME: 'Bar Aurora' });
@@ -559,4 +568,51 @@ test('on a Supabase project the panel explains how to add a player instead of of
 		await stopServer(server.child);
 		await supabase.stop();
 	}
+});
+
+test('upload progress shows bytes and time left, and cancelling stops it without a half asset', async ({
+	page,
+	context
+}) => {
+	await signIn(page);
+	await page.goto(`${base}/director`);
+	await waitForApp(page);
+	// About 3.5 MB at 400 kB/s: long enough to watch and cancel.
+	const cdp = await context.newCDPSession(page);
+	await cdp.send('Network.enable');
+	await cdp.send('Network.emulateNetworkConditions', {
+		offline: false,
+		latency: 0,
+		downloadThroughput: -1,
+		uploadThroughput: 400_000
+	});
+	const before = await page.getByTestId('asset-row').count();
+	await page.getByTestId('director-upload-input').setInputFiles([files.long!]);
+	const item = page.getByTestId('upload-item').filter({ hasText: 'long.wav' });
+	await expect(item).toHaveAttribute('data-status', 'uploading', { timeout: 20_000 });
+	const progress = page.getByTestId('upload-progress');
+	await expect(progress).toContainText(/of 3\.\d MB · [\d.]+ (kB|KB|MB)\/s · \d+ s left/, { timeout: 10_000 });
+	await progress.getByRole('button', { name: 'Cancel' }).click();
+	await expect(item).toHaveAttribute('data-status', 'cancelled');
+	await expect(page.getByTestId('upload-summary')).toHaveText(
+		'1 of 1 files: 0 uploaded, 0 duplicates skipped, 0 failed'
+	);
+	await cdp.send('Network.emulateNetworkConditions', {
+		offline: false,
+		latency: 0,
+		downloadThroughput: -1,
+		uploadThroughput: -1
+	});
+	await page.reload();
+	await waitForApp(page);
+	await expect(page.getByTestId('asset-row')).toHaveCount(before);
+	// Nothing half-written: the same file uploads cleanly afterwards.
+	await page.getByTestId('director-upload-input').setInputFiles([files.long!]);
+	await expect(page.getByTestId('upload-summary')).toHaveText(
+		'1 of 1 files: 1 uploaded, 0 duplicates skipped, 0 failed',
+		{
+			timeout: 30_000
+		}
+	);
+	await expect(assetRow(page, 'Long One')).toContainText('0:40');
 });
