@@ -3,8 +3,8 @@
 // against the production build in headless Chromium and merges them into bench/results.json.
 // Every timing is a ratio against a baseline measured in the same run, because these machines are noisy.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
@@ -56,7 +56,13 @@ function startServer() {
 		const args = process.env.BENCH_NO_BUILD ? ['--no-build'] : [];
 		const child = spawn(process.execPath, [join(root, 'src/server/start.js'), ...args], {
 			cwd: root,
-			env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
+			// A throwaway one-box data folder: the default one may be held by a running `npm start`.
+			env: {
+				CRATEMESH_DATA_DIR: mkdtempSync(join(tmpdir(), 'cratemesh-bench-data-')),
+				...process.env,
+				PORT: '0',
+				HOST: '127.0.0.1'
+			},
 			stdio: ['ignore', 'pipe', 'inherit']
 		});
 		let output = '';
