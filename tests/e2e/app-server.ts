@@ -29,7 +29,12 @@ export function startServer(
 			stdio: ['ignore', 'pipe', 'pipe']
 		});
 		let output = '';
-		const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 15_000);
+		// Generous: a first one-box start (PGlite creating its database) takes seconds on a loaded machine.
+		// A server that never says it is ready must not keep the port for the next test.
+		const timer = setTimeout(() => {
+			child.kill('SIGKILL');
+			reject(new Error(`server did not start: ${output}`));
+		}, 60_000);
 		child.stdout!.on('data', (chunk) => {
 			output += chunk;
 			if (/Local-only mode|Supabase: |One box: built-in/.test(output)) {

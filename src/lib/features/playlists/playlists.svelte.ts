@@ -1,4 +1,5 @@
 import { db, type PlaylistItemRow, type PlaylistKind, type PlaylistRow } from '$lib/db';
+import { byPosition } from '../mesh/sync-merge';
 
 const MAX_NAME = 120;
 // eslint-disable-next-line no-control-regex
@@ -124,10 +125,14 @@ export class Playlists {
 	}
 
 	async items(playlistId: string): Promise<PlaylistItemRow[]> {
-		return db()
-			.playlistItems.where('[playlistId+position]')
-			.between([playlistId, -Infinity], [playlistId, Infinity])
-			.toArray();
+		return (
+			db()
+				.playlistItems.where('[playlistId+position]')
+				.between([playlistId, -Infinity], [playlistId, Infinity])
+				.toArray()
+				// Equal positions (concurrent edits on synced devices) order by hash, the same on every device.
+				.then((items) => items.sort(byPosition))
+		);
 	}
 
 	/** Track hashes in playlist order. */
