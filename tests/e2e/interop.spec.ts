@@ -182,3 +182,66 @@ test('a hostile file is refused with the reason and changes nothing', async ({ p
 	await expect(refused).toContainText('declares XML entities (entity expansion is refused)');
 	await expect(page.getByTestId('interop-apply')).toBeDisabled();
 });
+
+test('a backup with audio and a passphrase restores into an empty library, verified by hash', async ({
+	page,
+	browser
+}) => {
+	await page.goto('/');
+	await waitForApp(page);
+	await page.getByTestId('folder-input').setInputFiles(join(root, 'Music'));
+	await expect(page.getByTestId('import-summary')).toContainText('Added 3 files', { timeout: 30_000 });
+	await page.getByTestId('interop-open').click();
+	await chooseExchangeFile(page, 'rekordbox.xml', rekordboxXml);
+	await page.getByTestId('interop-apply').click();
+	await expect(page.getByTestId('interop-applied')).toBeVisible();
+
+	await page.getByTestId('backup-audio').check();
+	await page.getByTestId('backup-passphrase').fill('correct horse battery');
+	const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('backup-create').click()]);
+	await expect(page.getByTestId('backup-written')).toContainText('3 tracks, 3 audio files');
+	const zip = readFileSync(await download.path());
+	expect(zip.subarray(0, 2).toString()).toBe('PK');
+	// The metadata is encrypted: no playlist name or field name in clear text (the audio keeps its own tags).
+	expect(zip.includes(Buffer.from('Gigs'))).toBe(false);
+	expect(zip.includes(Buffer.from('"playlists"'))).toBe(false);
+	expect(zip.includes(Buffer.from('metadata.enc.json'))).toBe(true);
+
+	// A new device: an empty library.
+	const other = await browser.newContext();
+	const fresh = await other.newPage();
+	await fresh.goto('/');
+	await waitForApp(fresh);
+	await fresh.getByTestId('interop-open').click();
+	await fresh
+		.getByTestId('restore-file')
+		.setInputFiles({ name: 'backup.zip', mimeType: 'application/zip', buffer: zip });
+	await fresh.getByTestId('restore-read').click();
+	await expect(fresh.getByTestId('backup-error')).toContainText('encrypted: enter its passphrase');
+	await fresh.getByTestId('restore-passphrase').fill('wrong');
+	await fresh.getByTestId('restore-read').click();
+	await expect(fresh.getByTestId('backup-error')).toContainText('Wrong passphrase');
+	await fresh.getByTestId('restore-passphrase').fill('correct horse battery');
+	await fresh.getByTestId('restore-read').click();
+	const preview = fresh.getByTestId('restore-preview');
+	await expect(preview).toContainText('3 tracks — 3 new, 0 to update, 0 unchanged');
+	await expect(preview).toContainText('3 cues, 2 playlists, 2 playlist entries');
+	await expect(preview).toContainText('3 audio files to add');
+	await fresh.getByTestId('restore-apply').click();
+	await expect(fresh.getByTestId('restore-done')).toContainText(
+		'Restored: 3 tracks added or updated; 0 audio files failed'
+	);
+	await fresh.getByTestId('interop-dialog').getByRole('button', { name: 'Close' }).first().click();
+	await expect(fresh.getByTestId('track-count')).toHaveText('3 tracks');
+	await expect(rows(fresh).filter({ hasText: 'First Tone' })).toContainText('126.5');
+	await expect(fresh.getByTestId('playlist-Friday')).toBeVisible();
+	// The audio came back into the store under its hash.
+	const stored = await fresh.evaluate(async () => {
+		const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('audio');
+		const names: string[] = [];
+		for await (const [name] of (dir as unknown as { entries(): AsyncIterable<[string]> }).entries()) names.push(name);
+		return names.length;
+	});
+	expect(stored).toBe(3);
+	await other.close();
+});

@@ -418,9 +418,28 @@ export const en = {
 	'mesh.remote.none': 'Every track has its audio on this device.',
 	'mesh.remote.count': '{count} tracks have their audio on another device',
 	'mesh.remote.noDevice': 'Connect one of your devices to fetch these.',
+	'backup.title': 'Back up and restore',
+	'backup.hint':
+		'One file with every track’s tags, analysis, cues, playlists and settings; audio optional. Restoring merges by content: nothing you have is overwritten.',
+	'backup.withAudio': 'Include the audio files (large)',
+	'backup.passphrase': 'Passphrase (optional)',
+	'backup.passphraseHint':
+		'With a passphrase the metadata is encrypted (AES-GCM); keep it safe: the backup cannot be restored without it.',
+	'backup.writing': 'Writing the backup… {done} of {total} audio files',
+	'backup.written': 'Saved {name}: {tracks} tracks, {audio} audio files.',
+	'backup.create': 'Back up',
+	'backup.restore': 'Restore a backup',
+	'backup.restoreFile': 'Backup file',
+	'backup.check': 'Check backup',
+	'backup.summary': 'Backup from {date}: {tracks} tracks — {new} new, {updated} to update, {unchanged} unchanged.',
+	'backup.counts':
+		'{cues} cues, {playlists} playlists, {items} playlist entries, {settings} settings and {audio} audio files to add.',
+	'backup.apply': 'Restore',
+	'backup.restored': 'Restored: {tracks} tracks added or updated; {failed} audio files failed verification.',
 	'interop.open': 'Import / export',
 	'interop.title': 'Import and export',
-	'interop.settingsHint': 'Exchange playlists, cues and beat grids with rekordbox, Traktor and M3U/PLS players; back up the library.',
+	'interop.settingsHint':
+		'Exchange playlists, cues and beat grids with rekordbox, Traktor and M3U/PLS players; back up the library.',
 	'interop.close': 'Close',
 	'interop.import': 'Import from other DJ software',
 	'interop.importHint':

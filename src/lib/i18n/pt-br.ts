@@ -419,9 +419,29 @@ export const ptBR: Messages = {
 	'mesh.remote.none': 'Todas as faixas têm o áudio neste dispositivo.',
 	'mesh.remote.count': '{count} faixas têm o áudio em outro dispositivo',
 	'mesh.remote.noDevice': 'Conecte um dos seus dispositivos para buscá-las.',
+	'backup.title': 'Backup e restauração',
+	'backup.hint':
+		'Um arquivo com as tags, análises, cues, playlists e configurações de cada faixa; áudio opcional. A restauração mescla pelo conteúdo: nada do que você tem é sobrescrito.',
+	'backup.withAudio': 'Incluir os arquivos de áudio (grande)',
+	'backup.passphrase': 'Frase-senha (opcional)',
+	'backup.passphraseHint':
+		'Com uma frase-senha os metadados são criptografados (AES-GCM); guarde-a bem: sem ela o backup não pode ser restaurado.',
+	'backup.writing': 'Gravando o backup… {done} de {total} arquivos de áudio',
+	'backup.written': '{name} salvo: {tracks} faixas, {audio} arquivos de áudio.',
+	'backup.create': 'Fazer backup',
+	'backup.restore': 'Restaurar um backup',
+	'backup.restoreFile': 'Arquivo de backup',
+	'backup.check': 'Verificar backup',
+	'backup.summary': 'Backup de {date}: {tracks} faixas — {new} novas, {updated} a atualizar, {unchanged} sem mudança.',
+	'backup.counts':
+		'{cues} cues, {playlists} playlists, {items} entradas de playlist, {settings} configurações e {audio} arquivos de áudio a adicionar.',
+	'backup.apply': 'Restaurar',
+	'backup.restored':
+		'Restaurado: {tracks} faixas adicionadas ou atualizadas; {failed} arquivos de áudio falharam na verificação.',
 	'interop.open': 'Importar / exportar',
 	'interop.title': 'Importar e exportar',
-	'interop.settingsHint': 'Troque playlists, cues e grades de batidas com rekordbox, Traktor e players M3U/PLS; faça backup da biblioteca.',
+	'interop.settingsHint':
+		'Troque playlists, cues e grades de batidas com rekordbox, Traktor e players M3U/PLS; faça backup da biblioteca.',
 	'interop.close': 'Fechar',
 	'interop.import': 'Importar de outro software de DJ',
 	'interop.importHint':
@@ -433,7 +453,8 @@ export const ptBR: Messages = {
 	'interop.cancelled': 'Cancelado. Nada foi alterado.',
 	'interop.failed': 'Não foi possível ler o arquivo: {reason}',
 	'interop.refused': 'O arquivo foi recusado:',
-	'interop.summary': '{matched} de {total} faixas encontradas na biblioteca: {changed} a atualizar, {unchanged} sem mudança.',
+	'interop.summary':
+		'{matched} de {total} faixas encontradas na biblioteca: {changed} a atualizar, {unchanged} sem mudança.',
 	'interop.cues': 'cues: {added} novos, {replaced} substituídos',
 	'interop.playlists': 'Playlists',
 	'interop.playlistNew': 'nova playlist, {count} faixas',

@@ -68,7 +68,12 @@ const AnalysisSchema = v.looseObject({
 	hash,
 	analyserVersion: num,
 	analysedAt: num,
-	error: v.nullable(v.object({ code: str, message: str })),
+	error: v.nullable(
+		v.object({
+			code: v.picklist(['empty', 'not-audio', 'corrupt', 'truncated', 'internal', 'out-of-memory', 'missing', 'other']),
+			message: str
+		})
+	),
 	format: str,
 	durationSec: num,
 	bpm: num,

@@ -1,4 +1,6 @@
 import { isWorkerError } from '$workers/shared/errors';
+import { proxy } from 'comlink';
+import type { RestoreSummary } from '$workers/interop.worker';
 import { interopWorker, previewImport, type InteropProgress, type PreviewSummary } from '$lib/workers/interop-client';
 import { library } from '../library/library.svelte';
 import { playlists } from '../playlists/playlists.svelte';
@@ -131,4 +133,111 @@ export class Interop {
 	}
 }
 
+export type BackupPhase = 'idle' | 'writing' | 'written' | 'reading' | 'preview' | 'restoring' | 'restored' | 'failed';
+
+/** Backups (one zip, optional audio, optional passphrase) and restores with a preview. */
+export class Backups {
+	#phase = $state<BackupPhase>('idle');
+	#progress = $state<InteropProgress | null>(null);
+	#written = $state<{ name: string; tracks: number; audioFiles: number; bytes: number } | null>(null);
+	#preview = $state.raw<RestoreSummary | null>(null);
+	#restored = $state<{ changed: number; audioFailed: number } | null>(null);
+	#error = $state('');
+	#abort: AbortController | null = null;
+
+	get phase() {
+		return this.#phase;
+	}
+	get progress() {
+		return this.#progress;
+	}
+	get written() {
+		return this.#written;
+	}
+	get preview() {
+		return this.#preview;
+	}
+	get restored() {
+		return this.#restored;
+	}
+	get error() {
+		return this.#error;
+	}
+
+	async backup(audio: boolean, passphrase: string): Promise<void> {
+		this.#abort = new AbortController();
+		this.#phase = 'writing';
+		this.#error = '';
+		this.#progress = null;
+		try {
+			const { cancelPortFor } = await import('$workers/shared/cancel');
+			const result = await interopWorker().backup(
+				{ audio, passphrase },
+				proxy((progress: InteropProgress) => (this.#progress = progress)),
+				cancelPortFor(this.#abort.signal)
+			);
+			download(result.file, result.name);
+			this.#written = {
+				name: result.name,
+				tracks: result.tracks,
+				audioFiles: result.audioFiles,
+				bytes: result.file.size
+			};
+			this.#phase = 'written';
+		} catch (error) {
+			this.#fail(error);
+		}
+	}
+
+	cancel(): void {
+		this.#abort?.abort();
+	}
+
+	async read(file: File, passphrase: string): Promise<void> {
+		this.#phase = 'reading';
+		this.#error = '';
+		this.#preview = null;
+		this.#restored = null;
+		try {
+			this.#preview = await interopWorker().previewRestore(file, passphrase);
+			this.#phase = 'preview';
+		} catch (error) {
+			this.#fail(error);
+		}
+	}
+
+	async apply(): Promise<void> {
+		const preview = this.#preview;
+		if (!preview || this.#phase !== 'preview') return;
+		this.#phase = 'restoring';
+		try {
+			const result = await interopWorker().applyRestore(
+				preview.id,
+				proxy((progress: InteropProgress) => (this.#progress = progress))
+			);
+			this.#restored = { changed: result.changed.length, audioFailed: result.audioFailed.length };
+			this.#phase = 'restored';
+			await playlists.reload();
+			if (result.changed.length) await library.changed(result.changed);
+		} catch (error) {
+			this.#fail(error);
+		}
+	}
+
+	discard(): void {
+		this.#preview = null;
+		this.#phase = 'idle';
+	}
+
+	#fail(error: unknown) {
+		if (isWorkerError(error) && error.code === 'aborted') {
+			this.#phase = 'idle';
+			return;
+		}
+		this.#error = error instanceof Error ? error.message : String(error);
+		this.#phase = 'failed';
+	}
+}
+
 export const interop = new Interop();
+export const backups = new Backups();
