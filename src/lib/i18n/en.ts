@@ -436,6 +436,11 @@ export const en = {
 		'{cues} cues, {playlists} playlists, {items} playlist entries, {settings} settings and {audio} audio files to add.',
 	'backup.apply': 'Restore',
 	'backup.restored': 'Restored: {tracks} tracks added or updated; {failed} audio files failed verification.',
+	'backup.error.not-backup': 'This is not a Cratemesh backup.',
+	'backup.error.invalid': 'The backup is damaged or invalid; nothing was restored.',
+	'backup.error.passphrase': 'This backup is encrypted: enter its passphrase.',
+	'backup.error.wrong-passphrase': 'Wrong passphrase (or the backup was altered).',
+	'backup.error.too-new': 'This backup was made by a newer version of Cratemesh.',
 	'interop.open': 'Import / export',
 	'interop.title': 'Import and export',
 	'interop.settingsHint':

@@ -438,6 +438,11 @@ export const ptBR: Messages = {
 	'backup.apply': 'Restaurar',
 	'backup.restored':
 		'Restaurado: {tracks} faixas adicionadas ou atualizadas; {failed} arquivos de áudio falharam na verificação.',
+	'backup.error.not-backup': 'Isto não é um backup do Cratemesh.',
+	'backup.error.invalid': 'O backup está danificado ou é inválido; nada foi restaurado.',
+	'backup.error.passphrase': 'Este backup é criptografado: digite a frase-senha.',
+	'backup.error.wrong-passphrase': 'Frase-senha errada (ou o backup foi alterado).',
+	'backup.error.too-new': 'Este backup foi feito por uma versão mais nova do Cratemesh.',
 	'interop.open': 'Importar / exportar',
 	'interop.title': 'Importar e exportar',
 	'interop.settingsHint':

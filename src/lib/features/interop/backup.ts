@@ -144,7 +144,7 @@ export function backupData(library: LibrarySnapshot, settings: SettingRow[], now
 		cues: library.cues.map(({ id: _id, ...cue }) => cue),
 		playlists: library.playlists,
 		items: library.items.map(({ id: _id, ...item }) => item),
-		settings: settings.filter((s) => !DEVICE_SETTINGS.test(s.key) && s.key !== 'interop.extras')
+		settings: settings.filter((s) => !DEVICE_SETTINGS.test(s.key))
 	} as BackupData;
 }
 

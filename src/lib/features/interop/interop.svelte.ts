@@ -1,5 +1,7 @@
 import { isWorkerError } from '$workers/shared/errors';
 import { proxy } from 'comlink';
+import type { MessageKey } from '$lib/i18n/en';
+import { t } from '$lib/i18n/i18n.svelte';
 import type { RestoreSummary } from '$workers/interop.worker';
 import { interopWorker, previewImport, type InteropProgress, type PreviewSummary } from '$lib/workers/interop-client';
 import { library } from '../library/library.svelte';
@@ -234,10 +236,18 @@ export class Backups {
 			this.#phase = 'idle';
 			return;
 		}
-		this.#error = error instanceof Error ? error.message : String(error);
+		const reason = isWorkerError(error) ? error.details?.reason : undefined;
+		this.#error =
+			typeof reason === 'string' && BACKUP_ERRORS.includes(reason)
+				? t(`backup.error.${reason}` as MessageKey)
+				: error instanceof Error
+					? error.message
+					: String(error);
 		this.#phase = 'failed';
 	}
 }
+
+const BACKUP_ERRORS = ['not-backup', 'invalid', 'passphrase', 'wrong-passphrase', 'too-new'];
 
 export const interop = new Interop();
 export const backups = new Backups();
