@@ -451,6 +451,7 @@ export const en = {
 		'rekordbox XML, Traktor NML, M3U8 or PLS. Tracks are matched to your library by path, content hash, then tags and length; nothing changes until you apply.',
 	'interop.chooseFile': 'Choose a file',
 	'interop.reading': 'Reading… {percent}%',
+	'interop.eta': 'about {eta} left',
 	'interop.matching': 'Matching tracks…',
 	'interop.cancel': 'Cancel',
 	'interop.cancelled': 'Cancelled. Nothing was changed.',

@@ -453,6 +453,7 @@ export const ptBR: Messages = {
 		'rekordbox XML, Traktor NML, M3U8 ou PLS. As faixas são associadas à sua biblioteca pelo caminho, pelo hash do conteúdo e depois pelas tags e duração; nada muda até você aplicar.',
 	'interop.chooseFile': 'Escolher um arquivo',
 	'interop.reading': 'Lendo… {percent}%',
+	'interop.eta': 'cerca de {eta} restantes',
 	'interop.matching': 'Associando faixas…',
 	'interop.cancel': 'Cancelar',
 	'interop.cancelled': 'Cancelado. Nada foi alterado.',

@@ -32,6 +32,7 @@ export class Interop {
 	#error = $state('');
 	#exporting = $state(false);
 	#exportError = $state('');
+	#eta = $state<number | null>(null);
 	#abort: AbortController | null = null;
 
 	get phase() {
@@ -48,6 +49,10 @@ export class Interop {
 	}
 	get error() {
 		return this.#error;
+	}
+	/** Seconds left while reading, once the rate is known. */
+	get eta() {
+		return this.#eta;
 	}
 	get exportError() {
 		return this.#exportError;
@@ -66,11 +71,20 @@ export class Interop {
 		this.#applied = null;
 		this.#error = '';
 		this.#progress = null;
+		this.#eta = null;
+		const started = performance.now();
 		try {
 			const preview = await previewImport(file, format, {
 				signal: abort.signal,
 				onProgress: (progress) => {
-					if (this.#abort === abort) this.#progress = progress;
+					if (this.#abort !== abort) return;
+					this.#progress = progress;
+					// ETA from the read rate so far (reading dominates; matching is a fraction of it).
+					const elapsed = (performance.now() - started) / 1000;
+					this.#eta =
+						progress.phase === 'reading' && progress.done > 0 && elapsed > 0.5
+							? ((progress.total - progress.done) * elapsed) / progress.done
+							: null;
 				}
 			});
 			if (this.#abort !== abort) return;
