@@ -16,7 +16,9 @@ import { hashOf, richLibrary } from './test-library';
 const settings: SettingRow[] = [
 	{ key: 'theme', value: 'dark' },
 	{ key: 'analysis.tempoRange', value: [70, 180] },
-	{ key: 'mesh.deviceName', value: 'laptop' }
+	{ key: 'deviceName', value: 'laptop' },
+	{ key: 'account.currentTenant', value: 't1' },
+	{ key: 'sync.manifest', value: {} }
 ];
 
 /** A zip written through a real WritableStream into memory chunks (what OPFS's writable receives). */

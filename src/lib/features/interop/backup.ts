@@ -17,7 +17,7 @@ export const BACKUP_FORMAT = 'cratemesh-backup';
 export const BACKUP_VERSION = 1;
 export const PBKDF2_ITERATIONS = 600_000;
 /** Settings that belong to this device, never carried to another. */
-const DEVICE_SETTINGS = /^(mesh\.|sync\.|device\.|storage\.)/;
+const DEVICE_SETTINGS = /^(deviceName$|meshSync|mesh\.|audioCapBytes$|account\.|sync\.|scheduler\.|device\.|storage\.)/;
 
 const str = v.string();
 const num = v.pipe(v.number(), v.finite());
