@@ -85,6 +85,27 @@ describe('hostile and damaged rekordbox XML', () => {
 		expect(doc.issues.find((i) => i.code === 'too-deep')?.detail).toMatch(/^\d+ elements deeper than 64/);
 	});
 
+	it('refuses a file over the size limit without reading it, and stops when cancelled', async () => {
+		const big = fixture('rekordbox-basic.xml');
+		expect((await parseRekordbox(big, { maxBytes: 100 })).fatal?.code).toBe('too-large');
+		const controller = new AbortController();
+		const many = new Blob([
+			'<DJ_PLAYLISTS><COLLECTION>',
+			'<TRACK TrackID="1" Name="x" Location="file://localhost/C:/a.mp3"/>'.repeat(40_000),
+			'</COLLECTION></DJ_PLAYLISTS>'
+		]);
+		let seen = 0;
+		const parsing = parseRekordbox(many, {
+			signal: controller.signal,
+			onBytes: (done) => {
+				seen = done;
+				controller.abort(new Error('cancelled'));
+			}
+		});
+		await expect(parsing).rejects.toThrow('cancelled');
+		expect(seen).toBeLessThan(many.size);
+	});
+
 	it('refuses files that are not rekordbox XML, not XML or empty', async () => {
 		expect((await parseRekordbox(new Blob(['<NML VERSION="19"/>']))).fatal?.code).toBe('not-this-format');
 		expect((await parseRekordbox(new Blob(['#EXTM3U\nfoo.mp3']))).fatal?.code).toBe('malformed');
