@@ -9,6 +9,7 @@ import { cleanText, MAX_CATALOG, type Message, type TrackSummary } from './proto
 import { Session, type PeerInfo, type Trust } from './session';
 import { LibrarySync } from './sync.svelte';
 import { serveTrack, Transfers } from './transfers.svelte';
+import { StreamPlayer } from './stream.svelte';
 import { getTrusted, listTrusted, putTrusted, revokeTrusted, touchTrusted, type TrustedDeviceRow } from './trust';
 
 export type SignallingStatus = 'idle' | 'connecting' | 'online' | 'offline' | 'error';
@@ -52,6 +53,8 @@ export class Mesh {
 	#notice = $state<Notice | null>(null);
 	#catalogs = $state<Record<string, { total: number; tracks: TrackSummary[] }>>({});
 	readonly transfers = new Transfers((hashes) => void library.changed(hashes).catch(() => undefined));
+	/** Plays a remote track while it transfers (`play`, `playFromAny`). */
+	readonly stream = new StreamPlayer(this.transfers);
 	readonly sync = new LibrarySync(
 		(tracks, tables) => {
 			if (tracks.length) void library.changed(tracks).catch(() => undefined);
@@ -252,6 +255,20 @@ export class Mesh {
 	fetch(peerId: string, hash: string, title?: string): void {
 		const session = this.#ready(peerId);
 		if (session) this.transfers.request(session, hash, title);
+	}
+
+	/** Plays a track from a connected device while it transfers; it is kept when the transfer verifies. */
+	play(peerId: string, hash: string, title: string, duration = 0): boolean {
+		return this.stream.start(hash, title, duration, () => {
+			const session = this.#ready(peerId);
+			if (session) this.transfers.request(session, hash, title);
+			return !!session;
+		});
+	}
+
+	/** `play` from whichever connected own device has the track (tracks synced without their audio). */
+	playFromAny(hash: string, title: string, duration = 0): boolean {
+		return this.stream.start(hash, title, duration, () => this.fetchFromAny(hash, title));
 	}
 
 	/** Fetches a track from any connected own device (for tracks that arrived by sync without their audio):
@@ -485,3 +502,7 @@ export class Mesh {
 }
 
 export const mesh = new Mesh();
+
+if (typeof window !== 'undefined')
+	// A handle for the e2e tests and the bench (streamed playback's media element and timings).
+	(window as unknown as { __cratemeshStream?: StreamPlayer }).__cratemeshStream = mesh.stream;

@@ -27,6 +27,15 @@ export interface TransferView {
 
 type Hasher = Awaited<ReturnType<typeof createSHA256>>;
 
+/** Watches one incoming transfer's bytes as they arrive (streaming playback). Bytes are unverified until
+ * `end(true)`; `end(false, reason)` means nothing was kept. */
+export interface TransferTap {
+	offer(size: number, offset: number, meta: TrackMeta): void;
+	bytes(chunk: Uint8Array): void;
+	paused(): void;
+	end(ok: boolean, reason: string): void;
+}
+
 interface Incoming {
 	hash: string;
 	peerId: string;
@@ -57,6 +66,10 @@ const FLUSH_BYTES = 4 * 1024 * 1024;
 /** Receiver: wait for the disk when this many coalesced writes are queued (bounds memory). */
 const MAX_IN_FLIGHT = 4;
 const PROGRESS_MS = 100;
+/** The first bytes of a track go out in small reads on a nearly empty channel, so a receiver that
+ * streams gets its first frames in milliseconds instead of behind megabytes of queued data. */
+const FIRST_READ_BYTES = 256 * 1024;
+const FIRST_HIGH_WATER = 256 * 1024;
 const MAX_TRACK_BYTES = 2 * 1024 ** 3;
 
 /** Waits until the session's channel has room (polls: `bufferedamountlow` is not reliable through PeerJS). */
@@ -74,15 +87,17 @@ export async function serveTrack(session: Session, hash: string, offset: number)
 	if (!row || !blob) return session.send({ type: 'none', hash, reason: 'not-found' });
 	if (offset > blob.size) return session.send({ type: 'none', hash, reason: 'bad-offset' });
 	session.send({ type: 'offer', hash, size: blob.size, offset, track: trackMetaFromRow(row) });
-	const read = (start: number) =>
-		start < blob.size ? blob.slice(start, Math.min(blob.size, start + READ_BYTES)).arrayBuffer() : null;
 	// The next read is in flight while this one is sent.
-	let next = read(offset);
-	for (let start = offset; next && !session.closed; start += READ_BYTES) {
+	const read = (start: number, bytes: number) =>
+		start < blob.size ? blob.slice(start, Math.min(blob.size, start + bytes)).arrayBuffer() : null;
+	// The next read is in flight while this one is sent; the first one is small so the first frame leaves at once.
+	let next = read(offset, FIRST_READ_BYTES);
+	for (let start = offset, length = FIRST_READ_BYTES; next && !session.closed; start += length, length = READ_BYTES) {
 		const buffer = await next;
-		next = read(start + READ_BYTES);
+		next = read(start + length, READ_BYTES);
+		const high = start === offset ? FIRST_HIGH_WATER : HIGH_WATER;
 		for (let at = 0; at < buffer.byteLength && !session.closed; at += CHUNK_BYTES) {
-			if (session.bufferedAmount() > HIGH_WATER) await drain(session);
+			if (session.bufferedAmount() > high) await drain(session);
 			session.sendBinary(buffer.slice(at, Math.min(buffer.byteLength, at + CHUNK_BYTES)));
 		}
 	}
@@ -95,6 +110,7 @@ export class Transfers {
 	/** hash of the transfer each peer is currently sending to us */
 	#active = new Map<string, string>();
 	#onStored: (hashes: string[]) => void;
+	#taps = new Map<string, TransferTap>();
 
 	constructor(onStored: (hashes: string[]) => void) {
 		this.#onStored = onStored;
@@ -122,6 +138,17 @@ export class Transfers {
 				}
 			];
 		else this.#views = this.#views.map((view, i) => (i === index ? { ...view, ...patch } : view));
+	}
+
+	/** Watches a transfer's bytes from the next `offer` on (null stops watching). */
+	tap(hash: string, tap: TransferTap | null): void {
+		if (tap) this.#taps.set(hash, tap);
+		else this.#taps.delete(hash);
+	}
+
+	/** Bytes of this track already received by a transfer in progress (a tap would miss them). */
+	receivedOf(hash: string): number {
+		return this.#incoming.get(hash)?.received ?? 0;
 	}
 
 	/** Asks a peer for a track (or resumes one we already hold part of). */
@@ -188,6 +215,7 @@ export class Transfers {
 				received: transfer.received,
 				state: 'receiving'
 			});
+			this.#taps.get(message.hash)?.offer(message.size, message.offset, message.track);
 			return true;
 		}
 		if (message.type === 'sent') {
@@ -218,6 +246,7 @@ export class Transfers {
 		}
 		const bytes = new Uint8Array(frame);
 		transfer.hasher.update(bytes);
+		this.#taps.get(transfer.hash)?.bytes(bytes);
 		transfer.pending.push(bytes);
 		transfer.pendingBytes += bytes.byteLength;
 		if (transfer.pendingBytes >= FLUSH_BYTES) this.#flush(transfer);
@@ -243,8 +272,13 @@ export class Transfers {
 		const cut = hash ? this.#incoming.get(hash) : undefined;
 		if (cut) this.#flush(cut);
 		for (const transfer of this.#incoming.values())
-			if (transfer.peerId === peerId && (transfer.hash === hash || transfer.received < transfer.size || !transfer.size))
+			if (
+				transfer.peerId === peerId &&
+				(transfer.hash === hash || transfer.received < transfer.size || !transfer.size)
+			) {
 				this.#view(transfer.hash, { state: 'paused', received: transfer.received });
+				this.#taps.get(transfer.hash)?.paused();
+			}
 	}
 
 	/** Hands the coalesced chunks to the writer as one write, chained after the ones in flight. */
@@ -292,6 +326,7 @@ export class Transfers {
 		this.#incoming.delete(hash);
 		this.#view(hash, { state: 'done', received: size });
 		this.#onStored([hash]);
+		this.#taps.get(hash)?.end(true, '');
 	}
 
 	#fail(transfer: Incoming, reason: string): void {
@@ -300,5 +335,6 @@ export class Transfers {
 		void transfer.writing.then(() => transfer.writer?.abort());
 		this.#incoming.delete(transfer.hash);
 		this.#view(transfer.hash, { state: 'failed', reason });
+		this.#taps.get(transfer.hash)?.end(false, reason);
 	}
 }
