@@ -431,7 +431,8 @@ export const en = {
 	'mesh.stream.ended': 'Finished',
 	'mesh.stream.received': '{received} of {size} MB received',
 	'mesh.stream.kept': 'Verified and kept on this device',
-	'mesh.stream.sourceGone': 'The device sending this track went away. Playing what has arrived; the rest comes when a device that has it is back. Nothing is kept until the whole track is verified.',
+	'mesh.stream.sourceGone':
+		'The device sending this track went away. Playing what has arrived; the rest comes when a device that has it is back. Nothing is kept until the whole track is verified.',
 	'mesh.stream.seekWait': 'Waiting for the audio at {time}…',
 	'mesh.stream.toggle': 'Play or pause',
 	'mesh.stream.back': 'Back 10 seconds',

@@ -432,7 +432,8 @@ export const ptBR: Messages = {
 	'mesh.stream.ended': 'Terminou',
 	'mesh.stream.received': '{received} de {size} MB recebidos',
 	'mesh.stream.kept': 'Verificada e guardada neste dispositivo',
-	'mesh.stream.sourceGone': 'O dispositivo que enviava esta faixa saiu. Tocando o que já chegou; o resto vem quando um dispositivo que a tem voltar. Nada é guardado até a faixa inteira ser verificada.',
+	'mesh.stream.sourceGone':
+		'O dispositivo que enviava esta faixa saiu. Tocando o que já chegou; o resto vem quando um dispositivo que a tem voltar. Nada é guardado até a faixa inteira ser verificada.',
 	'mesh.stream.seekWait': 'Esperando o áudio em {time}…',
 	'mesh.stream.toggle': 'Tocar ou pausar',
 	'mesh.stream.back': 'Voltar 10 segundos',
@@ -441,7 +442,8 @@ export const ptBR: Messages = {
 	'mesh.stream.position': 'Posição',
 	'mesh.stream.failed.busy': 'Esta faixa já está sendo buscada: toque-a pela biblioteca quando terminar.',
 	'mesh.stream.failed.no-device': 'Nenhum dos seus dispositivos que poderia ter esta faixa está conectado.',
-	'mesh.stream.failed.hash-mismatch': 'O áudio não correspondeu à sua impressão digital: a reprodução parou e nada foi guardado.',
+	'mesh.stream.failed.hash-mismatch':
+		'O áudio não correspondeu à sua impressão digital: a reprodução parou e nada foi guardado.',
 	'mesh.stream.failed.decode': 'Este áudio não pôde ser tocado: a reprodução parou.',
 	'mesh.stream.failed.other': 'A reprodução parou: {reason}. Nada foi guardado.',
 	'backup.title': 'Backup e restauração',
