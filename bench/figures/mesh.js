@@ -709,3 +709,126 @@ meshFigures.push(
 		}
 	}
 );
+
+// ---- Streaming: pressing Play on a track that only another device has, to first audio. ----
+
+const STREAM_RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 5);
+
+/** `count` distinct 120 s 192 kbps MP3s (~2.9 MB each). */
+function makeMp3s(/** @type {string} */ dir, /** @type {number} */ count) {
+	const files = [];
+	for (let i = 0; i < count; i++) {
+		const file = join(dir, `stream-bench-${i}.mp3`);
+		execFileSync('ffmpeg', [
+			...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi'],
+			...['-i', `sine=frequency=${330 + i * 11}:sample_rate=44100:duration=120`, '-ac', '2'],
+			...['-c:a', 'libmp3lame', '-b:a', '192k', '-metadata', `title=Stream Bench ${i}`],
+			file
+		]);
+		files.push({ file, hash: createHash('sha256').update(readFileSync(file)).digest('hex') });
+	}
+	return files;
+}
+
+async function measureStream(/** @type {import('../run.js').BenchContext} */ { browser, baseURL }) {
+	const dir = mkdtempSync(join(tmpdir(), 'cratemesh-bench-stream-'));
+	const tracks = makeMp3s(dir, WARMUP + STREAM_RUNS);
+	const alice = await device(browser, baseURL);
+	const bob = await device(browser, baseURL);
+	try {
+		const [a, b] = [alice.page, bob.page];
+		await a.goto('/');
+		await waitForApp(a);
+		await a.getByTestId('file-input').setInputFiles(tracks.map((track) => track.file));
+		await a
+			.getByTestId('track-count')
+			.and(a.locator(`:text-is("${tracks.length} tracks")`))
+			.waitFor({ timeout: 120_000 });
+		await a.goto('/devices');
+		await waitForApp(a);
+		await a.getByTestId('signalling-status').and(a.locator('[data-status="online"]')).waitFor({ timeout: 30_000 });
+		await a.getByTestId('show-code').click();
+		const code = ((await a.getByTestId('pairing-code').textContent()) ?? '').trim();
+		await b.getByTestId('pair-id').fill(alice.id);
+		await b.getByTestId('pair-code').fill(code);
+		await b.getByRole('button', { name: 'Pair', exact: true }).click();
+		const onBob = b.getByTestId('connected-devices').locator('li', { hasText: alice.id });
+		await onBob.and(b.locator('[data-ready="true"]')).waitFor({ timeout: 30_000 });
+		await onBob.getByRole('button', { name: 'Browse tracks' }).click();
+
+		// Baseline: the same kind of <audio> element playing the same file with the bytes local (served on the
+		// app's origin by route interception): what first audio costs without the mesh.
+		const bytes = Object.fromEntries(tracks.map((track) => [track.hash, readFileSync(track.file)]));
+		await bob.context.route(`${baseURL}/__bench_mp3/*`, (route) =>
+			route.fulfill({ contentType: 'audio/mpeg', body: bytes[route.request().url().split('/').pop() ?? ''] })
+		);
+
+		const stream = [];
+		const local = [];
+		const firstBytes = [];
+		for (let i = 0; i < tracks.length; i++) {
+			const { hash } = tracks[i];
+			const play = onBob
+				.getByTestId('peer-tracks')
+				.locator(`li[data-hash="${hash}"]`)
+				.getByRole('button', { name: /^Play / });
+			await play.waitFor({ timeout: 30_000 });
+			// The click handler starts the stream synchronously: firstAudioMs runs from there to `playing`.
+			await play.click();
+			await b.waitForFunction(() => /** @type {any} */ (window).__cratemeshStream.firstAudioMs > 0, null, {
+				timeout: 30_000
+			});
+			const run = await b.evaluate(() => {
+				const s = /** @type {any} */ (window).__cratemeshStream;
+				return { ms: s.firstAudioMs, bytes: s.firstAudioBytes };
+			});
+			await b.getByTestId('stream').and(b.locator('[data-kept="true"]')).waitFor({ timeout: 60_000 });
+			await b.getByTestId('stream-stop').click();
+			const localMs = await b.evaluate(
+				(hash) =>
+					new Promise((resolve, reject) => {
+						const audio = new Audio();
+						const started = performance.now();
+						audio.addEventListener('playing', () => {
+							resolve(performance.now() - started);
+							audio.pause();
+						});
+						audio.addEventListener('error', () => reject(new Error('baseline audio failed')));
+						audio.src = `/__bench_mp3/${hash}`;
+						void audio.play();
+					}),
+				hash
+			);
+			if (i < WARMUP) continue;
+			stream.push(run.ms);
+			firstBytes.push(run.bytes);
+			local.push(/** @type {number} */ (localMs));
+		}
+		return { stream, local, firstBytes };
+	} finally {
+		await alice.context.close();
+		await bob.context.close();
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+meshFigures.push({
+	name: 'mesh.time_to_first_audio_ms',
+	async run(ctx) {
+		const m = await measureStream(ctx);
+		const value = median(m.stream);
+		const baseline = median(m.local);
+		// Lower is better; goal under 300 ms on loopback.
+		return {
+			value: round(value, 1),
+			unit: 'ms',
+			baseline: round(baseline, 1),
+			ratio: round(value / baseline),
+			runs_ms: m.stream.map((ms) => round(ms, 1)),
+			local_ms: m.local.map((ms) => round(ms, 1)),
+			bytes_at_first_audio: m.firstBytes,
+			warmup: WARMUP,
+			goal_ms: 300
+		};
+	}
+});
