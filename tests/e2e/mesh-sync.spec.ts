@@ -4,60 +4,15 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SYNC_FIELDS } from '../../src/lib/db/sync-fields';
 import { makeFixtureFolder } from '../fixtures/audio.js';
 import { waitForApp } from './helpers';
 
-// The synced fields (src/lib/db/stamps.ts SYNC_SPECS), read straight from IndexedDB for the comparison.
+// The synced fields plus the identities, read straight from IndexedDB for the comparison.
 const FIELDS = {
-	tracks: [
-		'fileName',
-		'size',
-		'mime',
-		'dateAdded',
-		'title',
-		'artist',
-		'album',
-		'albumArtist',
-		'genre',
-		'year',
-		'trackNo',
-		'discNo',
-		'comment',
-		'label',
-		'isrc',
-		'tagBpm',
-		'tagKey',
-		'bpm',
-		'key',
-		'duration',
-		'container',
-		'codec',
-		'bitrate',
-		'sampleRate',
-		'channels',
-		'rating',
-		'color',
-		'freeTags',
-		'edited',
-		'loudness'
-	],
-	analysis: [
-		'analyserVersion',
-		'analysedAt',
-		'format',
-		'durationSec',
-		'bpm',
-		'beatGrid',
-		'tempoConfidence',
-		'variableTempo',
-		'key',
-		'loudness',
-		'autoCueSec',
-		'ms'
-	],
-	cues: ['uid', 'hash', 'kind', 'slot', 'startSec', 'endSec', 'name', 'color', 'createdAt'],
-	playlists: ['id', 'name', 'kind', 'parentId', 'position', 'rules', 'createdAt', 'updatedAt'],
-	playlistItems: ['playlistId', 'hash', 'position', 'addedAt']
+	...SYNC_FIELDS,
+	cues: ['uid', ...SYNC_FIELDS.cues],
+	playlists: ['id', ...SYNC_FIELDS.playlists]
 };
 
 interface Dump {

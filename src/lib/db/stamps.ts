@@ -8,6 +8,7 @@
  */
 import type { DBCore, DBCoreMutateRequest, DBCoreMutateResponse, DBCoreTable, Dexie } from 'dexie';
 import { encodeHlc, HlcClock, maxHlc, type Hlc } from './hlc';
+import { SYNC_FIELDS } from './sync-fields';
 
 export const STAMPS = 'syncStamps';
 
@@ -46,70 +47,26 @@ interface TableSpec {
 export const SYNC_SPECS: Record<SyncTable, TableSpec> = {
 	tracks: {
 		key: (row) => String(row.hash),
-		fields: [
-			'fileName',
-			'size',
-			'mime',
-			'dateAdded',
-			'title',
-			'artist',
-			'album',
-			'albumArtist',
-			'genre',
-			'year',
-			'trackNo',
-			'discNo',
-			'comment',
-			'label',
-			'isrc',
-			'tagBpm',
-			'tagKey',
-			'bpm',
-			'key',
-			'duration',
-			'container',
-			'codec',
-			'bitrate',
-			'sampleRate',
-			'channels',
-			'rating',
-			'color',
-			'freeTags',
-			'edited',
-			'loudness'
-		]
+		fields: SYNC_FIELDS.tracks
 	},
 	analysis: {
 		key: (row) => String(row.hash),
 		// The waveform is derived from the audio and can exceed a frame (a long mix): not synced.
-		fields: [
-			'analyserVersion',
-			'analysedAt',
-			'format',
-			'durationSec',
-			'bpm',
-			'beatGrid',
-			'tempoConfidence',
-			'variableTempo',
-			'key',
-			'loudness',
-			'autoCueSec',
-			'ms'
-		],
+		fields: SYNC_FIELDS.analysis,
 		localOnly: (row) => row.error != null
 	},
 	cues: {
 		key: (row) => String(row.uid),
-		fields: ['hash', 'kind', 'slot', 'startSec', 'endSec', 'name', 'color', 'createdAt']
+		fields: SYNC_FIELDS.cues
 	},
 	playlists: {
 		key: (row) => String(row.id),
-		fields: ['name', 'kind', 'parentId', 'position', 'rules', 'createdAt', 'updatedAt']
+		fields: SYNC_FIELDS.playlists
 	},
 	playlistItems: {
 		// A playlist holds a track once, so (playlist, track) is the item on every device.
 		key: (row) => `${row.playlistId}|${row.hash}`,
-		fields: ['playlistId', 'hash', 'position', 'addedAt']
+		fields: SYNC_FIELDS.playlistItems
 	}
 };
 
