@@ -135,6 +135,11 @@ test('a remote MP3 plays while it arrives, then is kept hash-verified', async ({
 			(window as unknown as { __cratemeshStream: { seek(s: number): void } }).__cratemeshStream.seek(590)
 		);
 		await expect.poll(async () => (await probe(b)).currentTime).toBeGreaterThan(589);
+		// Keyboard: ← on the position slider goes back 5 s.
+		await b.getByTestId('stream-seek').focus();
+		await b.keyboard.press('ArrowLeft');
+		await b.keyboard.press('ArrowLeft');
+		await expect.poll(async () => (await probe(b)).currentTime).toBeLessThan(586);
 
 		// The track is in Bob's library under the same hash, with its audio stored.
 		const stored = await b.evaluate(async (hash) => {
