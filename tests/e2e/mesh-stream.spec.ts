@@ -206,3 +206,33 @@ test('the sending device disappears mid-stream: a clear message and nothing half
 		rmSync(dir, { recursive: true, force: true });
 	}
 });
+
+test('a synced track without its audio plays from the library, streamed from the device that has it', async ({
+	browser
+}) => {
+	test.setTimeout(180_000);
+	const dir = mkdtempSync(join(tmpdir(), 'cratemesh-stream-'));
+	const file = longMp3(dir, 120);
+	const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
+	const alice = await device(browser);
+	const bob = await device(browser);
+	try {
+		const b = bob.page;
+		await pairAndImport(alice, bob, file);
+		// In-app navigation keeps the connection; library sync has brought the row, without audio.
+		await b.getByRole('link', { name: 'Library' }).first().click();
+		const row = b.getByTestId('track-table').locator(`[role="row"][data-hash="${hash}"]`);
+		await expect(row).toContainText('Stream Me', { timeout: 30_000 });
+		await row.dblclick();
+		await b.getByTestId('play-remote').click();
+
+		await expect(b).toHaveURL(/\/devices$/);
+		await expect(b.getByTestId('stream')).toHaveAttribute('data-mode', 'mse');
+		await expect.poll(async () => (await probe(b)).currentTime).toBeGreaterThan(0.2);
+		await expect(b.getByTestId('stream')).toHaveAttribute('data-kept', 'true', { timeout: 120_000 });
+	} finally {
+		await alice.close();
+		await bob.close();
+		rmSync(dir, { recursive: true, force: true });
+	}
+});

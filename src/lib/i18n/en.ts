@@ -313,6 +313,8 @@ export const en = {
 	'analysis.title': 'Analysis',
 	'analysis.progress': 'Analysing {done} of {total} tracks',
 	'analysis.held': 'Analysis of {total} tracks starts when the import finishes ({done} done)',
+	'analysis.playRemote': 'Play from my other device',
+	'analysis.playRemoteNone': 'None of your devices with this track is connected.',
 	'analysis.paused': 'Analysis paused at {done} of {total} tracks',
 	'analysis.finished': 'Analysed {done} tracks ({failed} failed)',
 	'analysis.eta': 'about {eta} left',

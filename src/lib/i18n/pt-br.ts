@@ -314,6 +314,8 @@ export const ptBR: Messages = {
 	'analysis.title': 'Análise',
 	'analysis.progress': 'Analisando {done} de {total} faixas',
 	'analysis.held': 'A análise de {total} faixas começa quando a importação terminar ({done} prontas)',
+	'analysis.playRemote': 'Tocar do meu outro dispositivo',
+	'analysis.playRemoteNone': 'Nenhum dos seus dispositivos com esta faixa está conectado.',
 	'analysis.paused': 'Análise pausada em {done} de {total} faixas',
 	'analysis.finished': '{done} faixas analisadas ({failed} com falha)',
 	'analysis.eta': 'faltam cerca de {eta}',
