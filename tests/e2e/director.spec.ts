@@ -350,7 +350,7 @@ test('a director uploads, edits, builds a playlist, schedules dayparts, enrols a
 
 	// The device joins the group from the list.
 	await device.getByTestId('device-group').selectOption({ label: 'Terrace' });
-	await expect(page.getByTestId('group-row').filter({ hasText: 'Terrace' })).toContainText('1 devices');
+	await expect(page.getByTestId('group-row').filter({ hasText: 'Terrace' })).toContainText('1 device ');
 	await page.reload();
 	await waitForApp(page);
 	await page.getByTestId('director-tab-devices').click();
