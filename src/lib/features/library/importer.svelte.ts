@@ -432,14 +432,17 @@ async function dropUnreferenced(hashes: readonly string[]): Promise<void> {
 	await Promise.all(hashes.map((hash, i) => (rows[i] ? undefined : deleteAudio(hash).catch(() => undefined))));
 }
 
-/** Deletes stored audio that no track refers to; returns how many files went. */
+/**
+ * Deletes stored audio that nothing refers to: no track, and no asset of a store player's schedule (those
+ * live in the sync feature's `syncAssets` table); returns how many files went.
+ */
 export async function collectOrphanAudio(): Promise<number> {
 	let removed = 0;
 	let batch: string[] = [];
 	const flush = async () => {
-		const rows = await db().tracks.bulkGet(batch);
+		const [rows, assets] = await Promise.all([db().tracks.bulkGet(batch), db().table('syncAssets').bulkGet(batch)]);
 		for (const [i, hash] of batch.entries()) {
-			if (rows[i]) continue;
+			if (rows[i] || assets[i]) continue;
 			await deleteAudio(hash);
 			removed++;
 		}
