@@ -25,11 +25,13 @@ export class OfflineStore {
 
 	async #stored(): Promise<StoredTrack[]> {
 		const out: StoredTrack[] = [];
+		// A file a store player's schedule needs (sync's `syncAssets`) is kept like a pinned one.
+		const scheduled = new Set(await db().table('syncAssets').toCollection().primaryKeys());
 		await db().tracks.each((t) =>
 			out.push({
 				hash: t.hash,
 				size: t.size,
-				pinned: t.pinned,
+				pinned: t.pinned || scheduled.has(t.hash),
 				storage: t.storage,
 				lastPlayed: t.lastPlayed,
 				dateAdded: t.dateAdded
