@@ -95,7 +95,8 @@ export class Catalog {
 				genre: row.genre,
 				comment: row.comment,
 				label: row.label,
-				tags: row.freeTags.join(' ')
+				// Rows written by older code, a restore or a peer may lack the list: search them anyway.
+				tags: (row.freeTags ?? []).join(' ')
 			});
 		}
 		this.#sorted.clear();
