@@ -339,6 +339,12 @@ export function defineSchema(db: Dexie): void {
 				});
 			await stampExistingRows(tx);
 		});
+
+	// v10: collaborative playlists (issue 9). `collabShares`: the shares this device takes part in (owner,
+	// members, whether files may be requested, local matches). Each share's entries live in its own Y.Doc,
+	// persisted by y-indexeddb in a database of its own. New table only; read through `db().table(...)`
+	// (src/lib/features/collab/store.ts).
+	db.version(10).stores({ collabShares: '&id' });
 }
 
 /** Defaults for the fields version 3 added, so older rows read like new ones. */

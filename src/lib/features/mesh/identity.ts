@@ -152,7 +152,9 @@ export function pairingCode(): string {
  */
 export async function pairingProof(
 	code: string,
-	role: 'joiner' | 'host',
+	/** 'joiner'/'host' pair own devices; with ':collaborator' the code invites a collaborator, so a code
+	 * shown for one purpose cannot pair at the other trust level. */
+	role: 'joiner' | 'host' | 'joiner:collaborator' | 'host:collaborator',
 	transcript: { joinerSpki: string; hostSpki: string; joinerNonce: string; hostNonce: string }
 ): Promise<string> {
 	const key = await crypto.subtle.importKey(

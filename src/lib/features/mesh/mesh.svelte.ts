@@ -29,6 +29,17 @@ export interface Notice {
 	reason: string;
 }
 
+/** A feature that speaks its own messages over the mesh (collaborative playlists…): told when a device is
+ * ready or gone, offered the messages the mesh does not handle itself, asked before a track is served to
+ * a device that is not one of this user's own. */
+export interface MeshExtension {
+	ready?(session: Session): void;
+	closed?(peerId: string): void;
+	/** True when the message was this extension's (it counts its own refusals). */
+	handle?(session: Session, message: Message): boolean | Promise<boolean>;
+	mayServe?(peerId: string, hash: string): boolean;
+}
+
 const DEVICE_NAME_KEY = 'deviceName';
 const RETRY_MAX_MS = 30_000;
 export const MAX_CONNECTIONS = 8;
@@ -49,7 +60,7 @@ export class Mesh {
 	#links = $state<PeerLink[]>([]);
 	#rejected = $state(0);
 	#trusted = $state<TrustedDeviceRow[]>([]);
-	#pairing = $state<{ code: string; expires: number; failures: number } | null>(null);
+	#pairing = $state<{ code: string; expires: number; failures: number; trust: Trust } | null>(null);
 	#notice = $state<Notice | null>(null);
 	#catalogs = $state<Record<string, { total: number; tracks: TrackSummary[] }>>({});
 	readonly transfers = new Transfers((hashes) => void library.changed(hashes).catch(() => undefined));
@@ -71,6 +82,11 @@ export class Mesh {
 	#redialTimer: ReturnType<typeof setInterval> | undefined;
 	#serving = new WeakMap<Session, Promise<void>>();
 	#fallbacks = new Map<string, { peers: string[]; title?: string }>();
+	#extensions: MeshExtension[] = [];
+
+	extend(extension: MeshExtension): void {
+		this.#extensions.push(extension);
+	}
 
 	get status(): SignallingStatus {
 		return this.#status;
@@ -95,7 +111,7 @@ export class Mesh {
 		return this.#trusted;
 	}
 	/** The pairing code this device shows, while it is valid. */
-	get pairing(): { code: string; expires: number } | null {
+	get pairing(): { code: string; expires: number; trust: Trust } | null {
 		return this.#pairing;
 	}
 	/** The last connection that was refused or dropped, and why. */
@@ -201,7 +217,7 @@ export class Mesh {
 	}
 
 	/** Connects to a device; it must already be trusted (or trust us) or the session is refused. */
-	connect(remoteId: string, joinCode?: string): void {
+	connect(remoteId: string, joinCode?: string, joinTrust?: Trust): void {
 		const id = remoteId.trim();
 		if (!this.#peer || !this.#identity || !id || id === this.#peerId) return;
 		if (this.#sessions.has(id)) {
@@ -213,20 +229,22 @@ export class Mesh {
 			return;
 		}
 		const connection = this.#peer.connect(id, { reliable: true, serialization: 'raw' });
-		this.#adopt(connection, joinCode);
+		this.#adopt(connection, joinCode, joinTrust);
 	}
 
-	/** Pairs with a device showing a code: dials it and proves the code; both then trust each other's key. */
-	pair(remoteId: string, code: string): void {
+	/** Pairs with a device showing a code: dials it and proves the code; both then trust each other's key
+	 * at `trust` (a collaborator's code only pairs as a collaborator, and the other way round). */
+	pair(remoteId: string, code: string, trust: Trust = 'own'): void {
 		const digits = code.replace(/\D/g, '');
 		if (digits.length !== 6) return;
-		this.connect(remoteId, digits);
+		this.connect(remoteId, digits, trust);
 	}
 
-	/** Shows a fresh six-digit code another device can pair with, for two minutes. */
-	showPairingCode(): string {
+	/** Shows a fresh six-digit code another device can pair with, for two minutes: one of this user's own
+	 * devices, or (`'collaborator'`) another user invited to shares. */
+	showPairingCode(trust: Trust = 'own'): string {
 		const code = pairingCode();
-		this.#pairing = { code, expires: Date.now() + PAIRING_TTL_MS, failures: 0 };
+		this.#pairing = { code, expires: Date.now() + PAIRING_TTL_MS, failures: 0, trust };
 		return code;
 	}
 
@@ -337,7 +355,7 @@ export class Mesh {
 		this.#adopt(connection);
 	}
 
-	#adopt(connection: DataConnection, joinCode?: string): void {
+	#adopt(connection: DataConnection, joinCode?: string, joinTrust?: Trust): void {
 		const id = connection.peer;
 		const identity = this.#identity!;
 		const wire = {
@@ -357,6 +375,7 @@ export class Mesh {
 					if (!pairing || Date.now() > pairing.expires) return null;
 					return pairing.code;
 				},
+				hostTrust: () => this.#pairing?.trust ?? 'own',
 				pair: async (peer) => {
 					this.#pairing = null;
 					await putTrusted({
@@ -385,11 +404,12 @@ export class Mesh {
 					if (!this.#sessions.has(id)) {
 						this.sync.disconnected(id);
 						this.#resumeElsewhere(id);
+						for (const extension of this.#extensions) extension.closed?.(id);
 					}
 					if (reason !== 'duplicate') this.#notice = { peerId: id, reason };
 				}
 			},
-			{ identity, name: this.#deviceName, remoteId: id, joinCode }
+			{ identity, name: this.#deviceName, remoteId: id, joinCode, joinTrust }
 		);
 		this.#sessions.set(id, { session, connection });
 		this.#upsert({ peerId: id, name: id, open: false, ready: false, trust: null });
@@ -425,6 +445,7 @@ export class Mesh {
 		await this.refreshTrusted();
 		// Resume transfers this device was sending when it went away.
 		for (const hash of this.transfers.paused(peer.peerId)) this.transfers.request(session, hash);
+		for (const extension of this.#extensions) extension.ready?.(session);
 		await this.sync.connected(session);
 	}
 
@@ -455,7 +476,9 @@ export class Mesh {
 				return;
 			}
 			case 'want':
-				if (!own) return session.send({ type: 'none', hash: message.hash, reason: 'forbidden' });
+				// Own devices get any track; a collaborator only one of a share that lets it ask.
+				if (!own && !this.#extensions.some((extension) => extension.mayServe?.(session.remoteId, message.hash)))
+					return session.send({ type: 'none', hash: message.hash, reason: 'forbidden' });
 				{
 					// One track at a time per peer, without holding up the peer's other messages.
 					const hash = message.hash;
@@ -483,6 +506,7 @@ export class Mesh {
 				else if (message.type === 'sent') this.#fallbacks.delete(message.hash);
 				return;
 			default:
+				for (const extension of this.#extensions) if (await extension.handle?.(session, message)) return;
 				this.#reject(session.remoteId, `unexpected ${message.type}`);
 		}
 	}

@@ -8,6 +8,7 @@
 import * as v from 'valibot';
 import type { TrackRow } from '$lib/db';
 import { sanitizeName } from './hello';
+import { CollabMessages } from '../collab/wire';
 import { ChangeSchema, HlcOrEmptySchema, MAX_BATCH_CHANGES, SYNC_VERSION } from './sync-wire';
 
 export const PROTOCOL_VERSION = 1;
@@ -112,7 +113,9 @@ export const MessageSchema = v.variant('type', [
 	/** The batch is stored: the sender may send more (at most two unacknowledged batches in flight). */
 	v.object({ ...base, type: v.literal('sync-ack'), n: count(1e7) }),
 	/** This device has new changes: pull when ready. */
-	v.object({ ...base, type: v.literal('sync-poke') })
+	v.object({ ...base, type: v.literal('sync-poke') }),
+	/** Collaborative playlists (members of a share only): `src/lib/features/collab/wire.ts`. */
+	...CollabMessages
 ]);
 export type Message = v.InferOutput<typeof MessageSchema>;
 type Distribute<T> = T extends unknown ? Omit<T, 'v'> : never;

@@ -6,6 +6,8 @@ interface Side {
 	identity: Identity;
 	trusted: Map<string, { spki: string; trust: Trust }>;
 	code: string | null;
+	/** The trust level the shown code grants (collaborator invitations). */
+	codeTrust?: Trust;
 	ready: PeerInfo | null;
 	closed: string | null;
 	rejected: string[];
@@ -30,6 +32,7 @@ function hooks(s: Side): SessionHooks {
 			return row && row.spki === spki ? row.trust : null;
 		},
 		hostCode: () => s.code,
+		hostTrust: () => s.codeTrust ?? 'own',
 		pair: async (peer) => {
 			s.code = null;
 			s.trusted.set(peer.peerId, { spki: peer.spki, trust: peer.trust });
@@ -43,7 +46,7 @@ function hooks(s: Side): SessionHooks {
 }
 
 /** Two sessions joined by an in-memory pipe; `forge` lets the test rewrite frames from a to b. */
-function link(a: Side, b: Side, options: { joinCode?: string; claimAs?: string } = {}) {
+function link(a: Side, b: Side, options: { joinCode?: string; joinTrust?: Trust; claimAs?: string } = {}) {
 	const wire = (deliver: () => Session): Wire => ({
 		send: (frame) => queueMicrotask(() => deliver().receive(frame)),
 		close: () => undefined,
@@ -61,7 +64,8 @@ function link(a: Side, b: Side, options: { joinCode?: string; claimAs?: string }
 			identity: a.identity,
 			name: 'A',
 			remoteId: b.identity.peerId,
-			joinCode: options.joinCode
+			joinCode: options.joinCode,
+			joinTrust: options.joinTrust
 		}
 	);
 	a.session = toA;
@@ -91,6 +95,35 @@ describe('mesh session', () => {
 		expect((a.ready as PeerInfo | null)?.paired).toBe(false);
 		expect((b.ready as PeerInfo | null)?.trust).toBe('own');
 		second.stop();
+	});
+
+	it('pairs a collaborator only with a collaborator invitation, and both sides store that trust', async () => {
+		const [a, b] = await Promise.all([side(), side()]);
+		b.code = '112233';
+		b.codeTrust = 'collaborator';
+		const invited = link(a, b, { joinCode: '112233', joinTrust: 'collaborator' });
+		await settle();
+		expect(a.ready?.trust).toBe('collaborator');
+		expect(b.ready?.trust).toBe('collaborator');
+		expect(a.trusted.get(b.identity.peerId)?.trust).toBe('collaborator');
+		expect(b.trusted.get(a.identity.peerId)?.trust).toBe('collaborator');
+		invited.stop();
+
+		// The right code, the wrong kind of pairing (either way): refused, nothing stored, and said why.
+		for (const [shown, asked] of [
+			['collaborator', 'own'],
+			['own', 'collaborator']
+		] as const) {
+			const [c, d] = await Promise.all([side(), side()]);
+			d.code = '445566';
+			d.codeTrust = shown;
+			const mismatch = link(c, d, { joinCode: '445566', joinTrust: asked });
+			await settle();
+			expect(d.closed).toBe('trust-mismatch');
+			expect(c.ready).toBeNull();
+			expect(c.trusted.size + d.trusted.size).toBe(0);
+			mismatch.stop();
+		}
 	});
 
 	it('refuses a wrong code, an unknown key, and a key that does not match the claimed id', async () => {

@@ -38,6 +38,8 @@ export interface SessionHooks {
 	trusted(peerId: string, spki: string): Promise<Trust | null>;
 	/** The pairing code this device is showing (host), if any. */
 	hostCode(): string | null;
+	/** The trust level the shown code grants ('own' when absent). */
+	hostTrust?(): Trust;
 	/** Records a newly paired device. */
 	pair(peer: PeerInfo): Promise<void>;
 	ready(peer: PeerInfo): void;
@@ -54,6 +56,8 @@ export interface SessionOptions {
 	remoteId: string;
 	/** When this side dialled to pair with a code the other side shows. */
 	joinCode?: string;
+	/** The trust level this side pairs at with `joinCode` ('own' when absent); the host's code must agree. */
+	joinTrust?: Trust;
 	heartbeatMs?: number;
 	timeoutMs?: number;
 	handshakeMs?: number;
@@ -62,6 +66,9 @@ export interface SessionOptions {
 	/** Rejected frames after which the connection is dropped. */
 	maxRejected?: number;
 }
+
+const role = (side: 'joiner' | 'host', trust: Trust) =>
+	trust === 'collaborator' ? (`${side}:collaborator` as const) : side;
 
 const HANDSHAKE_TYPES = new Set(['hello', 'auth', 'welcome', 'bye', 'ping', 'pong']);
 
@@ -230,7 +237,8 @@ export class Session {
 		this.#theirName = sanitizeName(message.name);
 		const { identity, remoteId, joinCode } = this.#options;
 		const sig = await sign(identity, authTranscript(message.nonce, this.#nonce, identity.peerId, remoteId));
-		const pair = joinCode ? await pairingProof(joinCode, 'joiner', this.#transcript(true)) : undefined;
+		const trust = this.#options.joinTrust ?? 'own';
+		const pair = joinCode ? await pairingProof(joinCode, role('joiner', trust), this.#transcript(true)) : undefined;
 		this.send({ type: 'auth', sig, pair });
 	}
 
@@ -248,13 +256,22 @@ export class Session {
 		}
 		const code = this.#hooks.hostCode();
 		if (message.pair && code) {
-			const expected = await pairingProof(code, 'joiner', this.#transcript(false));
-			if (!sameProof(expected, message.pair)) return this.close('bad-code');
-			this.#accepted = 'own';
+			const trust = this.#hooks.hostTrust?.() ?? 'own';
+			const expected = await pairingProof(code, role('joiner', trust), this.#transcript(false));
+			if (!sameProof(expected, message.pair)) {
+				// The right code for the other trust level: say so rather than "bad code".
+				const other = await pairingProof(
+					code,
+					role('joiner', trust === 'own' ? 'collaborator' : 'own'),
+					this.#transcript(false)
+				);
+				return this.close(sameProof(other, message.pair) ? 'trust-mismatch' : 'bad-code');
+			}
+			this.#accepted = trust;
 			this.#paired = true;
 			await this.#hooks.pair(this.#peer());
-			const pair = await pairingProof(code, 'host', this.#transcript(false));
-			this.send({ type: 'welcome', trust: 'own', pair });
+			const pair = await pairingProof(code, role('host', trust), this.#transcript(false));
+			this.send({ type: 'welcome', trust, pair });
 			return this.#maybeReady();
 		}
 		if (joinCode) {
@@ -268,13 +285,14 @@ export class Session {
 	async #onWelcome(message: Extract<Message, { type: 'welcome' }>): Promise<void> {
 		if (this.#welcomed) return this.#reject('unexpected');
 		if (this.#awaitingHostProof) {
-			const expected = await pairingProof(this.#options.joinCode!, 'host', this.#transcript(true));
-			if (!message.pair || !sameProof(expected, message.pair)) return this.close('bad-code');
+			const trust = this.#options.joinTrust ?? 'own';
+			const expected = await pairingProof(this.#options.joinCode!, role('host', trust), this.#transcript(true));
+			if (!message.pair || !sameProof(expected, message.pair) || message.trust !== trust) return this.close('bad-code');
 			this.#awaitingHostProof = false;
-			this.#accepted = 'own';
+			this.#accepted = trust;
 			this.#paired = true;
 			await this.#hooks.pair(this.#peer());
-			this.send({ type: 'welcome', trust: 'own' });
+			this.send({ type: 'welcome', trust });
 		}
 		this.#welcomed = true;
 		this.#maybeReady();
