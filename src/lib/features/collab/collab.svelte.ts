@@ -170,13 +170,15 @@ export class Collab {
 			matches: {},
 			removed: false
 		};
+		const data = await trackData([...new Set(hashes)]);
 		await putShare(row);
 		this.#setShares([...this.#shares, row]);
 		const open = this.#doc(row.id);
 		await open.ready;
-		created(open.doc, me, row.name);
-		addEntries(open.doc, await trackData([...new Set(hashes)]), me);
+		// Members first learn the share exists (or they would refuse its updates), then get its content.
 		this.#announce(row);
+		created(open.doc, me, row.name);
+		addEntries(open.doc, data, me);
 		return row.id;
 	}
 
@@ -212,7 +214,11 @@ export class Collab {
 	}
 
 	/** Owner: the member list (invite or remove collaborators) and whether members may request files. */
-	async update(id: string, patch: { members?: readonly Member[]; allowFiles?: boolean; name?: string }): Promise<void> {
+	async update(
+		id: string,
+		patch: { members?: readonly Member[]; allowFiles?: boolean; name?: string },
+		leaver?: string
+	): Promise<void> {
 		const share = this.get(id);
 		if (!share || share.owner !== this.#me.peerId) return;
 		const removed = patch.members
@@ -229,7 +235,8 @@ export class Collab {
 		await this.#save(row);
 		this.#announce(row);
 		// A removed member learns it (and keeps a read-only copy until it leaves); it gets nothing new.
-		for (const member of removed) this.#sessions.get(member.peerId)?.send(this.#shareMessage(row));
+		for (const member of removed)
+			if (member.peerId !== leaver) this.#sessions.get(member.peerId)?.send(this.#shareMessage(row));
 	}
 
 	/** Leaves a share (the owner ends it for everyone); its local doc is deleted. */
@@ -357,6 +364,13 @@ export class Collab {
 		}
 	}
 
+	/** Sends a frame as given (no checks): the e2e hook for malformed and hostile messages. */
+	testSend(peerId: string, message: Record<string, unknown>): boolean {
+		const session = this.#sessions.get(peerId);
+		session?.send(message as unknown as Parameters<Session['send']>[0]);
+		return !!session;
+	}
+
 	// ---- mesh extension ----
 
 	ready(session: Session): void {
@@ -433,7 +447,7 @@ export class Collab {
 		if (message.type === 'collab-leave') {
 			if (from === share.owner) await this.#save({ ...share, ended: true });
 			else if (share.owner === this.#me.peerId)
-				await this.update(share.id, { members: withoutMember(share.members, from) });
+				await this.update(share.id, { members: withoutMember(share.members, from) }, from);
 			return '';
 		}
 		const open = this.#doc(share.id);
@@ -467,3 +481,12 @@ export class Collab {
 
 export const collab = new Collab();
 mesh.extend(collab);
+
+// e2e only (set in localStorage by the tests, never by the app): crafted frames to a peer, and the mesh
+// for a non-member's direct requests. Not installed otherwise.
+if (typeof window !== 'undefined' && window.localStorage?.getItem('cratemesh:test-hooks') === '1')
+	(window as unknown as { __cratemeshCollab?: unknown }).__cratemeshCollab = {
+		collab,
+		mesh,
+		send: (peerId: string, message: Record<string, unknown>) => collab.testSend(peerId, message)
+	};
