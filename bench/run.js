@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_INSTALL_HINT, chromiumArgs, chromiumPath } from '../tests/chromium.js';
 import { analysisFigures } from './figures/analysis.js';
+import { collabFigures } from './figures/collab.js';
 import { interopFigures } from './figures/interop.js';
 import { libraryFigures } from './figures/library.js';
 import { manifestFigures } from './figures/manifest.js';
@@ -35,7 +36,8 @@ const all = [
 	...manifestFigures,
 	...meshFigures,
 	...syncFigures,
-	...interopFigures
+	...interopFigures,
+	...collabFigures
 ];
 const selected = all.filter(
 	(figure) => prefixes.length === 0 || prefixes.some((prefix) => figure.name.startsWith(prefix))

@@ -17,6 +17,7 @@ import {
 	annotate,
 	created,
 	moveEntry,
+	neighbourFor,
 	readEntries,
 	readHistory,
 	removeEntry,
@@ -195,9 +196,10 @@ export class Collab {
 		if (open) removeEntry(open.doc, entryId, this.#me);
 	}
 
-	async move(id: string, entryId: string, to: number): Promise<void> {
+	/** Moves an entry to just after `afterId` (null: first); see `neighbourFor`. */
+	async move(id: string, entryId: string, afterId: string | null): Promise<void> {
 		const open = await this.#editable(id);
-		if (open) moveEntry(open.doc, entryId, to, this.#me);
+		if (open) moveEntry(open.doc, entryId, afterId, this.#me);
 	}
 
 	async annotate(id: string, entryId: string, note: string): Promise<void> {
@@ -482,11 +484,14 @@ export class Collab {
 export const collab = new Collab();
 mesh.extend(collab);
 
-// e2e only (set in localStorage by the tests, never by the app): crafted frames to a peer, and the mesh
+// e2e and bench only (set in localStorage by them, never by the app): crafted frames to a peer, and the mesh
 // for a non-member's direct requests. Not installed otherwise.
 if (typeof window !== 'undefined' && window.localStorage?.getItem('cratemesh:test-hooks') === '1')
 	(window as unknown as { __cratemeshCollab?: unknown }).__cratemeshCollab = {
 		collab,
 		mesh,
+		// the bench drives the shipped entry model (bench/figures/collab.js)
+		Y,
+		model: { addEntries, annotate, moveEntry, neighbourFor, readEntries, removeEntry },
 		send: (peerId: string, message: Record<string, unknown>) => collab.testSend(peerId, message)
 	};

@@ -1,6 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { addEntries, annotate, moveEntry, readEntries, readHistory, removeEntry, type TrackData } from './model';
+import {
+	addEntries,
+	annotate,
+	moveEntry as moveAfter,
+	neighbourFor,
+	readEntries,
+	readHistory,
+	removeEntry,
+	type Author,
+	type TrackData
+} from './model';
+
+/** Moves to a position of the visible list, as the UI does. */
+const moveEntry = (doc: Y.Doc, id: string, to: number, author: Author) =>
+	moveAfter(
+		doc,
+		id,
+		neighbourFor(
+			readEntries(doc).entries.map((e) => e.id),
+			id,
+			to
+		),
+		author
+	);
 
 const A = { peerId: `cm-${'a'.repeat(32)}`, name: 'Ana' };
 const B = { peerId: `cm-${'b'.repeat(32)}`, name: 'Bia' };

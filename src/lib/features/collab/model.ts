@@ -140,22 +140,27 @@ export function removeEntry(doc: Y.Doc, id: string, author: Author): void {
 	});
 }
 
-/** Moves an entry so it ends at position `to` of the visible list (0 = first). */
-export function moveEntry(doc: Y.Doc, id: string, to: number, author: Author): void {
-	if (!entries(doc).has(id)) return;
-	const visible = readEntries(doc).entries.map((entry) => entry.id);
-	const from = visible.indexOf(id);
-	const target = Math.max(0, Math.min(to, visible.length - 1));
-	if (from === -1 || from === target) return;
+/** Moves an entry to just after `afterId` (null: to the top). The caller names the neighbour from the
+ * list it shows, so a move needs no read of the whole list. */
+export function moveEntry(doc: Y.Doc, id: string, afterId: string | null, author: Author): void {
+	if (!entries(doc).has(id) || afterId === id || (afterId !== null && !entries(doc).has(afterId))) return;
+	const current = indexesOf(doc, id);
+	const after = afterId === null ? -1 : (indexesOf(doc, afterId)[0] ?? -1);
+	// Already there: the first occurrence directly follows the neighbour (or is first).
+	if (current.length === 1 && current[0] === after + 1) return;
 	doc.transact(() => {
-		for (const i of indexesOf(doc, id).reverse()) order(doc).delete(i, 1);
-		// Insert next to the visible neighbour it should follow, wherever that sits in the raw array.
-		const rest = visible.filter((other) => other !== id);
-		const before = rest[target - 1];
-		const at = before === undefined ? 0 : (indexesOf(doc, before)[0] ?? -1) + 1;
+		for (const i of current.reverse()) order(doc).delete(i, 1);
+		const at = afterId === null ? 0 : (indexesOf(doc, afterId)[0] ?? -1) + 1;
 		order(doc).insert(at, [id]);
 		record(doc, author, 'move', titleOf(doc, id));
 	});
+}
+
+/** The id to pass to `moveEntry` to put `id` at position `to` of `list` (the visible order). */
+export function neighbourFor(list: readonly string[], id: string, to: number): string | null {
+	const rest = list.filter((other) => other !== id);
+	const target = Math.max(0, Math.min(to, rest.length));
+	return rest[target - 1] ?? null;
 }
 
 export function annotate(doc: Y.Doc, id: string, note: string, author: Author): void {
