@@ -333,3 +333,76 @@ test('three collaborators edit a shared playlist offline, reconnect and converge
 	await expect(a.page.getByTestId('share-members').locator('li')).toHaveCount(2, { timeout: 30_000 });
 	await expect(b.page.getByTestId('share-members').locator('li')).toHaveCount(2, { timeout: 30_000 });
 });
+
+test('a shared playlist fits a 360 px phone and works from the keyboard', async ({ browser }, info) => {
+	test.setTimeout(120_000);
+	const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+	await context.addInitScript(() => localStorage.setItem('cratemesh:test-hooks', '1'));
+	const page = await context.newPage();
+	const errors: string[] = [];
+	page.on('pageerror', (error) => errors.push(error.message));
+	try {
+		await page.goto('/devices');
+		await waitForApp(page);
+		await expect(page.getByTestId('signalling-status')).toHaveAttribute('data-status', 'online', { timeout: 20_000 });
+		await expect(page.getByTestId('show-invite')).toBeVisible();
+		expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+		await go(page, 'Library');
+		await page.getByTestId('folder-input').setInputFiles(folders.a);
+		await expect(page.getByTestId('import-summary')).toContainText('Added 4 files', { timeout: 60_000 });
+		// A share with a member who is not around (created through the app's own state, as the dialog does).
+		await page.evaluate(async () => {
+			const hooks = (
+				window as unknown as { __cratemeshCollab: { collab: { create: (...args: unknown[]) => Promise<string> } } }
+			).__cratemeshCollab;
+			const request = indexedDB.open('cratemesh');
+			const hashes = await new Promise<string[]>((resolve) => {
+				request.onsuccess = () => {
+					const all = request.result.transaction('tracks').objectStore('tracks').getAllKeys();
+					all.onsuccess = () => resolve(all.result as string[]);
+				};
+			});
+			await hooks.collab.create(
+				'Sunday sunrise set with a very long name',
+				'playlist',
+				hashes,
+				[{ peerId: `cm-${'b'.repeat(32)}`, name: 'Bia' }],
+				true
+			);
+		});
+		const lists = page.locator('details.lists');
+		if (!(await lists.getAttribute('open'))) await lists.locator('summary').click();
+		await page.getByTestId('shared-Sunday sunrise set with a very long name').click();
+		await expect(entries(page)).toHaveCount(4);
+		await expect(page.getByTestId('share-members').locator('li')).toHaveCount(2);
+		expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+		await page.screenshot({
+			path: `tests/.artifacts/screenshots/${info.project.name}-360-shared-playlist.png`,
+			fullPage: true
+		});
+
+		// Keyboard: ↓ walks, Alt+↓ moves the focused entry (focus follows it), Enter plays it.
+		const first = (await titles(page))[0]!;
+		await entries(page).first().focus();
+		await page.keyboard.press('ArrowDown');
+		await expect(entries(page).nth(1)).toBeFocused();
+		await page.keyboard.press('ArrowUp');
+		await page.keyboard.press('Alt+ArrowDown');
+		await expect.poll(async () => (await titles(page))[1]).toBe(first);
+		await expect(entry(page, first)).toBeFocused();
+		// The note editor and the members dialog fit too.
+		await entry(page, first).getByTestId('edit-note').click();
+		await page.getByTestId('note-input').fill('Sunrise opener');
+		await page.keyboard.press('Enter');
+		await expect(entry(page, first).getByTestId('entry-note')).toContainText('Sunrise opener');
+		await page.getByTestId('share-manage').click();
+		await expect(page.getByTestId('share-dialog')).toBeVisible();
+		expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+		await page.screenshot({ path: `tests/.artifacts/screenshots/${info.project.name}-360-share-dialog.png` });
+		await page.keyboard.press('Escape');
+		await expect(page.getByTestId('share-dialog')).toBeHidden();
+		expect(errors).toEqual([]);
+	} finally {
+		await context.close();
+	}
+});
