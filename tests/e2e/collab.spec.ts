@@ -376,9 +376,9 @@ test('a shared playlist fits a 360 px phone and works from the keyboard', async 
 		await expect(entries(page)).toHaveCount(4);
 		await expect(page.getByTestId('share-members').locator('li')).toHaveCount(2);
 		expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
-		await page.screenshot({
-			path: `tests/.artifacts/screenshots/${info.project.name}-360-shared-playlist.png`,
-			fullPage: true
+		await page.getByTestId('shared-view').scrollIntoViewIfNeeded();
+		await page.getByTestId('shared-view').screenshot({
+			path: `tests/.artifacts/screenshots/${info.project.name}-360-shared-playlist.png`
 		});
 
 		// Keyboard: ↓ walks, Alt+↓ moves the focused entry (focus follows it), Enter plays it.
