@@ -16,7 +16,7 @@ async function mergeThousand({ browser, baseURL }) {
 		const page = await context.newPage();
 		await page.goto(baseURL);
 		await page.locator('html[data-ready="true"]').waitFor({ state: 'attached' });
-		await page.waitForFunction(() => 'Y' in /** @type {any} */ ((window).__cratemeshCollab ?? {}));
+		await page.waitForFunction(() => 'Y' in /** @type {any} */ (window.__cratemeshCollab ?? {}));
 		const result = await page.evaluate(() => {
 			const { Y, model } = /** @type {any} */ (window).__cratemeshCollab;
 			// Deterministic ids and choices: every run and the baseline see the same edits.
