@@ -326,12 +326,44 @@ test('three collaborators edit a shared playlist offline, reconnect and converge
 	const afterMove = await titles(b.page);
 	await expect.poll(() => titles(a.page), { timeout: 30_000 }).toEqual(afterMove);
 
+	// The owner stops file requests for this share: B's Request button goes, and asking anyway is refused.
+	await a.page.getByTestId('share-manage').click();
+	await a.page.getByTestId('share-dialog').getByTestId('share-allow-files').uncheck();
+	await a.page.getByTestId('share-dialog').getByTestId('share-submit').click();
+	await expect(b.page.getByTestId('shared-view')).toContainText('file requests not allowed', { timeout: 30_000 });
+	await expect(entry(b.page, 'Echo')).toHaveAttribute('data-status', 'missing');
+	await expect(entry(b.page, 'Echo').getByTestId('request-file')).toHaveCount(0);
+	const echo = (await entry(b.page, 'Echo').getAttribute('data-hash'))!;
+	await b.page.evaluate(([peer, hash]) => (window as unknown as Hooks).__cratemeshCollab.mesh.fetch(peer, hash), [
+		a.id,
+		echo
+	] as const);
+	await expect
+		.poll(() =>
+			b.page.evaluate(() =>
+				(window as unknown as Hooks).__cratemeshCollab.mesh.transfers.list.map((t) => `${t.state}:${t.reason}`)
+			)
+		)
+		.toContain('failed:forbidden');
+
 	// Leaving: C leaves; the owner's member list drops C, and C no longer has the share.
 	c.page.once('dialog', (prompt) => void prompt.accept());
 	await c.page.getByTestId('share-leave').click();
 	await expect(c.page.getByTestId('shared-Friday')).toHaveCount(0);
 	await expect(a.page.getByTestId('share-members').locator('li')).toHaveCount(2, { timeout: 30_000 });
 	await expect(b.page.getByTestId('share-members').locator('li')).toHaveCount(2, { timeout: 30_000 });
+
+	// The owner stops sharing: B's copy turns read-only (kept until B leaves it), then both remove it.
+	a.page.once('dialog', (prompt) => void prompt.accept());
+	await a.page.getByTestId('share-end').click();
+	await expect(b.page.getByTestId('shared-view')).toContainText('Sharing stopped', { timeout: 30_000 });
+	await expect(b.page.getByTestId('remove-entry')).toHaveCount(0);
+	await expect.poll(() => titles(b.page)).toEqual(await titles(a.page));
+	for (const p of [b, a]) {
+		p.page.once('dialog', (prompt) => void prompt.accept());
+		await p.page.getByTestId('share-leave').click();
+		await expect(p.page.getByTestId('shared-Friday')).toHaveCount(0);
+	}
 });
 
 test('a shared playlist fits a 360 px phone and works from the keyboard', async ({ browser }, info) => {

@@ -732,7 +732,7 @@ export const en = {
 	'collab.entries': '{count} tracks',
 	'collab.filesAllowed': 'file requests allowed',
 	'collab.filesNotAllowed': 'file requests not allowed',
-	'collab.ended': 'The owner stopped sharing this: it no longer changes. Leave it to remove it.',
+	'collab.ended': 'Sharing stopped: this no longer changes. Leave it to remove it from this device.',
 	'collab.removed': 'The owner took you out of this share: it no longer changes. Leave it to remove it.',
 	'collab.online': 'Share changes with collaborators',
 	'collab.pausedHint':
@@ -740,7 +740,8 @@ export const en = {
 	'collab.playAll': 'Play all',
 	'collab.end': 'Stop sharing',
 	'collab.leave': 'Leave share',
-	'collab.confirmEnd': 'Stop sharing “{name}”? Members keep a read-only copy until they leave; it is removed here.',
+	'collab.confirmEnd':
+		'Stop sharing “{name}”? Nobody can change it any more; everyone (you too) keeps a read-only copy until they leave it.',
 	'collab.confirmLeave': 'Leave “{name}”? It is removed from this device; the others keep it.',
 	'collab.empty': 'No tracks yet. Add some from the library (right-click or drag onto the shared playlist).',
 	'collab.entriesLabel': 'Tracks of the shared playlist',
@@ -749,6 +750,7 @@ export const en = {
 	'collab.status.missing': 'Missing',
 	'collab.grid': 'grid {bpm}',
 	'collab.cues': '{count} cues',
+	'collab.gridDetail': 'Beat grid {bpm} BPM, first downbeat at {downbeat} s',
 	'collab.addedBy': 'added by {name}',
 	'collab.note': 'Note',
 	'collab.transferFailed': 'File request failed: {reason}',

@@ -737,7 +737,7 @@ export const ptBR: Messages = {
 	'collab.entries': '{count} faixas',
 	'collab.filesAllowed': 'pedidos de arquivo permitidos',
 	'collab.filesNotAllowed': 'pedidos de arquivo não permitidos',
-	'collab.ended': 'O dono parou de compartilhar: isto não muda mais. Saia para removê-lo.',
+	'collab.ended': 'O compartilhamento parou: isto não muda mais. Saia para removê-lo deste dispositivo.',
 	'collab.removed': 'O dono tirou você deste compartilhamento: isto não muda mais. Saia para removê-lo.',
 	'collab.online': 'Trocar alterações com colaboradores',
 	'collab.pausedHint': 'Trabalhando offline: suas edições ficam aqui e se juntam às de todos quando você religar isto.',
@@ -745,7 +745,7 @@ export const ptBR: Messages = {
 	'collab.end': 'Parar de compartilhar',
 	'collab.leave': 'Sair do compartilhamento',
 	'collab.confirmEnd':
-		'Parar de compartilhar “{name}”? Os membros mantêm uma cópia somente leitura até saírem; aqui ela é removida.',
+		'Parar de compartilhar “{name}”? Ninguém mais pode alterá-lo; todos (você também) mantêm uma cópia somente leitura até saírem dela.',
 	'collab.confirmLeave': 'Sair de “{name}”? Ele é removido deste dispositivo; os outros o mantêm.',
 	'collab.empty':
 		'Nenhuma faixa ainda. Adicione da biblioteca (botão direito ou arraste para a playlist compartilhada).',
@@ -755,6 +755,7 @@ export const ptBR: Messages = {
 	'collab.status.missing': 'Faltando',
 	'collab.grid': 'grade {bpm}',
 	'collab.cues': '{count} cues',
+	'collab.gridDetail': 'Grade {bpm} BPM, primeiro tempo forte em {downbeat} s',
 	'collab.addedBy': 'adicionada por {name}',
 	'collab.note': 'Nota',
 	'collab.transferFailed': 'Pedido de arquivo falhou: {reason}',

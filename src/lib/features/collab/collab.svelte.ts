@@ -241,12 +241,28 @@ export class Collab {
 			if (member.peerId !== leaver) this.#sessions.get(member.peerId)?.send(this.#shareMessage(row));
 	}
 
-	/** Leaves a share (the owner ends it for everyone); its local doc is deleted. */
-	async leave(id: string): Promise<void> {
+	/** Owner: stops sharing. The share stays (read-only) so members who were away learn it when they
+	 * connect again; `leave` then removes it here. */
+	async end(id: string): Promise<void> {
 		const share = this.get(id);
+		if (!share || share.owner !== this.#me.peerId || share.ended) return;
+		const row = { ...share, ended: true };
+		await this.#save(row);
+		this.#announce(row);
+	}
+
+	/** Removes a share from this device (its doc is deleted). A member tells the others it left; an owner
+	 * who has not ended the share ends it first. */
+	async leave(id: string): Promise<void> {
+		let share = this.get(id);
 		if (!share) return;
-		for (const peerId of this.#peersOf(share))
-			this.#sessions.get(peerId)?.send({ type: 'collab-leave', cv: COLLAB_VERSION, share: id });
+		if (share.owner === this.#me.peerId && !share.ended) {
+			await this.end(id);
+			share = this.get(id)!;
+		}
+		if (share.owner !== this.#me.peerId && !share.removed)
+			for (const peerId of this.#peersOf(share))
+				this.#sessions.get(peerId)?.send({ type: 'collab-leave', cv: COLLAB_VERSION, share: id });
 		const open = this.#docs.get(id);
 		this.#docs.delete(id);
 		if (open) {
@@ -314,7 +330,7 @@ export class Collab {
 			const session = this.#sessions.get(peerId);
 			if (!session) continue;
 			session.send(this.#shareMessage(row));
-			this.#syncWith(session, row.id, false);
+			if (!row.ended) this.#syncWith(session, row.id, false);
 		}
 	}
 
@@ -362,7 +378,8 @@ export class Collab {
 		for (const share of this.#shares) {
 			if (share.removed || !isMember(share, peer)) continue;
 			if (share.owner === this.#me.peerId) session.send(this.#shareMessage(share));
-			this.#syncWith(session, share.id, false);
+			// An ended share no longer changes: only its end is told.
+			if (!share.ended) this.#syncWith(session, share.id, false);
 		}
 	}
 
@@ -441,7 +458,7 @@ export class Collab {
 			};
 			await putShare(row);
 			this.#setShares(existing ? this.#shares.map((s) => (s.id === row.id ? row : s)) : [...this.#shares, row]);
-			if (!existing) this.#syncWith(session, row.id, false);
+			if (!existing && !row.ended) this.#syncWith(session, row.id, false);
 			return '';
 		}
 		const share = this.get(message.share);
@@ -452,6 +469,8 @@ export class Collab {
 				await this.update(share.id, { members: withoutMember(share.members, from) }, from);
 			return '';
 		}
+		// A member that has not heard of the end yet may still send: ignored, not hostile.
+		if (share.ended) return '';
 		const open = this.#doc(share.id);
 		await open.ready;
 		if (message.type === 'collab-sync') {
@@ -469,7 +488,6 @@ export class Collab {
 		const joined = this.#joiner.add(from, message);
 		if (typeof joined === 'string') return joined;
 		if (!joined) return '';
-		if (share.ended && from !== share.owner) return 'update to an ended share';
 		try {
 			// Decoding first refuses garbage before it can touch the doc.
 			Y.decodeUpdate(joined);

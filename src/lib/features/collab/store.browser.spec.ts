@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { db, type AnalysisRow, type TrackRow } from '$lib/db';
+import { TrackDataSchema } from './model';
+import { trackData } from './store';
+import * as v from 'valibot';
+
+const hash = (i: number) => `c011ab${i.toString(16).padStart(58, '0')}`;
+
+function track(i: number, patch: Partial<TrackRow> = {}): TrackRow {
+	return {
+		hash: hash(i),
+		fileName: `t${i}.mp3`,
+		size: 100,
+		mime: 'audio/mpeg',
+		title: `Shared ${i}`,
+		dateAdded: 1_700_000_000_000 + i,
+		artist: 'Crew',
+		album: '',
+		albumArtist: '',
+		genre: '',
+		year: null,
+		trackNo: null,
+		discNo: null,
+		comment: '',
+		label: '',
+		isrc: '',
+		tagBpm: null,
+		tagKey: '',
+		bpm: 126,
+		key: '8A',
+		duration: 301.5,
+		container: 'MPEG',
+		codec: 'MP3',
+		bitrate: 128000,
+		sampleRate: 44100,
+		channels: 2,
+		artwork: null,
+		rating: 0,
+		color: null,
+		freeTags: [],
+		playCount: 0,
+		lastPlayed: null,
+		storage: 'opfs',
+		pinned: false,
+		paths: [],
+		...patch
+	};
+}
+
+describe('what a share carries of a library track (real IndexedDB)', () => {
+	it('tags, BPM, key, the analysis grid and the cues, clamped to what peers accept', async () => {
+		await db().tracks.bulkPut([track(1), track(2, { title: 'x'.repeat(900), bpm: null })]);
+		await db().analysis.put({
+			hash: hash(1),
+			analyserVersion: 1,
+			analysedAt: 0,
+			error: null,
+			format: 'mp3',
+			durationSec: 301.5,
+			bpm: 126,
+			beatGrid: { bpm: 126, firstDownbeatSec: 0.244, beatsPerBar: 4 },
+			tempoConfidence: 1,
+			variableTempo: false,
+			key: null,
+			loudness: null,
+			waveform: null,
+			autoCueSec: 0.244,
+			ms: 1
+		} as AnalysisRow);
+		await db().cues.bulkAdd([
+			{ hash: hash(1), kind: 'loop', slot: -1, startSec: 64, endSec: 72, name: 'Loop', color: '', createdAt: 0 },
+			{
+				hash: hash(1),
+				kind: 'hot',
+				slot: 0,
+				startSec: 32.5,
+				endSec: null,
+				name: 'Drop',
+				color: '#ff0000',
+				createdAt: 0
+			},
+			{ hash: hash(1), kind: 'memory', slot: -1, startSec: 1, endSec: null, name: '', color: 'red', createdAt: 0 }
+		]);
+		const out = await trackData([hash(1), hash(2), hash(3)]);
+		expect(out).toHaveLength(2); // a hash not in the library is skipped
+		expect(out[0]).toEqual({
+			hash: hash(1),
+			title: 'Shared 1',
+			artist: 'Crew',
+			duration: 301.5,
+			bpm: 126,
+			key: '8A',
+			grid: { bpm: 126, firstDownbeatSec: 0.244, beatsPerBar: 4 },
+			cues: [
+				{ kind: 'memory', slot: -1, startSec: 1, endSec: null, name: '', color: '' },
+				{ kind: 'hot', slot: 0, startSec: 32.5, endSec: null, name: 'Drop', color: '#ff0000' },
+				{ kind: 'loop', slot: -1, startSec: 64, endSec: 72, name: 'Loop', color: '' }
+			]
+		});
+		expect(out[1]).toMatchObject({ grid: null, cues: [], bpm: null });
+		// Every entry passes the schema the receiving peers validate with.
+		for (const entry of out)
+			expect(
+				v.safeParse(TrackDataSchema, { ...entry, addedBy: `cm-${'a'.repeat(32)}`, addedByName: 'A', addedAt: 1 })
+					.success
+			).toBe(true);
+	});
+});
