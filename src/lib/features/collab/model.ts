@@ -29,7 +29,8 @@ export const CueSchema = v.object({
 	startSec: real(0, 1e6),
 	endSec: v.nullable(real(0, 1e6)),
 	name: text(64),
-	color: v.pipe(v.string(), v.regex(/^(#[0-9a-fA-F]{6})?$/))
+	/** The library's colour names ('red'…) or a hex colour; empty for the default. */
+	color: v.pipe(v.string(), v.regex(/^([a-z]{1,16}|#[0-9a-fA-F]{6})?$/))
 });
 export type SharedCue = v.InferOutput<typeof CueSchema>;
 

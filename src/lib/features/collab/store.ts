@@ -1,6 +1,8 @@
 /** Shares this device takes part in (Dexie `collabShares`, v10). The entries live in each share's Y.Doc,
  * persisted by y-indexeddb in its own database (`cratemesh-collab-<id>`). */
 import { db, type TrackRow } from '$lib/db';
+import { addCue } from '../analysis/cues';
+import { saveGrid } from '../analysis/results';
 import type { Member, ShareInfo } from './wire';
 import type { TrackData } from './model';
 
@@ -72,7 +74,7 @@ export async function trackData(
 					startSec: Math.min(1e6, Math.max(0, cue.startSec)),
 					endSec: cue.endSec === null ? null : Math.min(1e6, Math.max(0, cue.endSec)),
 					name: str(cue.name, 64),
-					color: /^#[0-9a-fA-F]{6}$/.test(cue.color) ? cue.color : ''
+					color: /^([a-z]{1,16}|#[0-9a-fA-F]{6})$/.test(cue.color) ? cue.color : ''
 				}))
 		});
 	}
@@ -109,4 +111,33 @@ export function tagMatches(
 		out.push(track.hash);
 	}
 	return out;
+}
+
+/**
+ * Takes a shared entry's cues and beat grid into this library, for the same file (same hash: positions
+ * are exact). Hot cues replace the slot's cue; memory cues and loops are added unless one of the same
+ * kind already starts within 10 ms. The grid becomes the user's grid (it then wins over re-analysis);
+ * it needs the track's analysis row, so a track not analysed yet keeps only the cues.
+ */
+export async function adoptCues(
+	entry: Pick<TrackData, 'hash' | 'cues' | 'grid'>
+): Promise<{ cues: number; grid: boolean }> {
+	const database = db();
+	if (!(await database.tracks.get(entry.hash))) return { cues: 0, grid: false };
+	const existing = await database.cues.where('hash').equals(entry.hash).toArray();
+	let cues = 0;
+	for (const cue of entry.cues) {
+		if (cue.kind !== 'hot' && existing.some((c) => c.kind === cue.kind && Math.abs(c.startSec - cue.startSec) < 0.01))
+			continue;
+		await addCue(entry.hash, cue.kind, cue.startSec, {
+			slot: cue.slot,
+			endSec: cue.endSec,
+			name: cue.name,
+			color: cue.color.startsWith('#') ? undefined : cue.color
+		});
+		cues++;
+	}
+	const analysed = entry.grid ? await database.analysis.get(entry.hash) : undefined;
+	if (entry.grid && analysed && !analysed.error) await saveGrid(entry.hash, entry.grid);
+	return { cues, grid: !!(entry.grid && analysed && !analysed.error) };
 }
