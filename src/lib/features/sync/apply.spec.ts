@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { selectNext } from '$lib/features/scheduler/select';
-import { applyManifest, EMPTY_STATE, heldHashes, planDeletes, toSchedule, type SyncAssetRow } from './apply';
-import { parseManifest, type Manifest } from './manifest';
+import { createHash } from 'node:crypto';
+import {
+	applyManifest,
+	EMPTY_STATE,
+	heldHashes,
+	ManifestGapError,
+	planDeletes,
+	toSchedule,
+	type SyncAssetRow
+} from './apply';
+import { haveDigest, parseManifest, parsePoll, type Manifest } from './manifest';
 
 const h = (c: string) => c.repeat(64);
 const NOW = Date.parse('2030-01-07T10:30:00Z'); // a Monday
@@ -164,6 +173,92 @@ describe('applyManifest', () => {
 			NOW
 		);
 		expect(applied.put.find((r) => r.hash === h('e'))?.state).toBe('ready');
+	});
+});
+
+describe('compact deltas (sync_poll)', () => {
+	const compact = (playlists: unknown[], entries?: unknown[]) =>
+		parseManifest({
+			hash: h('5'),
+			unchanged: false,
+			asset_count: 3,
+			schedule: entries ? { entries, playlists } : { playlists }
+		});
+
+	it('patches a playlist at the positions sent and keeps entries that were left out', () => {
+		const first = applyManifest(EMPTY_STATE, new Map(), firstSync(), NOW);
+		const applied = applyManifest(
+			first.state,
+			rowsOf(first.put),
+			compact([
+				{
+					id: 'p1',
+					name: 'Morning',
+					count: 3,
+					set: [
+						[1, h('e')],
+						[2, h('a')]
+					]
+				}
+			]),
+			NOW
+		);
+		expect(applied.state.playlists.p1!.items).toEqual([h('a'), h('e'), h('a')]);
+		expect(applied.state.entries).toEqual(first.state.entries);
+		expect(applied.state.entries).toHaveLength(1);
+	});
+
+	it('a patch can shorten a playlist', () => {
+		const first = applyManifest(EMPTY_STATE, new Map(), firstSync(), NOW);
+		const applied = applyManifest(
+			first.state,
+			rowsOf(first.put),
+			compact([{ id: 'p1', name: 'M', count: 1, set: [] }]),
+			NOW
+		);
+		expect(applied.state.playlists.p1).toEqual({ name: 'M', items: [h('a')] });
+	});
+
+	it('a patch of a playlist the device lacks, or one leaving a gap, is a gap (ask again from scratch)', () => {
+		const first = applyManifest(EMPTY_STATE, new Map(), firstSync(), NOW);
+		expect(() =>
+			applyManifest(
+				first.state,
+				rowsOf(first.put),
+				compact([{ id: 'p2', name: 'New', count: 1, set: [[0, h('a')]] }]),
+				NOW
+			)
+		).toThrow(ManifestGapError);
+		expect(() =>
+			applyManifest(
+				first.state,
+				rowsOf(first.put),
+				compact([{ id: 'p1', name: 'M', count: 4, set: [[3, h('a')]] }]),
+				NOW
+			)
+		).toThrow(/gap at 2/);
+	});
+
+	it('rejects malformed patches', () => {
+		expect(() => compact([{ id: 'p1', name: 'M', count: 2, set: [[2, h('a')]] }])).toThrow(/past the end/);
+		expect(() => compact([{ id: 'p1', name: 'M', count: 2, set: [[-1, h('a')]] }])).toThrow(/Invalid manifest/);
+		expect(() => compact([{ id: 'p1', name: 'M', count: 2, set: [[0, 'nope']] }])).toThrow(/Invalid manifest/);
+	});
+
+	it('parsePoll tells need_have from a manifest', () => {
+		expect(parsePoll({ hash: h('1'), unchanged: false, need_have: true })).toEqual({ needHave: true, hash: h('1') });
+		expect(parsePoll({ hash: h('1'), unchanged: true })).toMatchObject({ unchanged: true });
+		expect(() => parsePoll({ hash: 'x', unchanged: false, need_have: true })).toThrow(/hash/);
+	});
+
+	it('haveDigest is SHA-256 of the sorted hashes concatenated, as the SQL computes it', async () => {
+		const hashes = [h('b'), h('a'), h('c')];
+		const expected = createHash('sha256')
+			.update([h('a'), h('b'), h('c')].join(''))
+			.digest('hex');
+		expect(await haveDigest(hashes)).toBe(expected);
+		expect(await haveDigest([h('c'), h('a'), h('b'), h('a')])).toBe(expected);
+		expect(await haveDigest([])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
 	});
 });
 

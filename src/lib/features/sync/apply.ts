@@ -4,7 +4,7 @@
  * the store player runs (field mapping manifest → `scheduler/select.ts`).
  */
 import type { Daypart, IsoDay, Schedule, ScheduleAsset } from '$lib/features/scheduler/select';
-import type { Manifest, ManifestAsset, ManifestEntry } from './manifest';
+import type { Manifest, ManifestAsset, ManifestEntry, ManifestPlaylist } from './manifest';
 import type { Priority } from './queue';
 
 export type AssetState = 'pending' | 'ready' | 'retired';
@@ -78,6 +78,28 @@ function metadata(asset: ManifestAsset) {
 	};
 }
 
+/**
+ * A compact delta (`sync_poll`) refers to a playlist copy this device does not have (its local state was
+ * lost or is out of step): the engine forgets its manifest hash and asks again from scratch.
+ */
+export class ManifestGapError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'ManifestGapError';
+	}
+}
+
+/** A changed playlist's items: the whole list, or the device's copy patched at the positions sent. */
+export function playlistItems(playlist: ManifestPlaylist, known: readonly string[] | undefined): string[] {
+	if ('items' in playlist) return playlist.items;
+	if (!known) throw new ManifestGapError(`Playlist ${playlist.id} came as a patch of a copy this device lacks`);
+	const items = known.slice(0, playlist.count);
+	for (const [position, hash] of playlist.set) items[position] = hash;
+	for (let i = 0; i < playlist.count; i++)
+		if (items[i] === undefined) throw new ManifestGapError(`Playlist ${playlist.id} has a gap at ${i} after its patch`);
+	return items;
+}
+
 export interface AppliedManifest {
 	state: ManifestState;
 	/** Rows to write (new, changed metadata or priority). */
@@ -141,8 +163,13 @@ export function applyManifest(
 
 	const playlists: ManifestState['playlists'] = { ...state.playlists };
 	for (const playlist of manifest.schedule.playlists)
-		playlists[playlist.id] = { name: playlist.name, items: playlist.items };
-	const used = new Set(manifest.schedule.entries.map((e) => e.playlist_id));
+		playlists[playlist.id] = {
+			name: playlist.name,
+			items: playlistItems(playlist, state.playlists[playlist.id]?.items)
+		};
+	// Entries left out (sync_poll) are the ones the device already has.
+	const entries = manifest.schedule.entries ?? state.entries;
+	const used = new Set(entries.map((e) => e.playlist_id));
 	for (const id of Object.keys(playlists)) if (!used.has(id)) delete playlists[id];
 
 	return {
@@ -151,7 +178,7 @@ export function applyManifest(
 			nextChangeAt,
 			assetCount: manifest.asset_count,
 			downloadsRemaining: manifest.downloads_remaining,
-			entries: manifest.schedule.entries,
+			entries,
 			playlists
 		},
 		put: [...put.values()],

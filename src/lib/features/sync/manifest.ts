@@ -54,16 +54,46 @@ export const EntrySchema = v.object({
 });
 export type ManifestEntry = v.InferOutput<typeof EntrySchema>;
 
-export const PlaylistSchema = v.object({
+const MAX_ITEMS = 100_000;
+
+/** A changed playlist, whole. */
+const WholePlaylistSchema = v.object({
 	id: text(64),
 	name: v.optional(text(200), ''),
-	items: v.pipe(v.array(sha), v.maxLength(100_000))
+	items: v.pipe(v.array(sha), v.maxLength(MAX_ITEMS))
 });
+
+/**
+ * A changed playlist as a patch of the copy the device got with its last manifest (`sync_poll` sends
+ * this when it is under half the items): the new length and the positions whose hash differs.
+ */
+const PatchedPlaylistSchema = v.pipe(
+	v.object({
+		id: text(64),
+		name: v.optional(text(200), ''),
+		count: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_ITEMS)),
+		set: v.pipe(
+			v.array(v.tuple([v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_ITEMS - 1)), sha])),
+			v.maxLength(MAX_ITEMS)
+		)
+	}),
+	v.check((p) => p.set.every(([position]) => position < p.count), 'a patch position is past the end')
+);
+
+export const PlaylistSchema = v.union([WholePlaylistSchema, PatchedPlaylistSchema]);
 export type ManifestPlaylist = v.InferOutput<typeof PlaylistSchema>;
 
 const UnchangedSchema = v.object({
 	hash: sha,
 	unchanged: v.literal(true),
+	next_change_at: v.optional(v.nullable(instant))
+});
+
+/** `sync_poll` could not match the held set to one it issued: send the full list (`sync_manifest`). */
+const NeedHaveSchema = v.object({
+	hash: sha,
+	unchanged: v.literal(false),
+	need_have: v.literal(true),
 	next_change_at: v.optional(v.nullable(instant))
 });
 
@@ -77,7 +107,8 @@ const DeltaSchema = v.object({
 	deletes: v.optional(v.pipe(v.array(sha), v.maxLength(20_000)), []),
 	updates: v.optional(v.pipe(v.array(v.object({ hash: sha, asset: ManifestAssetSchema })), v.maxLength(20_000)), []),
 	schedule: v.object({
-		entries: v.optional(v.pipe(v.array(EntrySchema), v.maxLength(10_000)), []),
+		/** Absent: unchanged since the last manifest (`sync_poll` leaves them out then). */
+		entries: v.optional(v.pipe(v.array(EntrySchema), v.maxLength(10_000))),
 		playlists: v.optional(v.pipe(v.array(PlaylistSchema), v.maxLength(10_000)), [])
 	})
 });
@@ -86,13 +117,36 @@ export const ManifestSchema = v.variant('unchanged', [UnchangedSchema, DeltaSche
 export type Manifest = v.InferOutput<typeof ManifestSchema>;
 export type ManifestDelta = v.InferOutput<typeof DeltaSchema>;
 
-/** Parses an untrusted manifest answer; throws a readable error naming the first bad field. */
-export function parseManifest(raw: unknown): Manifest {
-	const result = v.safeParse(ManifestSchema, raw);
+function parseWith<T extends v.GenericSchema>(schema: T, raw: unknown): v.InferOutput<T> {
+	const result = v.safeParse(schema, raw);
 	if (result.success) return result.output;
 	const issue = result.issues[0];
 	const path = issue.path?.map((p) => String(p.key)).join('.') ?? '';
 	throw new Error(`Invalid manifest${path ? ` at ${path}` : ''}: ${issue.message}`);
+}
+
+/** Parses an untrusted manifest answer; throws a readable error naming the first bad field. */
+export function parseManifest(raw: unknown): Manifest {
+	return parseWith(ManifestSchema, raw);
+}
+
+/** A `sync_poll` answer: a manifest, or `need_have` (then the caller sends the full list). */
+export function parsePoll(raw: unknown): Manifest | { needHave: true; hash: string } {
+	if (raw && typeof raw === 'object' && (raw as { need_have?: unknown }).need_have === true) {
+		const answer = parseWith(NeedHaveSchema, raw);
+		return { needHave: true, hash: answer.hash };
+	}
+	return parseManifest(raw);
+}
+
+/**
+ * What `sync_poll` takes instead of the held list: lower-case hex SHA-256 of the held hashes sorted
+ * ascending (byte order) and concatenated without separator (supabase/README.md).
+ */
+export async function haveDigest(hashes: readonly string[]): Promise<string> {
+	const sorted = [...new Set(hashes)].sort();
+	const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(sorted.join('')));
+	return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export interface ManifestRequest {

@@ -1,6 +1,8 @@
 import type { CratemeshSupabase } from '$lib/supabase/client';
 import {
+	haveDigest,
 	parseManifest,
+	parsePoll,
 	type DeviceTelemetry,
 	type FileRef,
 	type Manifest,
@@ -42,7 +44,24 @@ export class SupabaseSource implements ManifestSource {
 		this.id = `supabase:${url}`;
 	}
 
+	/**
+	 * A light `sync_poll` first (the held set as a count and a digest: ~250 bytes of body whatever the
+	 * number of files); only when the server cannot match that set to a manifest it issued does the full
+	 * list go out, through `sync_manifest` (which the poll's answer allows within the rate limit).
+	 */
 	async manifest(request: ManifestRequest, signal?: AbortSignal): Promise<Manifest> {
+		let poll = this.client.rpc('sync_poll', {
+			device_id: request.deviceId,
+			last_manifest_hash: request.lastManifestHash ?? undefined,
+			have_count: new Set(request.have).size,
+			have_digest: await haveDigest(request.have)
+		});
+		if (signal) poll = poll.abortSignal(signal);
+		const polled = await poll;
+		if (polled.error) fail(polled.error);
+		const answer = parsePoll(polled.data);
+		if (!('needHave' in answer)) return answer;
+
 		let call = this.client.rpc('sync_manifest', {
 			device_id: request.deviceId,
 			last_manifest_hash: request.lastManifestHash ?? undefined,

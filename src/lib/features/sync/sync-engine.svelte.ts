@@ -14,7 +14,15 @@ import { playback } from '$lib/features/player/playback.svelte';
 import { storePlayer } from '$lib/features/scheduler/store-player.svelte';
 import { SCHEDULE_KEY } from '$lib/features/scheduler/local-schedule';
 import { discardPartials, downloadFiles, type DownloadEvents, type Outcome } from '$lib/workers/download-client';
-import { applyManifest, heldHashes, planDeletes, toSchedule, type ManifestState, type SyncAssetRow } from './apply';
+import {
+	applyManifest,
+	heldHashes,
+	ManifestGapError,
+	planDeletes,
+	toSchedule,
+	type ManifestState,
+	type SyncAssetRow
+} from './apply';
 import type { ManifestSource } from './manifest';
 import { backoffDelay, byPriority, type Priority } from './queue';
 import {
@@ -339,6 +347,12 @@ export class SyncEngine {
 			await this.#note({ at: now, result: 'error', message: this.#error, downloads: 0, deleted: 0, failed: 0 });
 			await this.#addToReport({ error: this.#error });
 			if ((error as { code?: string }).code === 'PT429') this.#again = true;
+			if (error instanceof ManifestGapError) {
+				// Our copy is out of step with what the server last issued: ask as a device that knows nothing.
+				state = { ...state, hash: null };
+				await writeSetting(STATE_KEY, state).catch(() => undefined);
+				this.#again = true;
+			}
 		} finally {
 			this.#schedule(state);
 		}
