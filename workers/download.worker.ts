@@ -143,6 +143,10 @@ interface AttemptContext {
 	signal: AbortSignal;
 	options: Required<DownloadOptions>;
 	onBytes: (hash: string, bytes: number, delta: number) => void;
+	/** Every byte is in: the transfer slot may go to the next file while this one is verified and committed. */
+	onReceived: () => void;
+	/** The partial and store folders, opened once per batch. */
+	dirs: Promise<[FileSystemDirectoryHandle | null, FileSystemDirectoryHandle | null]>;
 	/** The batch's partial rows, read once at its start and kept current (no IndexedDB read per file). */
 	rows: Map<string, PartialRow>;
 	/** Hashes held in the IndexedDB fallback of the store (read once per batch). */
@@ -152,8 +156,7 @@ interface AttemptContext {
 /** One try at one file: resume, fetch, hash, verify, commit. Throws AttemptError or the abort reason. */
 async function attempt(ctx: AttemptContext): Promise<Outcome> {
 	const { job, signal, options } = ctx;
-	const partialDir = await opfsDir(PARTIAL_DIR);
-	const audioDir = await opfsDir(AUDIO_DIR);
+	const [partialDir, audioDir] = await ctx.dirs;
 	if (!partialDir || !audioDir)
 		throw new AttemptError('source', 'This browser has no private file system (OPFS)', false);
 	const table = partialsTable();
@@ -361,6 +364,7 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 				throw new AttemptError('network', `Connection closed at ${offset} of ${job.size} bytes`, true);
 		}
 
+		ctx.onReceived();
 		const digest = sha ? sha.digest('hex') : await nativeDigest(access, offset);
 		const verified = md5 ? md5.digest('hex') === job.md5 : digest === job.hash;
 		if (!verified) {
@@ -450,6 +454,7 @@ const api = {
 		const known = await partialsTable().bulkGet(hashes);
 		const rows = new Map(known.filter((r): r is PartialRow => !!r).map((r) => [r.hash, r]));
 		const heldInIdb = await idbHeld(hashes);
+		const dirs = Promise.all([opfsDir(PARTIAL_DIR), opfsDir(AUDIO_DIR)]);
 		const batchSignal = signalFromPort(cancel);
 		const byHash = new Map(jobs.map((j) => [j.hash, j]));
 		const queue = new DownloadQueue(jobs, opts.parallel);
@@ -510,6 +515,14 @@ const api = {
 						options: opts,
 						rows,
 						heldInIdb,
+						dirs,
+						onReceived: () => {
+							// Hashing and the move into the store overlap the next transfer.
+							if (queue.release(job.hash)) {
+								progress.delete(job.hash);
+								nudge();
+							}
+						},
 						onBytes: (hash, bytes, delta) => {
 							received += delta;
 							const row = progress.get(hash);

@@ -1,8 +1,10 @@
 // Player sync figures, against the one-box server (PGlite running supabase/migrations) on a throwaway
 // data directory. A device holds 1,000 assets (20 playlists of ~50 scheduled all day, plus 6 large
 // emergency files); the player is the real app in Chromium, signed in as the device.
-//   sync.bytes_unchanged     bytes on the wire (request + response, headers included) of the manifest
-//                            exchange of a sync when nothing changed (counted by a TCP proxy in front)
+//   sync.bytes_unchanged     request + response bodies of the manifest exchange of a sync when nothing
+//                            changed (sync_poll), counted by an HTTP/1.1-aware TCP proxy in front; headers
+//                            (Authorization, apikey, the rest) reported apart. Baseline: the same check
+//                            with the full held list (sync_manifest, the previous protocol), same run
 //   sync.bytes_1_of_1000     the same when 1 of the 1,000 assets was replaced (baseline: unchanged)
 //   sync.download_ratio_to_fetch  MB/s through the download worker (Range-capable fetch, SHA-256, OPFS
 //                            commit) vs a plain fetch + arrayBuffer of the same files, same parallelism (2)
@@ -78,33 +80,89 @@ function startOneBox(/** @type {string} */ root) {
 }
 
 /**
- * A TCP proxy that counts bytes per HTTP request path in both directions (HTTP/1.1: a request line
- * starts each request on a connection; the response bytes that follow belong to it).
+ * Splits one direction of an HTTP/1.1 connection into messages (head, then a Content-Length body; every
+ * request and response of the one box has one) and reports each message's head and body sizes.
+ */
+function messageSplitter(/** @type {(head: string, headBytes: number, bodyBytes: number) => void} */ onMessage) {
+	let pending = Buffer.alloc(0);
+	let head = '';
+	let headBytes = 0;
+	let remaining = -1;
+	let bodyBytes = 0;
+	return (/** @type {Buffer} */ chunk) => {
+		let rest = chunk;
+		while (rest.length > 0) {
+			if (remaining < 0) {
+				pending = Buffer.concat([pending, rest]);
+				const end = pending.indexOf('\r\n\r\n');
+				if (end < 0) return;
+				headBytes = end + 4;
+				head = pending.subarray(0, headBytes).toString('latin1');
+				rest = pending.subarray(headBytes);
+				pending = Buffer.alloc(0);
+				const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+				remaining = length ? Number(length[1]) : 0;
+				bodyBytes = 0;
+			}
+			const take = Math.min(remaining, rest.length);
+			bodyBytes += take;
+			remaining -= take;
+			rest = rest.subarray(take);
+			if (remaining === 0) {
+				remaining = -1;
+				onMessage(head, headBytes, bodyBytes);
+			}
+		}
+	};
+}
+
+/** Size on the wire of one header line (name, colon, value, CRLF), or 0. */
+function headerBytes(/** @type {string} */ head, /** @type {string} */ name) {
+	const line = new RegExp(`\\r\\n${name}:[^\\r]*\\r\\n`, 'i').exec(head);
+	return line ? line[0].length - 2 : 0;
+}
+
+/**
+ * A TCP proxy in front of the box that accounts every HTTP/1.1 exchange per request path: head and body
+ * bytes of requests and responses, and the Authorization and apikey header lines of requests.
  */
 function countingProxy(/** @type {number} */ upstreamPort) {
-	/** @type {Map<string, { requests: number, up: number, down: number }>} */
+	/** @typedef {{ requests: number, upHead: number, upBody: number, downHead: number, downBody: number, auth: number, apikey: number }} Row */
+	/** @type {Map<string, Row>} */
 	const totals = new Map();
 	const entry = (/** @type {string} */ path) => {
 		let row = totals.get(path);
-		if (!row) totals.set(path, (row = { requests: 0, up: 0, down: 0 }));
+		if (!row)
+			totals.set(path, (row = { requests: 0, upHead: 0, upBody: 0, downHead: 0, downBody: 0, auth: 0, apikey: 0 }));
 		return row;
 	};
 	const server = createServer((client) => {
 		const upstream = connect(upstreamPort, '127.0.0.1');
-		let current = '(none)';
+		/** Paths of requests whose responses have not come back yet (in order). */
+		const inFlight = /** @type {string[]} */ ([]);
+		const requests = messageSplitter((head, headBytes, bodyBytes) => {
+			const path = (/^[A-Z]+ (\S+) HTTP/.exec(head)?.[1] ?? '(unknown)').split('?')[0];
+			inFlight.push(path);
+			const row = entry(path);
+			row.requests++;
+			row.upHead += headBytes;
+			row.upBody += bodyBytes;
+			row.auth += headerBytes(head, 'authorization');
+			row.apikey += headerBytes(head, 'apikey');
+		});
+		const responses = messageSplitter((head, headBytes, bodyBytes) => {
+			// 1xx interim responses do not answer the request.
+			if (/^HTTP\/1\.[01] 1\d\d /.test(head)) return;
+			const row = entry(inFlight.shift() ?? '(unknown)');
+			row.downHead += headBytes;
+			row.downBody += bodyBytes;
+		});
 		client.on('data', (chunk) => {
-			const line = /^(GET|POST|PATCH|PUT|DELETE|HEAD|OPTIONS) (\S+) HTTP\/1\.[01]\r\n/.exec(
-				chunk.subarray(0, 2048).toString('latin1')
-			);
-			if (line) {
-				current = line[2].split('?')[0];
-				entry(current).requests++;
-			}
-			entry(current).up += chunk.length;
+			requests(chunk);
 			upstream.write(chunk);
 		});
 		upstream.on('data', (chunk) => {
-			entry(current).down += chunk.length;
+			responses(chunk);
 			client.write(chunk);
 		});
 		const close = () => {
@@ -127,11 +185,30 @@ function countingProxy(/** @type {number} */ upstreamPort) {
 	);
 }
 
-/** Bytes of `path` between two snapshots. */
-function diff(before, after, /** @type {string} */ path) {
-	const a = before.get(path) ?? { requests: 0, up: 0, down: 0 };
-	const b = after.get(path) ?? { requests: 0, up: 0, down: 0 };
-	return { requests: b.requests - a.requests, up: b.up - a.up, down: b.down - a.down };
+const ZERO = { requests: 0, upHead: 0, upBody: 0, downHead: 0, downBody: 0, auth: 0, apikey: 0 };
+
+/** What `paths` exchanged between two snapshots, summed. */
+function diff(before, after, /** @type {string[]} */ ...paths) {
+	const sum = { ...ZERO };
+	for (const path of paths) {
+		const a = before.get(path) ?? ZERO;
+		const b = after.get(path) ?? ZERO;
+		for (const key of Object.keys(sum)) sum[key] += b[key] - a[key];
+	}
+	return sum;
+}
+
+/** The figure's extra fields for one exchange: bodies (the value) and headers, apart. */
+function breakdown(/** @type {typeof ZERO} */ x) {
+	return {
+		request_body_bytes: x.upBody,
+		response_body_bytes: x.downBody,
+		request_header_bytes: x.upHead,
+		response_header_bytes: x.downHead,
+		authorization_header_bytes: x.auth,
+		apikey_header_bytes: x.apikey,
+		with_headers_bytes: x.upHead + x.upBody + x.downHead + x.downBody
+	};
 }
 
 /** Uploads `data` by hash and registers it as an asset; returns the asset id and hash. */
@@ -251,12 +328,31 @@ function prepare(/** @type {import('../run.js').BenchContext} */ ctx) {
 			.waitFor({ timeout: 300_000 });
 		await page.evaluate(() => window.__cratemeshSync.downloadsSettled());
 		const session = await page.evaluate(() => JSON.parse(localStorage.getItem('cratemesh-auth') ?? 'null'));
-		return { box, proxy, owner, tenantId, playlists, big, page, context, direct, config, session, player };
+		return {
+			box,
+			proxy,
+			owner,
+			tenantId,
+			playlists,
+			small,
+			big,
+			page,
+			context,
+			direct,
+			viaProxy,
+			config,
+			session,
+			player
+		};
 	})();
 	return prepared;
 }
 
-/** One sync through the real engine; bytes of its manifest exchange and of its report. */
+const POLL = '/rest/v1/rpc/sync_poll';
+const FULL = '/rest/v1/rpc/sync_manifest';
+const REPORT = '/rest/v1/rpc/report_sync';
+
+/** One sync through the real engine; what its manifest exchange (poll, and the full list if asked) and its report cost. */
 async function measuredSync(setup) {
 	const { page, proxy } = setup;
 	const before = proxy.snapshot();
@@ -265,14 +361,48 @@ async function measuredSync(setup) {
 		await window.__cratemeshSync.downloadsSettled();
 	});
 	const after = proxy.snapshot();
-	const manifest = diff(before, after, '/rest/v1/rpc/sync_manifest');
-	const report = diff(before, after, '/rest/v1/rpc/report_sync');
-	if (manifest.requests !== 1) throw new Error(`expected one manifest call, saw ${manifest.requests}`);
+	const manifest = diff(before, after, POLL, FULL);
+	const fullCalls = diff(before, after, FULL).requests;
+	const report = diff(before, after, REPORT);
+	if (manifest.requests - fullCalls !== 1) throw new Error(`expected one poll, saw ${manifest.requests - fullCalls}`);
 	const result = await page.evaluate(() => window.__cratemeshSync.lastSync);
-	return { manifest, report, result };
+	return { manifest, fullCalls, report, result };
 }
 
 let unchangedBytes = 0;
+
+const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Baseline, same run: the previous protocol's unchanged check — `sync_manifest` with the full held list,
+ * through the same proxy, as the player (its hash from the device row its report updated). Spaced from
+ * the engine's calls by the RPC's 1 s rate limit.
+ */
+async function fullListExchange(setup) {
+	const { owner, player, proxy, viaProxy, config, session, small, big } = setup;
+	const { data: device } = await owner.from('devices').select('last_manifest_hash').eq('id', player.device_id).single();
+	await sleep(1100);
+	const before = proxy.snapshot();
+	const response = await fetch(`${viaProxy}${FULL}`, {
+		method: 'POST',
+		headers: {
+			authorization: `Bearer ${session.access_token}`,
+			apikey: config.supabaseAnonKey,
+			'content-type': 'application/json'
+		},
+		body: JSON.stringify({
+			device_id: player.device_id,
+			last_manifest_hash: device.last_manifest_hash,
+			have_hashes: [...small, ...big].map((a) => a.sha).sort()
+		})
+	});
+	const answer = await response.json();
+	if (answer.unchanged !== true)
+		throw new Error(`full-list baseline not unchanged: ${JSON.stringify(answer).slice(0, 200)}`);
+	const after = proxy.snapshot();
+	await sleep(1100);
+	return diff(before, after, FULL);
+}
 
 async function teardown() {
 	const setup = await prepared;
@@ -285,25 +415,31 @@ async function teardown() {
 	prepared = undefined;
 }
 
+const bodies = (/** @type {typeof ZERO} */ x) => x.upBody + x.downBody;
+
 export const syncFigures = [
 	{
 		name: 'sync.bytes_unchanged',
 		async run(/** @type {import('../run.js').BenchContext} */ ctx) {
 			const setup = await prepare(ctx);
 			await measuredSync(setup); // settles anything left from the first sync
-			const { manifest, report, result } = await measuredSync(setup);
+			const { manifest, fullCalls, report, result } = await measuredSync(setup);
 			if (result.result !== 'unchanged') throw new Error(`expected an unchanged sync, got ${result.result}`);
-			unchangedBytes = manifest.up + manifest.down;
+			if (fullCalls !== 0) throw new Error(`an unchanged sync sent the full list ${fullCalls} time(s)`);
+			unchangedBytes = bodies(manifest);
+			const full = await fullListExchange(setup);
 			return {
 				value: unchangedBytes,
 				unit: 'bytes',
-				baseline: null,
-				ratio: null,
+				baseline: bodies(full),
+				ratio: round(unchangedBytes / bodies(full), 4),
 				assets_held: SMALL + BIG,
-				request_bytes: manifest.up,
-				response_bytes: manifest.down,
-				report_bytes: report.up + report.down,
-				note: 'request = headers + JSON body with the 1,000 held hashes (have_hashes, ~67 KB): the RPC needs them to answer'
+				what: 'request + response bodies of the sync_poll exchange (count + digest of the held files); headers apart',
+				baseline_what: 'the same check through sync_manifest with the full held list (the previous protocol), same run',
+				...breakdown(manifest),
+				baseline_with_headers_bytes: breakdown(full).with_headers_bytes,
+				report_body_bytes: bodies(report),
+				report_with_headers_bytes: breakdown(report).with_headers_bytes
 			};
 		}
 	},
@@ -314,9 +450,9 @@ export const syncFigures = [
 			if (!unchangedBytes) {
 				await measuredSync(setup);
 				const { manifest } = await measuredSync(setup);
-				unchangedBytes = manifest.up + manifest.down;
+				unchangedBytes = bodies(manifest);
 			}
-			// Replace one track of one playlist with a new file: 1 download, 1 delete, 1 playlist re-sent.
+			// Replace one track of one playlist with a new file: 1 download, 1 delete, 1 playlist position.
 			const { owner, tenantId, playlists } = setup;
 			const target = playlists[7];
 			const old = target.members[10];
@@ -325,17 +461,20 @@ export const syncFigures = [
 			await owner
 				.from('playlist_items')
 				.insert({ tenant_id: tenantId, playlist_id: target.id, asset_id: fresh.id, position: 10 });
-			const { manifest, result } = await measuredSync(setup);
+			const { manifest, fullCalls, result } = await measuredSync(setup);
 			if (result.result !== 'changed') throw new Error(`expected a changed sync, got ${result.result}`);
-			const value = manifest.up + manifest.down;
+			if (result.downloads !== 1) throw new Error(`expected 1 download, got ${result.downloads}`);
+			const value = bodies(manifest);
 			return {
 				value,
 				unit: 'bytes',
 				baseline: unchangedBytes,
 				ratio: round(value / unchangedBytes, 3),
-				request_bytes: manifest.up,
-				response_bytes: manifest.down,
-				change: '1 asset replaced in 1 of 20 playlists: 1 download, 1 delete, that playlist (~50 items) re-sent'
+				full_list_sent: fullCalls > 0,
+				downloads: result.downloads,
+				deleted: result.deleted,
+				...breakdown(manifest),
+				change: '1 asset replaced in 1 of 20 playlists (~50 items): 1 download, 1 delete, a 1-position playlist patch'
 			};
 		}
 	},

@@ -35,6 +35,38 @@ describe('DownloadQueue', () => {
 		expect(queue.active.map((j) => j.hash)).toEqual(['b', 'c']);
 	});
 
+	it('a file whose bytes all arrived frees its slot while it is verified, up to `parallel` verifying', () => {
+		const queue = new DownloadQueue([job('a', 0), job('b', 0, 1), job('c', 0, 2), job('d', 0, 3), job('e', 0, 4)], 2);
+		expect(startAll(queue)).toEqual(['a', 'b']);
+		expect(queue.release('a')).toBe(true);
+		expect(startAll(queue)).toEqual(['c']);
+		expect(queue.release('b')).toBe(true);
+		expect(startAll(queue)).toEqual(['d']);
+		// Two are verifying already: c keeps its slot until one of them is done.
+		expect(queue.release('c')).toBe(false);
+		expect(startAll(queue)).toEqual([]);
+		expect(queue.settled).toBe(false);
+		queue.finish('a');
+		expect(queue.release('c')).toBe(true);
+		expect(startAll(queue)).toEqual(['e']);
+		expect(queue.verifying.map((j) => j.hash)).toEqual(['b', 'c']);
+		// A verification that fails transiently goes back to waiting.
+		queue.retryLater('b', 0, BACKOFF, () => 0);
+		expect(queue.waiting.map((j) => j.hash)).toEqual(['b']);
+		for (const hash of ['c', 'd', 'e']) queue.finish(hash);
+		expect(queue.release('b')).toBe(false);
+	});
+
+	it('a full disk does not stop a future file that is already verifying', () => {
+		const queue = new DownloadQueue([job('f1', 2), job('f2', 2, 1), job('f3', 2, 2)], 2);
+		startAll(queue);
+		queue.release('f1');
+		const { active, waiting } = queue.stopFuture();
+		expect(active.map((j) => j.hash)).toEqual(['f2']);
+		expect(waiting.map((j) => j.hash)).toEqual(['f3']);
+		expect(queue.verifying.map((j) => j.hash)).toEqual(['f1']);
+	});
+
 	it('keeps the most urgent priority of a file listed twice', () => {
 		const queue = new DownloadQueue([job('x', 2), job('y', 1), job('x', 0)], 1);
 		expect(queue.next(0)?.hash).toBe('x');

@@ -35,7 +35,8 @@ interface Slot<J extends QueuedJob> {
 	job: J;
 	attempts: number;
 	notBefore: number;
-	state: 'waiting' | 'active' | 'done';
+	/** verifying: all bytes received, being hashed and committed; it no longer holds a transfer slot. */
+	state: 'waiting' | 'active' | 'verifying' | 'done';
 }
 
 /** Priority queue with limited parallelism and per-job retry times. */
@@ -62,6 +63,10 @@ export class DownloadQueue<J extends QueuedJob = QueuedJob> {
 		return [...this.#slots.values()].filter((s) => s.state === 'active').map((s) => s.job);
 	}
 
+	get verifying(): J[] {
+		return [...this.#slots.values()].filter((s) => s.state === 'verifying').map((s) => s.job);
+	}
+
 	get waiting(): J[] {
 		return [...this.#slots.values()].filter((s) => s.state === 'waiting').map((s) => s.job);
 	}
@@ -84,6 +89,19 @@ export class DownloadQueue<J extends QueuedJob = QueuedJob> {
 		return best.job;
 	}
 
+	/**
+	 * An active job received all its bytes: its transfer slot goes to the next file while it is verified and
+	 * committed (hashing and the OPFS move then overlap the next transfer). At most `parallel` jobs verify at
+	 * once (each may hold its file in memory for the hash); beyond that the job keeps its slot. Returns
+	 * whether the slot was freed.
+	 */
+	release(hash: string): boolean {
+		const slot = this.#slots.get(hash);
+		if (!slot || slot.state !== 'active' || this.verifying.length >= this.parallel) return false;
+		slot.state = 'verifying';
+		return true;
+	}
+
 	/** Finished for this batch: downloaded, or failed for good (the engine retries at a later sync). */
 	finish(hash: string): void {
 		const slot = this.#slots.get(hash);
@@ -104,7 +122,7 @@ export class DownloadQueue<J extends QueuedJob = QueuedJob> {
 	/** Puts an active job back without counting a failure (it was paused, e.g. to free a slot). */
 	requeue(hash: string): void {
 		const slot = this.#slots.get(hash);
-		if (slot && slot.state === 'active') slot.state = 'waiting';
+		if (slot && (slot.state === 'active' || slot.state === 'verifying')) slot.state = 'waiting';
 	}
 
 	/** Waiting jobs may start now (the network is back, or the user asked). */
@@ -122,7 +140,8 @@ export class DownloadQueue<J extends QueuedJob = QueuedJob> {
 		const active: J[] = [];
 		const waiting: J[] = [];
 		for (const slot of this.#slots.values()) {
-			if (slot.job.priority !== FUTURE || slot.state === 'done') continue;
+			// A verifying file has all its bytes: it completes (the move into the store needs no room).
+			if (slot.job.priority !== FUTURE || slot.state === 'done' || slot.state === 'verifying') continue;
 			(slot.state === 'active' ? active : waiting).push(slot.job);
 			slot.state = 'done';
 		}
@@ -140,9 +159,9 @@ export class DownloadQueue<J extends QueuedJob = QueuedJob> {
 		return at;
 	}
 
-	/** Nothing active and nothing left that could start. */
+	/** Nothing active or verifying, and nothing left that could start. */
 	get settled(): boolean {
-		return this.active.length === 0 && this.nextWakeAt() === Infinity;
+		return this.active.length === 0 && this.verifying.length === 0 && this.nextWakeAt() === Infinity;
 	}
 }
 
