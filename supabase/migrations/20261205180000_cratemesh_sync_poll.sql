@@ -43,16 +43,14 @@ alter table cratemesh.device_sync_state
     -- Set by a "need_have" answer: the full sync_manifest call that follows may come within the second.
     add column if not exists full_call_allowed_until timestamptz;
 
-alter table cratemesh.device_manifest_cache
-    -- {playlist_id: [sha256, ...]} in order, valid items only.
-    add column if not exists playlist_items jsonb;
-
 alter table cratemesh.device_manifests
     -- The issued manifest's asset set and playlists, so that the next poll can compute the delta from
     -- them instead of the device's list. Kept on the 2 newest snapshots of a device only (size).
     add column if not exists asset_shas     text[],
+    add column if not exists asset_count    integer,
     add column if not exists set_digest     text,
     add column if not exists entries_digest text,
+    -- {playlist_id: [sha256, ...]} in order, valid items only.
     add column if not exists playlist_items jsonb;
 
 alter table cratemesh.device_manifests
@@ -124,7 +122,13 @@ declare
     v_versions       bigint[];
     v_prios          smallint[];
     v_positions      integer[];
-    v_prev           cratemesh.device_manifests;
+    -- What the device was last told (cratemesh.device_manifests); the big columns are read only when needed.
+    v_prev_versions  bigint[];
+    v_prev_digests   text[];
+    v_prev_entries   text;
+    v_prev_set       text;
+    v_prev_count     integer;
+    v_prev_items     jsonb;
     v_download_ids   uuid[];
     v_download_prios smallint[];
     v_download_total integer;
@@ -197,11 +201,11 @@ begin
 
     if v_cached then
         select c.manifest_hash, c.asset_ids, c.asset_shas, c.asset_versions, c.asset_priorities,
-               c.asset_positions, c.playlist_digests, c.entries, c.playlist_items
-        into v_hash, v_ids, v_shas, v_versions, v_prios, v_positions, v_pl_digests, v_entries, v_pl_items
+               c.asset_positions, c.playlist_digests, c.entries
+        into v_hash, v_ids, v_shas, v_versions, v_prios, v_positions, v_pl_digests, v_entries
         from cratemesh.device_manifest_cache c
         where c.device_id = p_device_id;
-        v_cached := found and v_hash = v_state.manifest_hash and v_pl_items is not null;
+        v_cached := found and v_hash = v_state.manifest_hash;
         v_count := v_state.asset_count;
         v_next := v_state.next_change_at;
         v_set_digest := v_state.set_digest;
@@ -270,16 +274,14 @@ begin
                        join public.media_assets a on a.id = g.asset_id
               where a.tenant_id = v_device.tenant_id) x;
 
-        /** ---- Playlists: name, an order-sensitive digest and the items of their valid assets ---- **/
+        /** ---- Playlists: name and an order-sensitive digest of their valid items ---- **/
         select coalesce(array_agg(format('%s:%s:%s:%s', p.id, md5(p.name), coalesce(d.n, 0), coalesce(d.x, 0))
-                                  order by p.id), '{}'),
-               coalesce(jsonb_object_agg(p.id, coalesce(d.items, '[]'::jsonb)), '{}'::jsonb)
-        into v_pl_digests, v_pl_items
+                                  order by p.id), '{}')
+        into v_pl_digests
         from public.playlists p
                  left join (select pi.playlist_id,
                                    count(*) as n,
-                                   bit_xor(hashtextextended(a.sha256 || ':' || pi.position, 0)) as x,
-                                   jsonb_agg(a.sha256 order by pi.position) as items
+                                   bit_xor(hashtextextended(a.sha256 || ':' || pi.position, 0)) as x
                             from public.playlist_items pi
                                      join public.media_assets a on a.id = pi.asset_id
                             where pi.playlist_id = any (v_all_pl)
@@ -304,9 +306,8 @@ begin
 
         insert into cratemesh.device_manifest_cache as c (device_id, manifest_hash, asset_ids, asset_shas,
                                                           asset_versions, asset_priorities, asset_positions,
-                                                          playlist_digests, entries, playlist_items)
-        values (p_device_id, v_hash, v_ids, v_shas, v_versions, v_prios, v_positions, v_pl_digests, v_entries,
-                v_pl_items)
+                                                          playlist_digests, entries)
+        values (p_device_id, v_hash, v_ids, v_shas, v_versions, v_prios, v_positions, v_pl_digests, v_entries)
         on conflict (device_id) do update
             set manifest_hash    = excluded.manifest_hash,
                 asset_ids        = excluded.asset_ids,
@@ -315,8 +316,7 @@ begin
                 asset_priorities = excluded.asset_priorities,
                 asset_positions  = excluded.asset_positions,
                 playlist_digests = excluded.playlist_digests,
-                entries          = excluded.entries,
-                playlist_items   = excluded.playlist_items;
+                entries          = excluded.entries;
 
         if p_last_manifest_hash = v_hash and v_have_count = v_count
             and (not v_light or p_have_digest = v_set_digest) then
@@ -325,8 +325,9 @@ begin
         end if;
     end if;
 
-    /** ---- What the device was last told ---- **/
-    select * into v_prev
+    /** ---- What the device was last told (narrow columns: a 10,000-asset set is ~650 kB) ---- **/
+    select dm.asset_versions, dm.playlist_digests, dm.entries_digest, dm.set_digest, dm.asset_count
+    into v_prev_versions, v_prev_digests, v_prev_entries, v_prev_set, v_prev_count
     from cratemesh.device_manifests dm
     where dm.device_id = p_device_id
       and dm.manifest_hash = p_last_manifest_hash;
@@ -335,11 +336,14 @@ begin
     if v_light then
         if p_have_count = 0 and p_have_digest = c_empty_digest then
             v_have := '{}';
-        elsif v_prev.asset_shas is not null
-            and cardinality(v_prev.asset_shas) = p_have_count
-            and v_prev.set_digest = p_have_digest then
-            v_have := v_prev.asset_shas;
-        else
+        elsif v_prev_count = p_have_count and v_prev_set = p_have_digest then
+            select dm.asset_shas, dm.playlist_items
+            into v_have, v_prev_items
+            from cratemesh.device_manifests dm
+            where dm.device_id = p_device_id
+              and dm.manifest_hash = p_last_manifest_hash;
+        end if;
+        if v_have is null then
             update cratemesh.device_sync_state s
             set full_call_allowed_until = p_now + c_full_window
             where s.device_id = p_device_id;
@@ -373,7 +377,7 @@ begin
     select coalesce(array_agg(distinct v_ids[k.i]), '{}')
     into v_update_ids
     from unnest(v_kept) as k(i)
-             left join unnest(coalesce(v_prev.asset_versions, '{}')) as p(version) on p.version = v_versions[k.i]
+             left join unnest(coalesce(v_prev_versions, '{}')) as p(version) on p.version = v_versions[k.i]
     where p.version is null;
 
     if exists(select 1 from unnest(v_delete_shas) d(sha) where d.sha is null or d.sha !~ '^[0-9a-f]{64}$') then
@@ -412,11 +416,16 @@ begin
     -- under half the items; sync_manifest keeps sending whole playlists.
     with changed as (select split_part(d, ':', 1)::uuid as playlist_id
                      from unnest(v_pl_digests) as d
-                     where not (d = any (coalesce(v_prev.playlist_digests, '{}')))),
+                     where not (d = any (coalesce(v_prev_digests, '{}')))),
          p as (select pl.id,
                       pl.name,
-                      coalesce(v_pl_items -> pl.id::text, '[]'::jsonb)   as items,
-                      case when v_light then v_prev.playlist_items -> pl.id::text end as old_items
+                      coalesce((select jsonb_agg(a.sha256 order by pi.position)
+                                from public.playlist_items pi
+                                         join public.media_assets a on a.id = pi.asset_id
+                                where pi.playlist_id = pl.id
+                                  and a.valid_until > p_now
+                                  and a.valid_from <= p_now + c_prefetch), '[]'::jsonb) as items,
+                      v_prev_items -> pl.id::text                                   as old_items
                from public.playlists pl
                         join changed c on c.playlist_id = pl.id),
          patched as (select p.*,
@@ -441,14 +450,25 @@ begin
     -- Checked first: re-sending the same manifest (a retry) should not build an 80 kB row to discard.
     if not exists(select 1 from cratemesh.device_manifests dm
                   where dm.device_id = p_device_id and dm.manifest_hash = v_hash and dm.asset_shas is not null) then
+        -- The playlists' items, for the patches of the next light poll (once per issued manifest).
+        select coalesce(jsonb_object_agg(d.playlist_id, d.items), '{}'::jsonb)
+        into v_pl_items
+        from (select pi.playlist_id, jsonb_agg(a.sha256 order by pi.position) as items
+              from public.playlist_items pi
+                       join public.media_assets a on a.id = pi.asset_id
+              where pi.playlist_id in (select split_part(g, ':', 1)::uuid from unnest(v_pl_digests) as g)
+                and a.valid_until > p_now
+                and a.valid_from <= p_now + c_prefetch
+              group by pi.playlist_id) d;
         insert into cratemesh.device_manifests as dm (device_id, manifest_hash, issued_at, asset_versions,
-                                                      playlist_digests, asset_shas, set_digest, entries_digest,
-                                                      playlist_items)
-        values (p_device_id, v_hash, p_now, v_versions, v_pl_digests, v_shas, v_set_digest, v_entries_digest,
-                v_pl_items)
+                                                      playlist_digests, asset_shas, asset_count, set_digest,
+                                                      entries_digest, playlist_items)
+        values (p_device_id, v_hash, p_now, v_versions, v_pl_digests, v_shas, v_count, v_set_digest,
+                v_entries_digest, v_pl_items)
         on conflict (device_id, manifest_hash) do update
             set issued_at      = excluded.issued_at,
                 asset_shas     = excluded.asset_shas,
+                asset_count    = excluded.asset_count,
                 set_digest     = excluded.set_digest,
                 entries_digest = excluded.entries_digest,
                 playlist_items = excluded.playlist_items;
@@ -484,7 +504,7 @@ begin
             'schedule', jsonb_build_object(
                     -- The light poll leaves out entries the device already has.
                     'entries', case
-                                   when not v_light or v_prev.entries_digest is distinct from v_entries_digest
+                                   when not v_light or v_prev_entries is distinct from v_entries_digest
                                        then v_entries end,
                     'playlists', v_playlists)));
 end;
