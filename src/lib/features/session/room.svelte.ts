@@ -66,7 +66,7 @@ const randomHex = (bytes: number) =>
 
 /** This browser's member id and rejoin secret for a room (kept so a reload rejoins as the same member). */
 function identityFor(code: string): { id: string; secret: string } {
-	let all: Record<string, { id: string; secret: string }> = {};
+	let all: Record<string, { id: string; secret: string }>;
 	try {
 		all = JSON.parse(localStorage.getItem(IDS_KEY) ?? '{}');
 	} catch {
@@ -631,7 +631,12 @@ export class LiveSession {
 					this.#error = message.reason;
 					return settle('refused');
 				}
-				if (message.type !== 'welcome' || message.you !== this.#me || message.state.host !== link.remote) {
+				// Whoever holds the room's address is its host; a member id answers only for itself.
+				const hostOk =
+					message.type === 'welcome' &&
+					message.state.code === code &&
+					(link.remote === message.state.host || link.remote === roomAddress(code));
+				if (message.type !== 'welcome' || message.you !== this.#me || !hostOk) {
 					this.#reject(link.remote, `unexpected ${message.type}`);
 					return settle('refused');
 				}
@@ -660,7 +665,7 @@ export class LiveSession {
 		const message = parsed.message;
 		switch (message.type) {
 			case 'state':
-				if (message.state.host !== link.remote || message.state.code !== this.#state?.code)
+				if (message.state.host !== this.#state?.host || message.state.code !== this.#state.code)
 					return this.#reject(link.remote, 'foreign state');
 				this.#state = message.state;
 				if (this.#output) this.#output.setTarget(message.state.listen.targetMs);

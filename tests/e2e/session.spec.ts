@@ -1,0 +1,254 @@
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tone } from '../fixtures/audio.js';
+import { waitForApp } from './helpers';
+
+interface Person {
+	context: BrowserContext;
+	page: Page;
+	name: string;
+}
+
+/** One browser profile with a name for rooms; refused room frames are shown when a test fails. */
+async function person(browser: Browser, name: string): Promise<Person> {
+	const context = await browser.newContext();
+	await context.addInitScript((n) => localStorage.setItem('cratemesh.session.name', n), name);
+	const page = await open(context);
+	return { context, page, name };
+}
+
+async function open(context: BrowserContext, path = '/session'): Promise<Page> {
+	const page = await context.newPage();
+	page.on('console', (message) => {
+		if (message.text().startsWith('session: refused')) console.log(message.text());
+	});
+	await page.goto(path);
+	await waitForApp(page);
+	return page;
+}
+
+const room = (page: Page) => page.getByTestId('session-room');
+const memberRow = (page: Page, id: string) => page.getByTestId('session-members').locator(`li[data-member="${id}"]`);
+const myId = (page: Page) =>
+	page.evaluate(() => (window as unknown as { __cratemeshSession: { me: string } }).__cratemeshSession.me);
+
+async function create(host: Person): Promise<string> {
+	await host.page.getByTestId('session-create').click();
+	await expect(room(host.page)).toHaveAttribute('data-phase', 'in-room', { timeout: 20_000 });
+	const code = await host.page.getByTestId('room-code').getAttribute('data-code');
+	expect(code).toMatch(/^[2-9a-hjkmnp-z]{6}$/);
+	return code!;
+}
+
+async function joinByCode(p: Person, typed: string): Promise<void> {
+	await p.page.getByTestId('session-code-input').fill(typed);
+	await p.page.getByTestId('session-join').click();
+	await expect(room(p.page)).toHaveAttribute('data-phase', 'in-room', { timeout: 20_000 });
+}
+
+test('a session: join by code and link, queue, requests and votes, reactions, bad frames, a listener that drops and rejoins, host handover', async ({
+	browser
+}) => {
+	test.setTimeout(180_000);
+	const host = await person(browser, 'Hana');
+	const ben = await person(browser, 'Ben');
+	const cy = await person(browser, 'Cy');
+	try {
+		const code = await create(host);
+		await expect(room(host.page)).toHaveAttribute('data-role', 'host');
+
+		// Ben types the code as it is shown (upper case, with a dash); Cy opens the link.
+		await joinByCode(ben, `${code.slice(0, 3).toUpperCase()}-${code.slice(3).toUpperCase()}`);
+		cy.page = await open(cy.context, `/session?room=${code}`);
+		await expect(room(cy.page)).toHaveAttribute('data-phase', 'in-room', { timeout: 20_000 });
+		const [hostId, benId, cyId] = await Promise.all([myId(host.page), myId(ben.page), myId(cy.page)]);
+
+		// Everyone sees who is here.
+		for (const p of [host, ben, cy]) {
+			await expect(p.page.getByTestId('session-members').locator('li[data-online="true"]')).toHaveCount(3);
+			await expect(memberRow(p.page, hostId)).toContainText('Hana');
+			await expect(memberRow(p.page, cyId)).toContainText('Cy');
+		}
+
+		// Listeners cannot curate; the host makes Ben a DJ for the back-to-back.
+		await expect(cy.page.getByTestId('promote')).toHaveCount(0);
+		await memberRow(host.page, benId).getByTestId('toggle-dj').click();
+		await expect(memberRow(cy.page, benId)).toHaveAttribute('data-role', 'dj');
+		await expect(room(ben.page)).toHaveAttribute('data-role', 'dj');
+
+		// Requests and votes: Cy and Ben request, Cy votes for Ben's request, which then ranks first.
+		await cy.page.getByTestId('request-title').fill('Strings of Life');
+		await cy.page.getByTestId('request-artist').fill('Derrick May');
+		await cy.page.getByTestId('request-submit').click();
+		await ben.page.getByTestId('request-title').fill('Energy Flash');
+		await ben.page.getByTestId('request-artist').fill('Joey Beltram');
+		await ben.page.getByTestId('request-submit').click();
+		const requests = (page: Page) => page.getByTestId('session-requests').locator('li');
+		await expect(requests(cy.page)).toHaveCount(2);
+		await requests(cy.page).filter({ hasText: 'Energy Flash' }).getByTestId('vote').click();
+		await expect(requests(host.page).first()).toContainText('Energy Flash');
+		await expect(requests(host.page).first()).toHaveAttribute('data-votes', '2');
+		await expect(requests(cy.page).filter({ hasText: 'Energy Flash' }).getByTestId('vote')).toHaveAttribute(
+			'aria-pressed',
+			'true'
+		);
+
+		// The DJ moves the top request to the shared queue ("up next"); everyone sees it.
+		await requests(ben.page).filter({ hasText: 'Energy Flash' }).getByTestId('promote').click();
+		for (const p of [host, ben, cy]) {
+			await expect(p.page.getByTestId('session-queue').locator('li')).toHaveText([/Joey Beltram — Energy Flash/]);
+			await expect(requests(p.page)).toHaveCount(1);
+		}
+
+		// Quick reactions reach everyone.
+		await cy.page.getByTestId('react-fire').click();
+		for (const p of [host, ben]) await expect(p.page.getByTestId('reaction-feed')).toContainText('Cy: Fire');
+
+		// Bad frames from a member are refused and counted by the host; the room carries on.
+		await expect(host.page.getByTestId('room-rejected')).toHaveAttribute('data-count', '0');
+		await cy.page.evaluate((ben) => {
+			const s = (window as unknown as { __cratemeshSession: { debugSend(frame: string): void } }).__cratemeshSession;
+			s.debugSend('{not json');
+			s.debugSend('{"v":9,"type":"ping","t":1}');
+			s.debugSend('{"v":1,"type":"sudo"}');
+			s.debugSend(`{"v":1,"type":"ping","t":1,"pad":"${'x'.repeat(10_000)}"}`);
+			s.debugSend('{"v":1,"type":"react","reaction":"<img src=x onerror=alert(1)>"}');
+			// Well formed but not allowed: a listener naming a DJ.
+			s.debugSend(JSON.stringify({ v: 1, type: 'act', action: { type: 'role', member: ben, role: 'listener' } }));
+		}, benId);
+		await expect(host.page.getByTestId('room-rejected')).toHaveAttribute('data-count', '6');
+		await expect(memberRow(host.page, benId)).toHaveAttribute('data-role', 'dj');
+		await requests(cy.page).first().getByTestId('vote').click();
+		await expect(requests(host.page).first()).toHaveAttribute('data-votes', '0');
+
+		// Cy drops out (page closed) and comes back with the same link: the same member, votes kept.
+		await cy.page.getByTestId('vote').first().click();
+		await expect(requests(host.page).first()).toHaveAttribute('data-votes', '1');
+		await cy.page.close();
+		await expect(memberRow(host.page, cyId)).toHaveAttribute('data-online', 'false', { timeout: 20_000 });
+		await expect(memberRow(ben.page, cyId)).toHaveAttribute('data-online', 'false');
+		cy.page = await open(cy.context, `/session?room=${code}`);
+		await expect(room(cy.page)).toHaveAttribute('data-phase', 'in-room', { timeout: 20_000 });
+		expect(await myId(cy.page)).toBe(cyId);
+		await expect(memberRow(host.page, cyId)).toHaveAttribute('data-online', 'true');
+		await expect(host.page.getByTestId('session-members').locator('li')).toHaveCount(3);
+		await expect(requests(cy.page).first()).toHaveAttribute('data-votes', '1');
+
+		// A network cut (links die without a goodbye): Cy finds the room again by itself.
+		await cy.page.evaluate(() =>
+			(window as unknown as { __cratemeshSession: { debugCut(): void } }).__cratemeshSession.debugCut()
+		);
+		await expect(room(cy.page)).toHaveAttribute('data-phase', 'in-room', { timeout: 30_000 });
+		await expect(memberRow(host.page, cyId)).toHaveAttribute('data-online', 'true', { timeout: 20_000 });
+
+		// The host closes the page: Ben (the DJ who joined first) takes the room, Cy follows; nothing is lost.
+		await host.page.close();
+		await expect(room(ben.page)).toHaveAttribute('data-role', 'host', { timeout: 45_000 });
+		await expect(room(cy.page)).toHaveAttribute('data-host', benId, { timeout: 45_000 });
+		await expect(room(cy.page)).toHaveAttribute('data-phase', 'in-room');
+		for (const p of [ben, cy]) {
+			await expect(memberRow(p.page, hostId)).toHaveAttribute('data-online', 'false');
+			await expect(p.page.getByTestId('session-queue').locator('li')).toHaveText([/Energy Flash/]);
+			await expect(requests(p.page)).toHaveCount(1);
+		}
+		// The room works under its new host: Cy's reaction and a new request reach Ben.
+		await cy.page.getByTestId('react-heart').click();
+		await expect(ben.page.getByTestId('reaction-feed')).toContainText('Cy: Love it');
+		await cy.page.getByTestId('request-title').fill('Xtal');
+		await cy.page.getByTestId('request-submit').click();
+		await expect(requests(ben.page)).toHaveCount(2);
+
+		// A newcomer still finds the room by its code (the new host took the room's address).
+		const dee = await person(browser, 'Dee');
+		try {
+			await joinByCode(dee, code);
+			await expect(room(dee.page)).toHaveAttribute('data-host', benId);
+		} finally {
+			await dee.context.close();
+		}
+	} finally {
+		await Promise.all([host.context.close(), ben.context.close(), cy.context.close()]);
+	}
+});
+
+test('listening mode: listeners receive the host’s sound; what the host plays becomes the setlist', async ({
+	browser
+}) => {
+	test.setTimeout(150_000);
+	const dir = mkdtempSync(join(tmpdir(), 'cratemesh-session-'));
+	const file = tone(dir, {
+		name: 'session-tone.wav',
+		ext: 'wav',
+		title: 'Session Tone',
+		artist: 'Live Artist',
+		album: 'Live',
+		genre: 'House',
+		seconds: 60,
+		freq: 440
+	});
+	const host = await person(browser, 'Hana');
+	const ben = await person(browser, 'Ben');
+	const cy = await person(browser, 'Cy');
+	try {
+		// The host imports a track, then opens the session inside the app (the room lives in the page).
+		await host.page.goto('/');
+		await waitForApp(host.page);
+		await host.page.getByTestId('file-input').setInputFiles(file);
+		await expect(host.page.getByTestId('track-count')).toHaveText('1 tracks', { timeout: 30_000 });
+		await host.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Session' }).click();
+		const code = await create(host);
+		await joinByCode(ben, code);
+		await joinByCode(cy, code);
+
+		await host.page.getByTestId('listen-mode').check();
+		for (const p of [ben, cy]) {
+			await p.page.getByTestId('listen-toggle').check();
+			await expect(p.page.getByTestId('listen-state')).toHaveAttribute('data-receiving', 'true', { timeout: 20_000 });
+		}
+		await expect(host.page.getByTestId('listeners')).toHaveAttribute('data-count', '2');
+
+		// The host queues its track from the library and plays it from the queue.
+		await host.page.getByTestId('session-search').fill('Session');
+		await host.page.getByTestId('session-found').getByRole('button', { name: 'Add' }).click();
+		const entry = host.page.getByTestId('session-queue').locator('li');
+		await expect(entry).toContainText('Live Artist — Session Tone');
+		await entry.getByRole('button', { name: 'Play' }).click();
+
+		// Both listeners hear it: the level of what plays on their side rises above silence.
+		for (const p of [ben, cy]) {
+			await expect
+				.poll(async () => Number(await p.page.getByTestId('listen-level').getAttribute('data-level')), {
+					timeout: 20_000
+				})
+				.toBeGreaterThan(0.05);
+		}
+		// Each listener reports its delay; the host sees how far apart they are.
+		await expect(host.page.getByTestId('listen-skew')).toBeVisible({ timeout: 20_000 });
+
+		// Played → the setlist (and out of the queue), on every member; exportable and savable.
+		for (const p of [host, ben, cy]) {
+			await expect(p.page.getByTestId('session-setlist').locator('li')).toHaveText([/Live Artist — Session Tone/]);
+			await expect(p.page.getByTestId('session-queue')).toHaveCount(0);
+		}
+		const download = ben.page.waitForEvent('download');
+		await ben.page.getByTestId('setlist-csv').click();
+		const csv = await (await download).createReadStream();
+		let text = '';
+		for await (const chunk of csv) text += chunk;
+		expect(text.split('\r\n')[1]).toMatch(/^1,.*,Live Artist,Session Tone,1:00,.*Hana,[0-9a-f]{64}$/);
+		await host.page.getByTestId('setlist-save').click();
+		await expect(host.page.getByTestId('setlist-notice')).toContainText('1 tracks from your library (0 not in it)');
+		// Ben has none of the tracks: nothing to save, and he is told so.
+		await ben.page.getByTestId('setlist-save').click();
+		await expect(ben.page.getByTestId('setlist-notice')).toContainText('None of the setlist');
+
+		// Stopping listening mode stops the calls.
+		await host.page.getByTestId('listen-mode').uncheck();
+		await expect(ben.page.getByTestId('listen-panel')).toContainText('The host is not sending sound.');
+	} finally {
+		await Promise.all([host.context.close(), ben.context.close(), cy.context.close()]);
+		rmSync(dir, { recursive: true, force: true });
+	}
+});
