@@ -16,6 +16,7 @@ import { libraryFigures } from './figures/library.js';
 import { manifestFigures } from './figures/manifest.js';
 import { meshFigures } from './figures/mesh.js';
 import { playerFigures } from './figures/player.js';
+import { sessionFigures } from './figures/session.js';
 import { shellFigures } from './figures/shell.js';
 import { syncFigures } from './figures/sync.js';
 
@@ -37,7 +38,8 @@ const all = [
 	...meshFigures,
 	...syncFigures,
 	...interopFigures,
-	...collabFigures
+	...collabFigures,
+	...sessionFigures
 ];
 const selected = all.filter(
 	(figure) => prefixes.length === 0 || prefixes.some((prefix) => figure.name.startsWith(prefix))

@@ -81,8 +81,12 @@ export class ListenerOutput {
 		this.#gain.gain.value = Math.max(0, Math.min(1, value));
 	}
 
+	#target: number | null = null;
+
 	/** Holds `ms` of jitter buffer on every audio receiver (the room's common target). */
 	setTarget(ms: number): void {
+		if (ms === this.#target) return;
+		this.#target = ms;
 		for (const receiver of this.connection?.getReceivers() ?? []) {
 			if (receiver.track?.kind !== 'audio') continue;
 			try {

@@ -30,7 +30,7 @@ import {
 	type Reaction,
 	type RoomState
 } from './room-protocol';
-import { createRoom, drop, join, reduce, successor, takeOver } from './room-state';
+import { createRoom, DEFAULT_TARGET_MS, drop, join, reduce, successor, takeOver } from './room-state';
 import { DialError, type AudioCall, type RoomEndpoint, type RoomLink, type RoomTransport } from './room-transport';
 
 export type Phase = 'idle' | 'starting' | 'joining' | 'in-room' | 'reconnecting' | 'ended';
@@ -295,7 +295,7 @@ export class LiveSession {
 	}
 
 	/** Host: send this device's output to listeners, with a common jitter-buffer target. */
-	setListenMode(on: boolean, targetMs = this.#state?.listen.targetMs ?? 120): void {
+	setListenMode(on: boolean, targetMs = this.#state?.listen.targetMs ?? DEFAULT_TARGET_MS): void {
 		if (!this.isHost) return;
 		if (on) void playback.engine.unlock().catch(() => undefined);
 		this.act({ type: 'listen-mode', on, targetMs });
@@ -361,7 +361,7 @@ export class LiveSession {
 				if (this.#incoming !== call) return;
 				this.#output?.close();
 				this.#output = new ListenerOutput(stream, call.connection);
-				this.#output.setTarget(this.#state?.listen.targetMs ?? 120);
+				this.#output.setTarget(this.#state?.listen.targetMs ?? DEFAULT_TARGET_MS);
 				this.#receiving = true;
 			});
 			call.onClose(() => {
