@@ -39,30 +39,37 @@ async function person(/** @type {import('@playwright/test').Browser} */ browser,
 function installDetector(/** @type {string} */ which) {
 	const w = /** @type {any} */ (window);
 	const s = w.__cratemeshSession;
-	/** @type {{ context: AudioContext, source: AudioNode }} */
-	let graph;
-	if (which === 'listener') {
-		const out = s.listenerOutput;
-		graph = { context: out.context, source: out.source };
-	} else {
+	/** @returns {{ context: AudioContext, source: AudioNode }} */
+	const local = () => {
 		// A local loop: the host's tapped stream, played by a second AudioContext on the same page.
 		const context = new AudioContext({ latencyHint: 'interactive' });
 		const source = context.createMediaStreamSource(s.hostTap.stream);
 		const mute = context.createGain();
 		mute.gain.value = 0;
 		source.connect(mute).connect(context.destination);
-		graph = { context, source };
-	}
-	const { context, source } = graph;
-	void context.resume();
-	const analyser = context.createAnalyser();
+		return { context, source };
+	};
+	const fixed = which === 'local' ? local() : null;
+	/** @type {any} */
+	let attached = null;
+	/** @type {AnalyserNode | null} */
+	let analyser = null;
 	// The longest window (≈ 0.7 s): a poll delayed by a busy machine still finds the burst.
-	analyser.fftSize = 32768;
-	source.connect(analyser);
-	const buffer = new Float32Array(analyser.fftSize);
+	const buffer = new Float32Array(32768);
 	const onsets = [];
 	let last = -Infinity;
 	const id = setInterval(() => {
+		// A listener's output is replaced when its call restarts: follow it.
+		const graph = fixed ?? s.listenerOutput;
+		if (!graph) return;
+		if (graph !== attached) {
+			attached = graph;
+			void graph.context.resume();
+			analyser = graph.context.createAnalyser();
+			analyser.fftSize = buffer.length;
+			graph.source.connect(analyser);
+		}
+		const context = graph.context;
 		analyser.getFloatTimeDomainData(buffer);
 		const now = context.currentTime;
 		const stamp = context.getOutputTimestamp();
@@ -74,8 +81,8 @@ function installDetector(/** @type {string} */ which) {
 		last = onset;
 		onsets.push(performance.timeOrigin + stamp.performanceTime + (onset - stamp.contextTime) * 1000);
 	}, 10);
-	w.__benchDetector = { onsets, stop: () => clearInterval(id), state: () => context.state };
-	return context.state;
+	w.__benchDetector = { onsets, stop: () => clearInterval(id) };
+	return (fixed ?? s.listenerOutput)?.context.state ?? 'none';
 }
 
 export const sessionFigures = [
@@ -94,6 +101,7 @@ export const sessionFigures = [
 				per_click_ms: m.perClick,
 				local_loop_per_click_ms: m.localPerClick,
 				listener_delay_estimate_ms: m.listenerDelayEstimate,
+
 				jitter_buffer_target_ms: m.targetMs,
 				behind_host_speakers_ms: round(m.vsHostSpeakers),
 				host_context_latency_ms: m.hostLatency,
@@ -253,6 +261,7 @@ async function run(/** @type {import('../run.js').BenchContext} */ { browser, ba
 			perClick: rows.map((r) => [r.a, r.b].map((t) => (t === null ? null : round(t - r.mouth)))),
 			localPerClick: rows.map((r) => [r.l1, r.l2].map((t) => (t === null ? null : round(t - r.mouth)))),
 			listenerDelayEstimate: await a.page.evaluate(() => /** @type {any} */ (window).__cratemeshSession.delayMs),
+
 			skew: median(skews),
 			skewMax: Math.max(...skews),
 			skewPerClick: skews.map((s) => round(s)),
