@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SYNC_FIELDS } from '../../src/lib/db/sync-fields.js';
 
 const RUNS = Number(process.env.BENCH_MESH_RUNS ?? 3);
 /** The first transfer of each kind in a run is markedly slower for both (channel and storage warm-up): not counted. */
@@ -32,7 +33,7 @@ function constant(/** @type {string} */ root, /** @type {string} */ file, /** @t
 }
 
 /** `count` distinct 300 s stereo 16-bit WAVs (~53 MB each). */
-function makeTracks(/** @type {string} */ dir, /** @type {number} */ count) {
+export function makeTracks(/** @type {string} */ dir, /** @type {number} */ count) {
 	const files = [];
 	for (let i = 0; i < count; i++) {
 		const file = join(dir, `mesh-bench-${i}.wav`);
@@ -65,10 +66,10 @@ function makeTracks(/** @type {string} */ dir, /** @type {number} */ count) {
 }
 
 /** @param {import('@playwright/test').Page} page */
-const waitForApp = (page) => page.locator('html[data-ready="true"]').waitFor({ state: 'attached' });
+export const waitForApp = (page) => page.locator('html[data-ready="true"]').waitFor({ state: 'attached' });
 
 /** One app install in its own context, on /devices with auto-analysis off (it would compete for the CPU). */
-async function device(/** @type {import('@playwright/test').Browser} */ browser, /** @type {string} */ baseURL) {
+export async function device(/** @type {import('@playwright/test').Browser} */ browser, /** @type {string} */ baseURL) {
 	const context = await browser.newContext({ baseURL });
 	const page = await context.newPage();
 	await page.goto('/settings');
@@ -88,7 +89,7 @@ async function device(/** @type {import('@playwright/test').Browser} */ browser,
  * RTCDataChannel; returns a function that sends `bytes` in `chunk`-sized messages with the app's
  * backpressure thresholds and resolves with the seconds until the receiver has them all.
  */
-async function bareChannel(
+export async function bareChannel(
 	/** @type {import('@playwright/test').Browser} */ browser,
 	/** @type {string} */ baseURL,
 	/** @type {{ chunk: number, high: number, low: number }} */ limits
@@ -402,37 +403,8 @@ export const meshFigures = [
 const SYNC_TRACKS = Number(process.env.BENCH_SYNC_TRACKS ?? 10_000);
 const DELTA = 100;
 const DELTA_RUNS = Number(process.env.BENCH_SYNC_DELTA_RUNS ?? 3);
-/** The synced track fields (src/lib/db/stamps.ts): each seeded row gets a stamp for every one of them. */
-const TRACK_FIELDS = [
-	'fileName',
-	'size',
-	'mime',
-	'dateAdded',
-	'title',
-	'artist',
-	'album',
-	'albumArtist',
-	'genre',
-	'year',
-	'trackNo',
-	'discNo',
-	'comment',
-	'label',
-	'isrc',
-	'tagBpm',
-	'tagKey',
-	'bpm',
-	'key',
-	'duration',
-	'container',
-	'codec',
-	'bitrate',
-	'sampleRate',
-	'channels',
-	'rating',
-	'color',
-	'freeTags'
-];
+/** The synced track fields: each seeded row gets a stamp for every one of them (the app's own list). */
+const TRACK_FIELDS = SYNC_FIELDS.tracks;
 
 /**
  * Track rows as an import makes them, plus the stamp records the v8 upgrade gives existing rows (created

@@ -1,9 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { SYNC_FIELDS } from '../../src/lib/db/sync-fields';
 import { makeFixtureFolder } from '../fixtures/audio.js';
 import { waitForApp } from './helpers';
@@ -275,81 +271,4 @@ test('three own devices sync their libraries, edit concurrently while apart and 
 	}
 });
 
-test('a transfer cut by a device going away finishes from another device that has the track', async ({ browser }) => {
-	test.setTimeout(300_000);
-	const dir = mkdtempSync(join(tmpdir(), 'cratemesh-failover-'));
-	// ~106 MB: long enough to cut mid-way on loopback.
-	const file = join(dir, 'long-mix.wav');
-	execFileSync('ffmpeg', [
-		...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi'],
-		...['-i', 'sine=frequency=330:sample_rate=44100:duration=600', '-ac', '2', '-c:a', 'pcm_s16le'],
-		...['-metadata', 'title=Long Mix', file]
-	]);
-	const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
-	const devices: Device[] = [];
-	try {
-		for (const name of ['A', 'B', 'C']) {
-			const d = await device(browser, name);
-			// No background analysis of a 10-minute file competing with the transfer.
-			await d.page.goto('/settings');
-			await waitForApp(d.page);
-			await d.page.getByTestId('auto-analyse').uncheck();
-			await d.page.goto('/devices');
-			await waitForApp(d.page);
-			await expect(d.page.getByTestId('signalling-status')).toHaveAttribute('data-status', 'online', {
-				timeout: 20_000
-			});
-			devices.push(d);
-		}
-		const [a, b, c] = devices as [Device, Device, Device];
-		for (const holder of [a, c]) {
-			await go(holder.page, 'Library');
-			await holder.page.getByTestId('file-input').setInputFiles(file);
-			await expect(holder.page.getByTestId('track-count')).toHaveText('1 tracks', { timeout: 60_000 });
-			await go(holder.page, 'Devices');
-		}
-		await pair(a, b);
-		await pair(c, b);
-
-		// B learns of the track by sync and fetches it; when a tenth has arrived, its source goes away.
-		await b.page.getByTestId('show-remote').click();
-		await expect(b.page.getByTestId('remote-only').locator(`li[data-hash="${hash}"]`)).toBeVisible({
-			timeout: 30_000
-		});
-		let killed = '';
-		await b.page.exposeFunction('__killSource', async (peerId: string) => {
-			const source = devices.find((d) => d.id === peerId)!;
-			killed = source.id;
-			await source.close();
-		});
-		await b.page.evaluate((hash) => {
-			const observer = new MutationObserver(() => {
-				const row = document.querySelector(`[data-testid="transfers"] li[data-hash="${hash}"]`);
-				const bar = row?.querySelector('progress');
-				if (row?.getAttribute('data-state') === 'receiving' && bar && bar.value > bar.max * 0.1) {
-					observer.disconnect();
-					void (window as unknown as { __killSource: (id: string) => Promise<void> }).__killSource(
-						row.getAttribute('data-peer')!
-					);
-				}
-			});
-			observer.observe(document.body, { subtree: true, childList: true, attributes: true });
-		}, hash);
-		await b.page
-			.getByTestId('remote-only')
-			.locator(`li[data-hash="${hash}"]`)
-			.getByRole('button', { name: 'Get' })
-			.click();
-		const transfer = b.page.getByTestId('transfers').locator(`li[data-hash="${hash}"]`);
-		await expect(transfer).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
-		expect(killed).not.toBe('');
-		const survivor = killed === a.id ? c : a;
-		await expect(transfer).toHaveAttribute('data-peer', survivor.id);
-		// Verified (done means the SHA-256 matched) and now held on B.
-		expect((await dump(b.page)).storage[hash]).not.toBe('none');
-		await expect(b.page.getByTestId('mesh-rejected')).toHaveAttribute('data-count', '0');
-	} finally {
-		for (const d of devices) await d.close().catch(() => undefined);
-		rmSync(dir, { recursive: true, force: true });
-	}
-});
+// A transfer cut by a device going away (and parts from several devices): tests/e2e/mesh-parts.spec.ts.

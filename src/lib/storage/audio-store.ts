@@ -215,3 +215,89 @@ export async function createAudioWriter(): Promise<AudioWriter> {
 		}
 	};
 }
+
+/**
+ * A temp file written at any offset and read back (a transfer whose parts arrive from several devices out
+ * of order, hashed in order by reading back what is already on disk). Workers only: it needs OPFS's
+ * synchronous access handle; without one the bytes are held in memory and committed as an IndexedDB blob.
+ */
+export interface PositionalWriter {
+	readonly kind: Exclude<StorageKind, 'none'>;
+	writeAt(at: number, bytes: Uint8Array): void;
+	readAt(at: number, length: number): Uint8Array;
+	commit(hash: string): Promise<'stored' | 'existed'>;
+	abort(): Promise<void>;
+}
+
+type ReadableSyncHandle = SyncHandle & {
+	read(buffer: Uint8Array, options?: { at?: number }): number;
+	truncate(size: number): void;
+};
+
+export async function createPositionalWriter(size: number): Promise<PositionalWriter> {
+	const incoming = await dir(TEMP_DIR);
+	const audio = await dir(AUDIO_DIR);
+	const name = crypto.randomUUID();
+	const handle = incoming && audio ? await incoming.getFileHandle(name, { create: true }) : null;
+	const createSync = (handle as unknown as { createSyncAccessHandle?: () => Promise<ReadableSyncHandle> } | null)
+		?.createSyncAccessHandle;
+	if (handle && createSync && incoming && audio) {
+		const sync = await createSync.call(handle);
+		let closed = false;
+		const close = () => {
+			if (!closed) sync.close();
+			closed = true;
+		};
+		return {
+			kind: 'opfs',
+			writeAt(at, bytes) {
+				sync.write(bytes, { at });
+			},
+			readAt(at, length) {
+				const out = new Uint8Array(length);
+				const read = sync.read(out, { at });
+				return read === length ? out : out.subarray(0, read);
+			},
+			async commit(hash) {
+				sync.truncate(size);
+				close();
+				try {
+					await audio.getFileHandle(hash);
+					await incoming.removeEntry(name);
+					return 'existed';
+				} catch {
+					// not held yet
+				}
+				await (handle as unknown as { move(dir: FileSystemDirectoryHandle, name: string): Promise<void> }).move(
+					audio,
+					hash
+				);
+				return 'stored';
+			},
+			async abort() {
+				close();
+				await incoming.removeEntry(name).catch(() => undefined);
+			}
+		};
+	}
+	if (handle && incoming) await incoming.removeEntry(name).catch(() => undefined);
+	const bytes = new Uint8Array(size);
+	return {
+		kind: 'idb',
+		writeAt(at, chunk) {
+			bytes.set(chunk, at);
+		},
+		readAt(at, length) {
+			return bytes.slice(at, at + length);
+		},
+		async commit(hash) {
+			const db = database();
+			return db.transaction('rw', db.audioBlobs, async () => {
+				if (await db.audioBlobs.get(hash)) return 'existed' as const;
+				await db.audioBlobs.add({ hash, blob: new Blob([bytes]) });
+				return 'stored' as const;
+			});
+		},
+		async abort() {}
+	};
+}

@@ -9,6 +9,7 @@ import { cleanText, MAX_CATALOG, type Message, type TrackSummary } from './proto
 import { Session, type PeerInfo, type Trust } from './session';
 import { LibrarySync } from './sync.svelte';
 import { serveTrack, Transfers } from './transfers.svelte';
+import { servable } from './servable';
 import { StreamPlayer } from './stream.svelte';
 import { getTrusted, listTrusted, putTrusted, revokeTrusted, touchTrusted, type TrustedDeviceRow } from './trust';
 
@@ -63,7 +64,14 @@ export class Mesh {
 	#pairing = $state<{ code: string; expires: number; failures: number; trust: Trust } | null>(null);
 	#notice = $state<Notice | null>(null);
 	#catalogs = $state<Record<string, { total: number; tracks: TrackSummary[] }>>({});
-	readonly transfers = new Transfers((hashes) => void library.changed(hashes).catch(() => undefined));
+	readonly transfers = new Transfers({
+		stored: (hashes) => void library.changed(hashes).catch(() => undefined),
+		holders: () => this.#holders(),
+		dropped: (peerId, reason) => {
+			this.#reject(peerId, `transfer: ${reason}`);
+			this.#notice = { peerId, reason };
+		}
+	});
 	/** Plays a remote track while it transfers (`play`, `playFromAny`). */
 	readonly stream = new StreamPlayer(this.transfers);
 	readonly sync = new LibrarySync(
@@ -81,7 +89,6 @@ export class Mesh {
 	#retryTimer: ReturnType<typeof setTimeout> | undefined;
 	#redialTimer: ReturnType<typeof setInterval> | undefined;
 	#serving = new WeakMap<Session, Promise<void>>();
-	#fallbacks = new Map<string, { peers: string[]; title?: string }>();
 	#extensions: MeshExtension[] = [];
 
 	extend(extension: MeshExtension): void {
@@ -269,65 +276,61 @@ export class Mesh {
 		this.#ready(peerId)?.send({ type: 'index', offset });
 	}
 
-	/** Fetches a track from a connected device by content hash. */
+	/** Fetches a track from a connected device by content hash; other connected own devices that have it
+	 * send parts too. */
 	fetch(peerId: string, hash: string, title?: string): void {
 		const session = this.#ready(peerId);
-		if (session) this.transfers.request(session, hash, title);
+		if (!session) return;
+		const size = this.#catalogs[peerId]?.tracks.find((track) => track.hash === hash)?.size;
+		const others = session.trust === 'own' ? this.#holders().filter((s) => s !== session) : [];
+		this.transfers.request([session, ...others], hash, { title, size });
 	}
 
 	/** Plays a track from a connected device while it transfers; it is kept when the transfer verifies. */
 	play(peerId: string, hash: string, title: string, duration = 0): boolean {
 		return this.stream.start(hash, title, duration, () => {
 			const session = this.#ready(peerId);
-			if (session) this.transfers.request(session, hash, title);
+			// A stream needs the bytes in order: one device sends.
+			if (session) this.transfers.request(session, hash, { title, single: true });
 			return !!session;
 		});
 	}
 
 	/** `play` from whichever connected own device has the track (tracks synced without their audio). */
 	playFromAny(hash: string, title: string, duration = 0): boolean {
-		return this.stream.start(hash, title, duration, () => this.fetchFromAny(hash, title));
+		return this.stream.start(hash, title, duration, () => this.fetchFromAny(hash, title, true));
 	}
 
-	/** Fetches a track from any connected own device (for tracks that arrived by sync without their audio):
-	 * one after another until one has it. */
-	fetchFromAny(hash: string, title?: string): boolean {
-		const candidates = [...this.#sessions.values()]
-			.map(({ session }) => session)
-			.filter((session) => session.ready && session.trust === 'own');
-		const first = candidates.shift();
-		if (!first) return false;
-		this.#fallbacks.set(hash, { peers: candidates.map((session) => session.remoteId), title });
-		this.transfers.request(first, hash, title);
+	/** Fetches a track from the connected own devices (for tracks that arrived by sync without their audio):
+	 * every device that has it sends parts (`single`: one after another until one has it). */
+	fetchFromAny(hash: string, title?: string, single = false): boolean {
+		const holders = this.#holders();
+		if (holders.length === 0) return false;
+		if (single) {
+			this.transfers.request(holders, hash, { title, single });
+			return true;
+		}
+		void db()
+			.tracks.get(hash)
+			.catch(() => undefined)
+			.then((row) => this.transfers.request(this.#holders(), hash, { title, size: row?.size }));
 		return true;
 	}
 
-	/**
-	 * A device went away mid-transfer: finish from another connected own device, from the same offset (the
-	 * bytes so far and the hash state are kept). Devices are asked one after another until one has it; if
-	 * none does, the transfer waits for the first device to come back.
-	 */
-	#resumeElsewhere(peerId: string): void {
-		for (const hash of this.transfers.paused(peerId)) {
-			const others = [...this.#sessions.values()]
-				.map(({ session }) => session)
-				.filter((session) => session.ready && session.trust === 'own' && session.remoteId !== peerId);
-			const next = others.shift();
-			if (!next) continue;
-			this.#fallbacks.set(hash, { peers: others.map((session) => session.remoteId) });
-			this.transfers.request(next, hash);
-		}
+	/** Ready sessions of own devices: the ones that may send us tracks. */
+	#holders(): Session[] {
+		return [...this.#sessions.values()]
+			.map(({ session }) => session)
+			.filter((session) => session.ready && !session.closed && session.trust === 'own');
 	}
 
-	/** After a device answered `none` for a track fetched from any device: ask the next one. */
-	#tryNext(hash: string): void {
-		const fallback = this.#fallbacks.get(hash);
-		if (!fallback) return;
-		for (let peerId = fallback.peers.shift(); peerId; peerId = fallback.peers.shift()) {
-			const session = this.#ready(peerId);
-			if (session) return this.transfers.request(session, hash, fallback.title);
-		}
-		this.#fallbacks.delete(hash);
+	/**
+	 * A device went away mid-transfer: the other devices sending it take its ranges (Transfers); a transfer
+	 * it was sending alone continues from another connected own device, from the bytes held so far.
+	 */
+	#resumeElsewhere(peerId: string): void {
+		const others = this.#holders().filter((session) => session.remoteId !== peerId);
+		if (others.length) for (const hash of this.transfers.paused(peerId)) this.transfers.request(others, hash);
 	}
 
 	#ready(peerId: string): Session | undefined {
@@ -359,7 +362,7 @@ export class Mesh {
 		const id = connection.peer;
 		const identity = this.#identity!;
 		const wire = {
-			send: (frame: string | ArrayBuffer) => void connection.send(frame),
+			send: (frame: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>) => void connection.send(frame),
 			close: () => connection.close(),
 			bufferedAmount: () => connection.dataChannel?.bufferedAmount ?? 0
 		};
@@ -484,7 +487,7 @@ export class Mesh {
 					const hash = message.hash;
 					const previous = this.#serving.get(session) ?? Promise.resolve();
 					const next = previous.then(() =>
-						serveTrack(session, hash, message.offset).catch(() =>
+						serveTrack(session, hash, message.offset, message.end, servable).catch(() =>
 							session.send({ type: 'none', hash, reason: 'read-failed' })
 						)
 					);
@@ -502,8 +505,6 @@ export class Mesh {
 			case 'none':
 				if (!(await this.transfers.handle(session, message)))
 					this.#reject(session.remoteId, `unexpected ${message.type}`);
-				else if (message.type === 'none') this.#tryNext(message.hash);
-				else if (message.type === 'sent') this.#fallbacks.delete(message.hash);
 				return;
 			default:
 				for (const extension of this.#extensions) if (await extension.handle?.(session, message)) return;

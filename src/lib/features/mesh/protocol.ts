@@ -85,15 +85,17 @@ export const MessageSchema = v.variant('type', [
 		total: count(1e7),
 		tracks: v.pipe(v.array(TrackSummarySchema), v.maxLength(MAX_CATALOG))
 	}),
-	/** Ask for a track's bytes by content hash, from `offset` (resume). */
-	v.object({ ...base, type: v.literal('want'), hash, offset: count(MAX_FILE) }),
-	/** Bytes follow as binary frames, from `offset` to `size`, then `sent`. */
+	/** Ask for a track's bytes by content hash, from `offset` (resume) up to `end` (exclusive; a range of it
+	 * when several devices send parts at once; absent: to the end of the file). */
+	v.object({ ...base, type: v.literal('want'), hash, offset: count(MAX_FILE), end: v.optional(count(MAX_FILE)) }),
+	/** Bytes follow as binary frames, from `offset` to `end` (or `size`), then `sent`. */
 	v.object({
 		...base,
 		type: v.literal('offer'),
 		hash,
 		size: count(MAX_FILE),
 		offset: count(MAX_FILE),
+		end: v.optional(count(MAX_FILE)),
 		track: TrackMetaSchema
 	}),
 	v.object({ ...base, type: v.literal('sent'), hash }),

@@ -18,7 +18,7 @@ import {
 export type Trust = 'own' | 'collaborator';
 
 export interface Wire {
-	send(frame: string | ArrayBuffer): void;
+	send(frame: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>): void;
 	close(): void;
 	/** Bytes queued in the channel, for backpressure. */
 	bufferedAmount(): number;
@@ -141,7 +141,8 @@ export class Session {
 		}
 	}
 
-	sendBinary(frame: ArrayBuffer): void {
+	/** A view is sent as its bytes only (no copy of the buffer it is part of). */
+	sendBinary(frame: ArrayBuffer | ArrayBufferView<ArrayBuffer>): void {
 		if (this.#closed) return;
 		this.#wire.send(frame);
 	}

@@ -1,21 +1,36 @@
 /**
- * Track transfer by content hash over an authenticated session: the receiver asks (`want`), the sender
- * answers with the validated metadata (`offer`), streams 64 KiB binary frames with backpressure on the
- * channel's bufferedAmount, then `sent`. The receiver hashes each frame (hash-wasm, streaming) and writes
- * them coalesced into 4 MiB writes chained behind the channel (receiving never waits on the disk); the
- * track joins the library only if SHA-256 matches. A transfer cut by a disconnect keeps its bytes and
- * hasher state and resumes from the same offset on the next connection to a device that has it.
+ * Track transfer by content hash over authenticated sessions. The receiver asks (`want`, a byte range), the
+ * sender answers with the validated metadata (`offer`), streams binary frames with backpressure on the
+ * channel's bufferedAmount, then `sent`. When several devices have the track, the file is split into ranges
+ * and each device sends different ones (a device asks for its next range while it sends the current one);
+ * a device that goes away, answers `none` or breaks the protocol is dropped and its ranges go to the others.
+ * Frames move to the transfer worker, which writes each where it belongs and runs one SHA-256 over the whole
+ * file in order; the track joins the library only if it matches. On a mismatch with several senders, each
+ * sender's ranges are fetched again from another device: the one whose bytes differed and whose
+ * replacement makes the hash match is dropped as a bad sender. A transfer cut by a disconnect keeps its
+ * bytes and hash state and resumes (the missing ranges) when a device that has it is back.
  */
-import { createSHA256 } from 'hash-wasm';
 import { db, type TrackRow } from '$lib/db';
-import { createAudioWriter, readAudio, type AudioWriter } from '$lib/storage/audio-store';
+import { readAudio } from '$lib/storage/audio-store';
+import { replaceFrame, transferWorker, writeFrame } from '$lib/workers/transfer-client';
 import { CHUNK_BYTES, trackMetaFromRow, trackRowFromMeta, type Message, type TrackMeta } from './protocol';
 import type { Session } from './session';
 
-export type TransferState = 'queued' | 'receiving' | 'paused' | 'verifying' | 'done' | 'failed';
+export type TransferState = 'queued' | 'receiving' | 'paused' | 'verifying' | 'checking' | 'done' | 'failed';
+/** One device's part in a transfer: asked, sending, between ranges, finished, went away, refused
+ * (`none`), or dropped for sending bad data. */
+export type SourceState = 'asking' | 'sending' | 'idle' | 'gone' | 'none' | 'dropped';
+
+export interface SourceView {
+	peerId: string;
+	bytes: number;
+	state: SourceState;
+	reason: string;
+}
 
 export interface TransferView {
 	hash: string;
+	/** The device sending now (the first of several). */
 	peerId: string;
 	title: string;
 	size: number;
@@ -23,12 +38,13 @@ export interface TransferView {
 	state: TransferState;
 	reason: string;
 	mbPerS: number;
+	/** Every device asked for this transfer, with the bytes it sent. */
+	sources: SourceView[];
 }
 
-type Hasher = Awaited<ReturnType<typeof createSHA256>>;
-
 /** Watches one incoming transfer's bytes as they arrive (streaming playback). Bytes are unverified until
- * `end(true)`; `end(false, reason)` means nothing was kept. */
+ * `end(true)`; `end(false, reason)` means nothing was kept. A watched transfer has one sender at a time
+ * (the bytes must arrive in order). */
 export interface TransferTap {
 	offer(size: number, offset: number, meta: TrackMeta): void;
 	bytes(chunk: Uint8Array): void;
@@ -36,35 +52,66 @@ export interface TransferTap {
 	end(ok: boolean, reason: string): void;
 }
 
+interface Span {
+	start: number;
+	end: number;
+}
+
+/** A range asked of one device. `end` is Infinity until the first offer gives the size (one sender). */
+interface Part {
+	hash: string;
+	start: number;
+	end: number;
+	/** next byte expected */
+	at: number;
+	offered: boolean;
+	/** fetched again after a hash mismatch: compared with the bytes held, not counted as progress */
+	check: boolean;
+	/** its sender was dropped: its frames are consumed and thrown away */
+	discard: boolean;
+}
+
+interface Source {
+	peerId: string;
+	bytes: number;
+	state: SourceState;
+	reason: string;
+	/** ranges of the file this device's bytes are in */
+	delivered: Span[];
+}
+
 interface Incoming {
 	hash: string;
-	peerId: string;
+	title: string;
 	size: number;
-	received: number;
 	meta: TrackMeta | null;
-	writer: AudioWriter | null;
-	hasher: Hasher | null;
+	file: Promise<number> | null;
+	received: number;
+	/** ranges nobody has been asked for yet */
+	missing: Span[];
+	sources: Map<string, Source>;
+	/** several senders (ranges) or one (the whole rest, in order) */
+	multi: boolean;
 	startedAt: number;
 	startedBytes: number;
-	/** received chunks not yet handed to the writer (coalesced into one write of up to FLUSH_BYTES) */
-	pending: Uint8Array[];
-	pendingBytes: number;
-	/** the chain of writes in flight: frames keep arriving (and hashing) while the disk catches up */
-	writing: Promise<void>;
-	inFlight: number;
-	writeError: string;
-	/** when progress was last shown */
 	shownAt: number;
+	/** worker writes in flight, and the last one (they complete in order) */
+	inFlight: number;
+	writing: Promise<unknown>;
+	writeError: string;
+	repair: { suspect: string; differed: boolean; tried: Set<string> } | null;
+	finishing: boolean;
 }
 
 /** Pause sending above this many queued bytes; resume when the channel drains below the low mark. */
 export const HIGH_WATER = 4 * 1024 * 1024;
 export const LOW_WATER = 1024 * 1024;
 const READ_BYTES = 1024 * 1024;
-/** Receiver: one storage write per this many bytes (a write per 64 KiB frame was the bottleneck). */
-const FLUSH_BYTES = 4 * 1024 * 1024;
-/** Receiver: wait for the disk when this many coalesced writes are queued (bounds memory). */
-const MAX_IN_FLIGHT = 4;
+/** With several senders: the size of the ranges handed out, and how many each device has asked for ahead. */
+export const RANGE_BYTES = 8 * 1024 * 1024;
+const PIPELINE = 2;
+/** Receiver: wait for the worker when this many frames are on their way to it (bounds memory). */
+const MAX_IN_FLIGHT = 64;
 const PROGRESS_MS = 100;
 /** The first bytes of a track go out in small reads on a nearly empty channel, so a receiver that
  * streams gets its first frames in milliseconds instead of behind megabytes of queued data. */
@@ -81,15 +128,34 @@ async function drain(session: Session): Promise<void> {
 	}
 }
 
-/** Streams one track's bytes from `offset`; answers `none` when it is not held. */
-export async function serveTrack(session: Session, hash: string, offset: number): Promise<void> {
+/** What a device can send: a library track, or (a store player) a scheduled file with its title. */
+export interface Servable {
+	blob: Blob;
+	meta: TrackMeta;
+}
+
+/** The bytes and metadata of a held track. */
+export async function servableTrack(hash: string): Promise<Servable | null> {
 	const [row, blob] = await Promise.all([db().tracks.get(hash), readAudio(hash)]);
-	if (!row || !blob) return session.send({ type: 'none', hash, reason: 'not-found' });
-	if (offset > blob.size) return session.send({ type: 'none', hash, reason: 'bad-offset' });
-	session.send({ type: 'offer', hash, size: blob.size, offset, track: trackMetaFromRow(row) });
-	// The next read is in flight while this one is sent.
+	return row && blob ? { blob, meta: trackMetaFromRow(row) } : null;
+}
+
+/** Streams one track's bytes from `offset` to `end` (default: the end); answers `none` when not held. */
+export async function serveTrack(
+	session: Session,
+	hash: string,
+	offset: number,
+	end?: number,
+	find: (hash: string) => Promise<Servable | null> = servableTrack
+): Promise<void> {
+	const found = await find(hash);
+	if (!found) return session.send({ type: 'none', hash, reason: 'not-found' });
+	const { blob, meta } = found;
+	const stop = end ?? blob.size;
+	if (offset > stop || stop > blob.size) return session.send({ type: 'none', hash, reason: 'bad-offset' });
+	session.send({ type: 'offer', hash, size: blob.size, offset, ...(end !== undefined ? { end } : {}), track: meta });
 	const read = (start: number, bytes: number) =>
-		start < blob.size ? blob.slice(start, Math.min(blob.size, start + bytes)).arrayBuffer() : null;
+		start < stop ? blob.slice(start, Math.min(stop, start + bytes)).arrayBuffer() : null;
 	// The next read is in flight while this one is sent; the first one is small so the first frame leaves at once.
 	let next = read(offset, FIRST_READ_BYTES);
 	for (let start = offset, length = FIRST_READ_BYTES; next && !session.closed; start += length, length = READ_BYTES) {
@@ -98,46 +164,89 @@ export async function serveTrack(session: Session, hash: string, offset: number)
 		const high = start === offset ? FIRST_HIGH_WATER : HIGH_WATER;
 		for (let at = 0; at < buffer.byteLength && !session.closed; at += CHUNK_BYTES) {
 			if (session.bufferedAmount() > high) await drain(session);
-			session.sendBinary(buffer.slice(at, Math.min(buffer.byteLength, at + CHUNK_BYTES)));
+			session.sendBinary(new Uint8Array(buffer, at, Math.min(CHUNK_BYTES, buffer.byteLength - at)));
 		}
 	}
 	session.send({ type: 'sent', hash });
 }
 
+/** Removes [start, end) from sorted spans. */
+function subtract(spans: Span[], start: number, end: number): Span[] {
+	return spans.flatMap((span) =>
+		span.end <= start || span.start >= end
+			? [span]
+			: [
+					...(span.start < start ? [{ start: span.start, end: start }] : []),
+					...(span.end > end ? [{ start: end, end: span.end }] : [])
+				]
+	);
+}
+
+/** Adds [start, end) to sorted spans, merging neighbours. */
+function add(spans: Span[], start: number, end: number): Span[] {
+	if (end <= start) return spans;
+	const out: Span[] = [];
+	let merged = { start, end };
+	for (const span of spans) {
+		if (span.end < merged.start) out.push(span);
+		else if (span.start > merged.end) out.push(span);
+		else merged = { start: Math.min(span.start, merged.start), end: Math.max(span.end, merged.end) };
+	}
+	out.push(merged);
+	return out.sort((a, b) => a.start - b.start);
+}
+
+export interface TransfersHooks {
+	/** A verified track joined the library. */
+	stored(hashes: string[]): void;
+	/** The ready sessions of own devices that may hold tracks (asked when a transfer needs another sender). */
+	holders(): Session[];
+	/** A device was dropped from a transfer for sending bad data (counted and shown like a refused frame). */
+	dropped(peerId: string, reason: string): void;
+}
+
 export class Transfers {
 	#views = $state<TransferView[]>([]);
 	#incoming = new Map<string, Incoming>();
-	/** hash of the transfer each peer is currently sending to us */
-	#active = new Map<string, string>();
-	#onStored: (hashes: string[]) => void;
+	/** what each device has been asked for, in the order it answers */
+	#parts = new Map<string, Part[]>();
+	#hooks: TransfersHooks;
 	#taps = new Map<string, TransferTap>();
 
-	constructor(onStored: (hashes: string[]) => void) {
-		this.#onStored = onStored;
+	constructor(hooks: TransfersHooks) {
+		this.#hooks = hooks;
 	}
 
 	get list(): readonly TransferView[] {
 		return this.#views;
 	}
 
-	#view(hash: string, patch: Partial<TransferView>): void {
-		const index = this.#views.findIndex((view) => view.hash === hash);
-		if (index === -1)
-			this.#views = [
-				...this.#views,
-				{
-					hash,
-					peerId: '',
-					title: hash.slice(0, 12),
-					size: 0,
-					received: 0,
-					state: 'queued',
-					reason: '',
-					mbPerS: 0,
-					...patch
-				}
-			];
-		else this.#views = this.#views.map((view, i) => (i === index ? { ...view, ...patch } : view));
+	#show(transfer: Incoming, patch: Partial<TransferView> = {}): void {
+		const sources = [...transfer.sources.values()].map(({ peerId, bytes, state, reason }) => ({
+			peerId,
+			bytes,
+			state,
+			reason
+		}));
+		const sending = sources.find((s) => s.state === 'sending') ?? sources.find((s) => s.state === 'asking');
+		const view: TransferView = {
+			hash: transfer.hash,
+			peerId: sending?.peerId ?? sources.at(-1)?.peerId ?? '',
+			title: transfer.title,
+			size: transfer.size,
+			received: transfer.received,
+			state: 'queued',
+			reason: '',
+			mbPerS: 0,
+			sources
+		};
+		const index = this.#views.findIndex((v) => v.hash === transfer.hash);
+		if (index === -1) this.#views = [...this.#views, { ...view, ...patch }];
+		else {
+			const { state, reason, mbPerS } = this.#views[index]!;
+			const next = { ...view, state, reason, mbPerS, ...patch };
+			this.#views = this.#views.map((v, i) => (i === index ? next : v));
+		}
 	}
 
 	/** Watches a transfer's bytes from the next `offer` on (null stops watching). */
@@ -151,190 +260,383 @@ export class Transfers {
 		return this.#incoming.get(hash)?.received ?? 0;
 	}
 
-	/** Asks a peer for a track (or resumes one we already hold part of). */
-	request(session: Session, hash: string, title?: string): void {
-		const existing = this.#incoming.get(hash);
-		if (existing && this.#active.get(existing.peerId) === hash && existing.peerId !== session.remoteId) return;
-		const transfer: Incoming = existing ?? {
-			hash,
-			peerId: session.remoteId,
-			size: 0,
-			received: 0,
-			meta: null,
-			writer: null,
-			hasher: null,
-			startedAt: 0,
-			startedBytes: 0,
-			pending: [],
-			pendingBytes: 0,
-			writing: Promise.resolve(),
-			inFlight: 0,
-			writeError: '',
-			shownAt: 0
-		};
-		transfer.peerId = session.remoteId;
-		this.#incoming.set(hash, transfer);
-		this.#view(hash, { peerId: session.remoteId, state: 'queued', reason: '', ...(title ? { title } : {}) });
-		session.send({ type: 'want', hash, offset: transfer.received });
+	/**
+	 * Asks devices for a track (or resumes one already partly here). With its size known and more than one
+	 * device, each sends different ranges; otherwise (or when `single`, for a watched stream) one device
+	 * sends the rest in order and the next is asked if it cannot.
+	 */
+	request(sessions: Session | Session[], hash: string, options: { title?: string; size?: number; single?: boolean } = {}): void {
+		const list = (Array.isArray(sessions) ? sessions : [sessions]).filter((s) => s.ready && !s.closed);
+		if (list.length === 0) return;
+		let transfer = this.#incoming.get(hash);
+		if (!transfer) {
+			const size = options.size && options.size > 0 && options.size <= MAX_TRACK_BYTES ? options.size : 0;
+			transfer = {
+				hash,
+				title: options.title || hash.slice(0, 12),
+				size,
+				meta: null,
+				file: null,
+				received: 0,
+				missing: [{ start: 0, end: size || Infinity }],
+				sources: new Map(),
+				multi: !options.single && size > 0 && !this.#taps.has(hash),
+				startedAt: performance.now(),
+				startedBytes: 0,
+				shownAt: 0,
+				inFlight: 0,
+				writing: Promise.resolve(),
+				writeError: '',
+				repair: null,
+				finishing: false
+			};
+			this.#incoming.set(hash, transfer);
+		} else if (options.title) transfer.title = options.title;
+		const senders = transfer.multi ? list : list.slice(0, 1);
+		for (const session of senders) {
+			const source = transfer.sources.get(session.remoteId);
+			if (source && (source.state === 'dropped' || this.#busy(source))) continue;
+			transfer.sources.set(session.remoteId, {
+				peerId: session.remoteId,
+				bytes: source?.bytes ?? 0,
+				state: 'idle',
+				reason: '',
+				delivered: source?.delivered ?? []
+			});
+		}
+		this.#show(transfer, { state: transfer.received ? 'receiving' : 'queued', reason: '' });
+		this.#dispatch(transfer);
 	}
 
-	/** Transfers that stopped when their peer went away, to resume when it (or another holder) is back. */
+	#busy(source: Source): boolean {
+		return source.state === 'asking' || source.state === 'sending' || source.state === 'idle';
+	}
+
+	/** Transfers with bytes still missing and no device sending them (optionally: that `peerId` was sending). */
 	paused(peerId?: string): string[] {
 		return [...this.#incoming.values()]
-			.filter((t) => (peerId === undefined || t.peerId === peerId) && this.#active.get(t.peerId) !== t.hash)
+			.filter(
+				(t) =>
+					!t.finishing &&
+					![...t.sources.values()].some((s) => this.#busy(s)) &&
+					(peerId === undefined || t.sources.has(peerId))
+			)
 			.map((t) => t.hash);
+	}
+
+	/** Hands missing ranges to the transfer's devices, up to PIPELINE asked ahead per device. */
+	#dispatch(transfer: Incoming): void {
+		if (transfer.finishing) return;
+		const sessions = new Map(this.#hooks.holders().map((s) => [s.remoteId, s]));
+		for (const source of transfer.sources.values()) {
+			if (!this.#busy(source) || transfer.repair?.suspect === source.peerId) continue;
+			const session = sessions.get(source.peerId);
+			if (!session) continue;
+			const queue = this.#parts.get(source.peerId) ?? [];
+			this.#parts.set(source.peerId, queue);
+			while (transfer.missing.length && queue.filter((p) => p.hash === transfer.hash && !p.discard).length < PIPELINE) {
+				const span = transfer.missing[0]!;
+				const end = transfer.multi ? Math.min(span.end, span.start + RANGE_BYTES) : span.end;
+				transfer.missing = subtract(transfer.missing, span.start, end);
+				const part: Part = {
+					hash: transfer.hash,
+					start: span.start,
+					end,
+					at: span.start,
+					offered: false,
+					check: !!transfer.repair,
+					discard: false
+				};
+				queue.push(part);
+				if (source.state === 'idle') source.state = 'asking';
+				session.send({
+					type: 'want',
+					hash: transfer.hash,
+					offset: part.start,
+					...(Number.isFinite(end) && (transfer.multi || end !== transfer.size) ? { end } : {})
+				});
+				if (!transfer.multi) break;
+			}
+		}
+		this.#show(transfer);
+		this.#maybeFinish(transfer);
 	}
 
 	/** Control messages about transfers: returns false when the message was not expected (counted as rejected). */
 	async handle(session: Session, message: Message): Promise<boolean> {
 		const peerId = session.remoteId;
+		if (message.type !== 'offer' && message.type !== 'sent' && message.type !== 'none') return false;
+		const queue = this.#parts.get(peerId) ?? [];
+		const part = queue[0];
+		if (!part || part.hash !== message.hash) return false;
+		const transfer = this.#incoming.get(message.hash);
+		const source = transfer?.sources.get(peerId);
 		if (message.type === 'offer') {
-			const transfer = this.#incoming.get(message.hash);
-			if (!transfer || transfer.peerId !== peerId || this.#active.has(peerId)) return false;
-			if (message.offset !== transfer.received || message.size > MAX_TRACK_BYTES) {
-				this.#fail(transfer, 'bad-offer');
+			if (part.offered) return false;
+			part.offered = true;
+			if (part.discard || !transfer || !source) return true;
+			const end = message.end ?? message.size;
+			const sizeChanged = transfer.size > 0 && message.size !== transfer.size;
+			if (message.offset !== part.start || message.size > MAX_TRACK_BYTES || sizeChanged) {
+				this.#drop(transfer, source, sizeChanged ? 'size-changed' : 'bad-offer');
 				return false;
 			}
-			if (transfer.size && transfer.size !== message.size) {
-				this.#fail(transfer, 'size-changed');
+			if (!transfer.size) {
+				transfer.size = message.size;
+				transfer.missing = transfer.missing
+					.map((s) => ({ start: s.start, end: Math.min(s.end, message.size) }))
+					.filter((s) => s.end > s.start);
+				for (const p of this.#allParts(transfer.hash)) if (!Number.isFinite(p.end)) p.end = message.size;
+			}
+			if (end !== part.end) {
+				this.#drop(transfer, source, 'bad-offer');
 				return false;
 			}
-			transfer.size = message.size;
-			transfer.meta = message.track;
-			transfer.writer ??= await createAudioWriter();
-			if (!transfer.hasher) {
-				transfer.hasher = await createSHA256();
-				transfer.hasher.init();
-			}
+			transfer.meta ??= message.track;
+			if (transfer.title === transfer.hash.slice(0, 12)) transfer.title = message.track.title || transfer.title;
+			transfer.file ??= transferWorker().open(transfer.size);
+			await transfer.file;
+			source.state = 'sending';
 			transfer.startedAt = performance.now();
 			transfer.startedBytes = transfer.received;
-			this.#active.set(peerId, message.hash);
-			this.#view(message.hash, {
-				title: message.track.title || message.hash.slice(0, 12),
-				size: message.size,
-				received: transfer.received,
-				state: 'receiving'
-			});
-			this.#taps.get(message.hash)?.offer(message.size, message.offset, message.track);
+			this.#show(transfer, { state: transfer.repair ? 'checking' : 'receiving' });
+			if (!transfer.multi) this.#taps.get(message.hash)?.offer(message.size, message.offset, message.track);
 			return true;
 		}
 		if (message.type === 'sent') {
-			const transfer = this.#incoming.get(message.hash);
-			if (!transfer || this.#active.get(peerId) !== message.hash) return false;
-			this.#active.delete(peerId);
-			await this.#finish(transfer);
+			if (!part.offered) return false;
+			queue.shift();
+			if (part.discard || !transfer || !source) return true;
+			if (part.at !== part.end) {
+				this.#drop(transfer, source, 'incomplete');
+				return false;
+			}
+			this.#delivered(transfer, source, part);
+			if (!queue.some((p) => p.hash === transfer.hash)) source.state = 'idle';
+			this.#dispatch(transfer);
 			return true;
 		}
-		if (message.type === 'none') {
-			const transfer = this.#incoming.get(message.hash);
-			if (!transfer || transfer.peerId !== peerId) return false;
-			this.#fail(transfer, message.reason);
-			return true;
-		}
-		return false;
+		// none: this device cannot send it (any more).
+		if (part.offered) return false;
+		queue.shift();
+		if (part.discard || !transfer || !source) return true;
+		transfer.missing = add(transfer.missing, part.at, part.end);
+		this.#retire(transfer, source, 'none', message.reason);
+		return true;
 	}
 
-	/** A binary frame from a peer: bytes of the transfer it is sending us, or rejected. */
+	*#allParts(hash: string): Generator<Part> {
+		for (const queue of this.#parts.values()) for (const part of queue) if (part.hash === hash) yield part;
+	}
+
+	/** A binary frame from a peer: bytes of the range it is sending us, or rejected. */
 	async binary(session: Session, frame: ArrayBuffer): Promise<boolean> {
-		const hash = this.#active.get(session.remoteId);
-		const transfer = hash ? this.#incoming.get(hash) : undefined;
-		if (!transfer?.writer || !transfer.hasher) return false;
-		if (transfer.received + frame.byteLength > transfer.size) {
-			this.#active.delete(session.remoteId);
-			this.#fail(transfer, 'too-many-bytes');
+		const part = this.#parts.get(session.remoteId)?.[0];
+		if (!part?.offered) return false;
+		const transfer = this.#incoming.get(part.hash);
+		const source = transfer?.sources.get(session.remoteId);
+		const length = frame.byteLength;
+		if (part.discard || !transfer || !source) {
+			part.at += length;
+			return true;
+		}
+		const file = await transfer.file;
+		if (file === undefined || file === null) return false;
+		if (part.at + length > part.end) {
+			this.#drop(transfer, source, 'too-many-bytes');
 			return false;
 		}
 		const bytes = new Uint8Array(frame);
-		transfer.hasher.update(bytes);
-		this.#taps.get(transfer.hash)?.bytes(bytes);
-		transfer.pending.push(bytes);
-		transfer.pendingBytes += bytes.byteLength;
-		if (transfer.pendingBytes >= FLUSH_BYTES) this.#flush(transfer);
+		const at = part.at;
+		part.at += length;
+		source.bytes += length;
+		if (part.check) {
+			const check = transfer.repair;
+			this.#track(
+				transfer,
+				replaceFrame(file, at, bytes).then((differed) => {
+					if (differed && check) check.differed = true;
+				})
+			);
+		} else {
+			const tap = transfer.multi ? undefined : this.#taps.get(transfer.hash);
+			// The worker takes the frame's buffer: a watching stream gets its own copy.
+			if (tap) tap.bytes(bytes.slice());
+			transfer.received += length;
+			this.#track(transfer, writeFrame(file, at, bytes));
+		}
 		if (transfer.inFlight >= MAX_IN_FLIGHT) await transfer.writing;
-		transfer.received += frame.byteLength;
 		// Progress at most every 100 ms: every UI update costs the CPU the channel needs.
 		const now = performance.now();
 		if (now - transfer.shownAt >= PROGRESS_MS || transfer.received === transfer.size) {
 			transfer.shownAt = now;
 			const seconds = (now - transfer.startedAt) / 1000;
-			this.#view(transfer.hash, {
-				received: transfer.received,
+			this.#show(transfer, {
 				mbPerS: seconds > 0 ? Math.round(((transfer.received - transfer.startedBytes) / 1e6 / seconds) * 10) / 10 : 0
 			});
 		}
 		return true;
 	}
 
-	/** The peer went away mid-transfer: keep what arrived so far, to resume. */
-	disconnected(peerId: string): void {
-		const hash = this.#active.get(peerId);
-		this.#active.delete(peerId);
-		const cut = hash ? this.#incoming.get(hash) : undefined;
-		if (cut) this.#flush(cut);
-		for (const transfer of this.#incoming.values())
-			if (
-				transfer.peerId === peerId &&
-				(transfer.hash === hash || transfer.received < transfer.size || !transfer.size)
-			) {
-				this.#view(transfer.hash, { state: 'paused', received: transfer.received });
-				this.#taps.get(transfer.hash)?.paused();
-			}
-	}
-
-	/** Hands the coalesced chunks to the writer as one write, chained after the ones in flight. */
-	#flush(transfer: Incoming): void {
-		const { writer, pending, pendingBytes } = transfer;
-		if (!writer || pendingBytes === 0) return;
-		const joined = pending.length === 1 ? pending[0]! : new Uint8Array(pendingBytes);
-		if (pending.length > 1) {
-			let at = 0;
-			for (const chunk of pending) {
-				joined.set(chunk, at);
-				at += chunk.byteLength;
-			}
-		}
-		transfer.pending = [];
-		transfer.pendingBytes = 0;
+	#track(transfer: Incoming, write: Promise<unknown>): void {
 		transfer.inFlight++;
-		transfer.writing = transfer.writing
-			.then(() => (transfer.writeError ? undefined : writer.write(joined)))
+		transfer.writing = write
 			.catch((error: unknown) => {
-				transfer.writeError = error instanceof Error ? error.message : String(error);
+				transfer.writeError ||= error instanceof Error ? error.message : String(error);
 			})
 			.finally(() => {
 				transfer.inFlight--;
 			});
 	}
 
+	/** Records which device's bytes a range holds (a part fetched again during a repair now belongs to the
+	 * device that sent it again, so a later suspect's check covers it too). */
+	#delivered(transfer: Incoming, source: Source, part: Part): void {
+		if (part.at <= part.start) return;
+		source.delivered = add(source.delivered, part.start, part.at);
+		if (part.check)
+			for (const other of transfer.sources.values())
+				if (other !== source) other.delivered = subtract(other.delivered, part.start, part.at);
+	}
+
+	/** A device stops taking part: its unfinished ranges go back to the others (or wait for a device). */
+	#retire(transfer: Incoming, source: Source, state: SourceState, reason: string): void {
+		const queue = this.#parts.get(source.peerId) ?? [];
+		for (const part of queue) {
+			if (part.hash !== transfer.hash || part.discard) continue;
+			this.#delivered(transfer, source, part);
+			transfer.missing = add(transfer.missing, part.at, part.end);
+			part.discard = true;
+		}
+		source.state = state;
+		source.reason = reason;
+		this.#recruit(transfer);
+		this.#dispatch(transfer);
+		if (!transfer.finishing && ![...transfer.sources.values()].some((s) => this.#busy(s))) {
+			this.#show(transfer, { state: 'paused' });
+			this.#taps.get(transfer.hash)?.paused();
+		}
+	}
+
+	/** With no device sending, asks another connected own device that has not refused or failed it. */
+	#recruit(transfer: Incoming): void {
+		if ([...transfer.sources.values()].some((s) => this.#busy(s) && s.peerId !== transfer.repair?.suspect)) return;
+		const fresh = this.#hooks
+			.holders()
+			.filter((s) => {
+				const known = transfer.sources.get(s.remoteId);
+				return !known || known.state === 'gone';
+			})
+			.filter((s) => s.remoteId !== transfer.repair?.suspect);
+		if (fresh.length) this.request(transfer.multi ? fresh : fresh.slice(0, 1), transfer.hash);
+	}
+
+	/** A device broke the protocol or sent bad data: dropped from this transfer, its ranges reassigned. */
+	#drop(transfer: Incoming, source: Source, reason: string): void {
+		this.#hooks.dropped(source.peerId, reason);
+		this.#retire(transfer, source, 'dropped', reason);
+	}
+
+	/** The peer went away mid-transfer: keep what arrived so far; its ranges go to the others or wait. */
+	disconnected(peerId: string): void {
+		for (const transfer of [...this.#incoming.values()]) {
+			const source = transfer.sources.get(peerId);
+			if (source && this.#busy(source)) this.#retire(transfer, source, 'gone', '');
+		}
+		this.#parts.delete(peerId);
+	}
+
+	#outstanding(transfer: Incoming): boolean {
+		for (const part of this.#allParts(transfer.hash)) if (!part.discard) return true;
+		return false;
+	}
+
+	#maybeFinish(transfer: Incoming): void {
+		if (transfer.finishing || !transfer.size || transfer.missing.length || this.#outstanding(transfer)) return;
+		transfer.finishing = true;
+		void this.#finish(transfer);
+	}
+
 	async #finish(transfer: Incoming): Promise<void> {
-		const { hash, writer, hasher, meta, size } = transfer;
-		if (!writer || !hasher || !meta) return this.#fail(transfer, 'incomplete');
-		this.#view(hash, { state: 'verifying', received: transfer.received });
-		this.#flush(transfer);
-		await transfer.writing;
-		if (transfer.writeError) return this.#fail(transfer, 'write-failed');
-		if (transfer.received !== size) return this.#fail(transfer, 'incomplete');
-		const digest = hasher.digest('hex');
-		if (digest !== hash) return this.#fail(transfer, 'hash-mismatch');
-		await writer.commit(hash);
-		const row: TrackRow = { ...trackRowFromMeta(hash, size, meta), storage: writer.kind };
-		await db().transaction('rw', db().tracks, async () => {
-			const existing = await db().tracks.get(hash);
-			if (existing) await db().tracks.update(hash, { storage: writer.kind });
-			else await db().tracks.add(row);
-		});
-		this.#incoming.delete(hash);
-		this.#view(hash, { state: 'done', received: size });
-		this.#onStored([hash]);
-		this.#taps.get(hash)?.end(true, '');
+		const { hash } = transfer;
+		this.#show(transfer, { state: 'verifying' });
+		try {
+			const file = await transfer.file;
+			if (file === null || !transfer.meta) return this.#fail(transfer, 'incomplete');
+			await transfer.writing;
+			if (transfer.writeError) return this.#fail(transfer, 'write-failed');
+			const digest = await transferWorker().digest(file);
+			if (digest === null) return this.#fail(transfer, 'incomplete');
+			if (digest !== hash) return this.#repair(transfer);
+			if (transfer.repair) {
+				const { suspect, differed } = transfer.repair;
+				const source = transfer.sources.get(suspect);
+				if (differed && source) {
+					source.state = 'dropped';
+					source.reason = 'bad-data';
+					this.#hooks.dropped(suspect, 'bad-data');
+				}
+				transfer.repair = null;
+			}
+			const { kind } = await transferWorker().commit(file, hash);
+			const row: TrackRow = { ...trackRowFromMeta(hash, transfer.size, transfer.meta), storage: kind };
+			await db().transaction('rw', db().tracks, async () => {
+				const existing = await db().tracks.get(hash);
+				if (existing) await db().tracks.update(hash, { storage: kind });
+				else await db().tracks.add(row);
+			});
+			this.#incoming.delete(hash);
+			for (const source of transfer.sources.values()) if (this.#busy(source)) source.state = 'idle';
+			this.#show(transfer, { state: 'done', received: transfer.size });
+			this.#hooks.stored([hash]);
+			this.#taps.get(hash)?.end(true, '');
+		} catch (error) {
+			this.#fail(transfer, error instanceof Error ? error.message.slice(0, 64) : 'write-failed');
+		}
+	}
+
+	/**
+	 * The whole file does not match its hash. With bytes from several devices, the ranges one device sent
+	 * are fetched again from the others (the one with the fewest bytes first): if they differ and the hash
+	 * then matches, that device sent bad data. One device, or every suspect tried: the transfer fails.
+	 */
+	#repair(transfer: Incoming): void {
+		const tried = transfer.repair?.tried ?? new Set<string>();
+		if (transfer.repair) tried.add(transfer.repair.suspect);
+		const contributors = [...transfer.sources.values()].filter((s) => s.delivered.length && !tried.has(s.peerId));
+		const ready = new Set(this.#hooks.holders().map((s) => s.remoteId));
+		const suspect = contributors
+			.sort((a, b) => a.bytes - b.bytes)
+			.find((s) =>
+				[...transfer.sources.values()].some(
+					(other) =>
+						other.peerId !== s.peerId &&
+						ready.has(other.peerId) &&
+						other.state !== 'dropped' &&
+						other.state !== 'none'
+				)
+			);
+		if (!suspect || transfer.sources.size < 2) return this.#fail(transfer, 'hash-mismatch');
+		transfer.repair = { suspect: suspect.peerId, differed: false, tried };
+		transfer.missing = suspect.delivered.map((s) => ({ ...s }));
+		transfer.finishing = false;
+		transfer.multi = true;
+		for (const source of transfer.sources.values())
+			if (source.peerId !== suspect.peerId && source.state !== 'dropped' && source.state !== 'none')
+				if (ready.has(source.peerId)) source.state = 'idle';
+		this.#show(transfer, { state: 'checking', reason: suspect.peerId });
+		this.#dispatch(transfer);
 	}
 
 	#fail(transfer: Incoming, reason: string): void {
-		transfer.pending = [];
-		transfer.pendingBytes = 0;
-		void transfer.writing.then(() => transfer.writer?.abort());
-		this.#incoming.delete(transfer.hash);
-		this.#view(transfer.hash, { state: 'failed', reason });
-		this.#taps.get(transfer.hash)?.end(false, reason);
+		const { hash } = transfer;
+		for (const part of this.#allParts(hash)) part.discard = true;
+		this.#incoming.delete(hash);
+		void transfer.writing.then(async () => {
+			const file = await transfer.file?.catch(() => null);
+			if (file !== null && file !== undefined) await transferWorker().abort(file);
+		});
+		this.#show(transfer, { state: 'failed', reason });
+		this.#taps.get(hash)?.end(false, reason);
 	}
 }

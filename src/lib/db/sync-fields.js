@@ -1,8 +1,10 @@
 /**
  * The fields each synced table sends to the user's other devices (everything else in a row is local: where
- * the bytes are, pinning, paths, plays, artwork, waveforms). Import-free so tests can share the one list.
+ * the bytes are, pinning, paths, plays, artwork, waveforms). The one list: the app (`stamps.ts`), the e2e
+ * tests and the Node bench (`bench/figures/mesh.js`) all import it, so it is plain JavaScript without imports
+ * (the JSDoc `const` keeps the literal types for TypeScript).
  */
-export const SYNC_FIELDS = {
+export const SYNC_FIELDS = /** @type {const} */ ({
 	tracks: [
 		'fileName',
 		'size',
@@ -52,4 +54,4 @@ export const SYNC_FIELDS = {
 	cues: ['hash', 'kind', 'slot', 'startSec', 'endSec', 'name', 'color', 'createdAt'],
 	playlists: ['name', 'kind', 'parentId', 'position', 'rules', 'createdAt', 'updatedAt'],
 	playlistItems: ['playlistId', 'hash', 'position', 'addedAt']
-} as const;
+});

@@ -1,0 +1,158 @@
+/// <reference lib="webworker" />
+/**
+ * The receiving end of mesh transfers, off the UI thread: each frame is written where it belongs in a temp
+ * file (parts from several devices arrive out of order) and SHA-256 runs over the whole file in order —
+ * bytes at the hashing frontier are hashed as they arrive, bytes beyond it are hashed when the frontier
+ * reaches them, read back from disk. `replace` + a second `digest` serve the repair after a hash mismatch (which
+ * device sent the bad part). The UI thread only moves frames here (transferred, not copied).
+ */
+import { expose } from 'comlink';
+import { createSHA256 } from 'hash-wasm';
+import { createPositionalWriter, type PositionalWriter } from '../src/lib/storage/audio-store';
+import { installWorkerErrorTransfer, toWorkerError, WorkerError } from './shared/errors';
+
+installWorkerErrorTransfer();
+
+type Hasher = Awaited<ReturnType<typeof createSHA256>>;
+
+interface Span {
+	start: number;
+	end: number;
+}
+
+interface File {
+	size: number;
+	writer: PositionalWriter;
+	hasher: Hasher;
+	/** every byte before this offset is hashed (and written) */
+	hashed: number;
+	/** written ranges beyond `hashed`, sorted, not overlapping */
+	ahead: Span[];
+	/** bytes before `hashed` were rewritten (a repair): the digest needs a pass over the file */
+	dirty: boolean;
+}
+
+const READ_BYTES = 4 * 1024 * 1024;
+const files = new Map<number, File>();
+let nextId = 1;
+
+function file(id: number): File {
+	const found = files.get(id);
+	if (!found) throw new WorkerError('invalid-input', `No transfer file ${id}`);
+	return found;
+}
+
+/** Adds [start, end) to the sorted, merged list of written ranges ahead of the frontier. */
+function addSpan(spans: Span[], start: number, end: number): void {
+	let i = 0;
+	while (i < spans.length && spans[i]!.end < start) i++;
+	let merged: Span = { start, end };
+	let j = i;
+	while (j < spans.length && spans[j]!.start <= end) {
+		merged = { start: Math.min(merged.start, spans[j]!.start), end: Math.max(merged.end, spans[j]!.end) };
+		j++;
+	}
+	spans.splice(i, j - i, merged);
+}
+
+/** Hashes what is already on disk from the frontier on, as far as it is contiguous. */
+function advance(f: File): void {
+	while (f.ahead.length && f.ahead[0]!.start <= f.hashed) {
+		const span = f.ahead.shift()!;
+		for (let at = f.hashed; at < span.end; ) {
+			const bytes = f.writer.readAt(at, Math.min(READ_BYTES, span.end - at));
+			if (bytes.byteLength === 0) throw new WorkerError('unreadable', 'Short read from the temp file');
+			f.hasher.update(bytes);
+			at += bytes.byteLength;
+		}
+		f.hashed = Math.max(f.hashed, span.end);
+	}
+}
+
+const api = {
+	/** A temp file for a transfer of `size` bytes; returns its id. */
+	async open(size: number): Promise<number> {
+		try {
+			const writer = await createPositionalWriter(size);
+			const hasher = await createSHA256();
+			hasher.init();
+			const id = nextId++;
+			files.set(id, { size, writer, hasher, hashed: 0, ahead: [], dirty: false });
+			return id;
+		} catch (error) {
+			throw toWorkerError(error);
+		}
+	},
+
+	/** Writes `bytes` at `at`; returns how many bytes from the start are hashed so far. */
+	write(id: number, at: number, bytes: Uint8Array): number {
+		const f = file(id);
+		const end = at + bytes.byteLength;
+		if (at < 0 || end > f.size) throw new WorkerError('invalid-input', 'Write outside the file');
+		f.writer.writeAt(at, bytes);
+		if (at === f.hashed) {
+			f.hasher.update(bytes);
+			f.hashed = end;
+			advance(f);
+		} else if (at > f.hashed) addSpan(f.ahead, at, end);
+		else {
+			f.dirty = true;
+			if (end > f.hashed) addSpan(f.ahead, f.hashed, end);
+			advance(f);
+		}
+		return f.hashed;
+	},
+
+	/**
+	 * A part fetched again from another device after a hash mismatch: writes it where it differs from the
+	 * bytes on disk and says whether it did (the device that sent those bytes first sent something else).
+	 */
+	replace(id: number, at: number, bytes: Uint8Array): boolean {
+		const f = file(id);
+		const held = f.writer.readAt(at, bytes.byteLength);
+		let same = held.byteLength === bytes.byteLength;
+		for (let i = 0; same && i < held.byteLength; i++) same = held[i] === bytes[i];
+		if (same) return false;
+		f.writer.writeAt(at, bytes);
+		f.dirty = true;
+		return true;
+	},
+
+	/** The hex SHA-256 of the whole file, or null while parts are missing. */
+	digest(id: number): string | null {
+		const f = file(id);
+		if (f.hashed < f.size) return null;
+		// A digest finishes the hasher: any later digest (after a repair) reads the file again.
+		const wasDirty = f.dirty;
+		f.dirty = true;
+		if (!wasDirty) return f.hasher.digest('hex');
+		f.hasher.init();
+		for (let at = 0; at < f.size; ) {
+			const bytes = f.writer.readAt(at, Math.min(READ_BYTES, f.size - at));
+			if (bytes.byteLength === 0) throw new WorkerError('unreadable', 'Short read from the temp file');
+			f.hasher.update(bytes);
+			at += bytes.byteLength;
+		}
+		return f.hasher.digest('hex');
+	},
+
+	/** Moves a verified file to its content address. */
+	async commit(id: number, hash: string): Promise<{ kind: PositionalWriter['kind']; outcome: 'stored' | 'existed' }> {
+		const f = file(id);
+		files.delete(id);
+		try {
+			return { kind: f.writer.kind, outcome: await f.writer.commit(hash) };
+		} catch (error) {
+			throw toWorkerError(error);
+		}
+	},
+
+	async abort(id: number): Promise<void> {
+		const f = files.get(id);
+		files.delete(id);
+		await f?.writer.abort();
+	}
+};
+
+expose(api);
+export type TransferApi = typeof api;
