@@ -20,7 +20,12 @@ function startServer() {
 	return new Promise((resolve, reject) => {
 		const child = spawn(process.execPath, [join(root, 'src/server/start.js'), '--no-build'], {
 			cwd: root,
-			env: { CRATEMESH_DATA_DIR: mkdtempSync(join(tmpdir(), 'cratemesh-prof-')), ...process.env, PORT: '0', HOST: '127.0.0.1' },
+			env: {
+				CRATEMESH_DATA_DIR: mkdtempSync(join(tmpdir(), 'cratemesh-prof-')),
+				...process.env,
+				PORT: '0',
+				HOST: '127.0.0.1'
+			},
 			stdio: ['ignore', 'pipe', 'inherit']
 		});
 		let output = '';
@@ -67,7 +72,10 @@ async function metrics(page) {
 		return { task: get('TaskDuration'), script: get('ScriptDuration') };
 	};
 }
-const diff = (a, b) => ({ task: Math.round((b.task - a.task) * 1000), script: Math.round((b.script - a.script) * 1000) });
+const diff = (a, b) => ({
+	task: Math.round((b.task - a.task) * 1000),
+	script: Math.round((b.script - a.script) * 1000)
+});
 
 const { child, baseURL } = await startServer();
 const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
@@ -80,7 +88,10 @@ try {
 	await a.goto('/');
 	await waitForApp(a);
 	await a.getByTestId('file-input').setInputFiles(tracks.map((t) => t.file));
-	await a.getByTestId('track-count').and(a.locator(`:text-is("${tracks.length} tracks")`)).waitFor({ timeout: 120_000 });
+	await a
+		.getByTestId('track-count')
+		.and(a.locator(`:text-is("${tracks.length} tracks")`))
+		.waitFor({ timeout: 120_000 });
 	await a.goto('/devices');
 	await waitForApp(a);
 	await a.getByTestId('signalling-status').and(a.locator('[data-status="online"]')).waitFor({ timeout: 30_000 });
@@ -99,13 +110,19 @@ try {
 	await profiler.send('Profiler.enable');
 	for (let i = 0; i < tracks.length; i++) {
 		const { hash, size } = tracks[i];
-		const get = onBob.getByTestId('peer-tracks').locator(`li[data-hash="${hash}"]`).getByRole('button', { name: 'Get' });
+		const get = onBob
+			.getByTestId('peer-tracks')
+			.locator(`li[data-hash="${hash}"]`)
+			.getByRole('button', { name: 'Get' });
 		await get.waitFor({ timeout: 30_000 });
 		const [a0, b0, p0] = [await ma(), await mb(), processCpu()];
 		if (i === tracks.length - 1) await profiler.send('Profiler.start');
 		const started = Date.now();
 		await get.click();
-		await b.getByTestId('transfers').locator(`li[data-hash="${hash}"][data-state="done"]`).waitFor({ timeout: 300_000 });
+		await b
+			.getByTestId('transfers')
+			.locator(`li[data-hash="${hash}"][data-state="done"]`)
+			.waitFor({ timeout: 300_000 });
 		const wall = (Date.now() - started) / 1000;
 		const [a1, b1, p1] = [await ma(), await mb(), processCpu()];
 		console.log(`mesh run ${i}: ${wall.toFixed(2)} s wall, ${(size / 1e6 / wall).toFixed(1)} MB/s`);
@@ -118,10 +135,14 @@ try {
 			const dt = profile.timeDeltas;
 			profile.samples.forEach((id, k) => self.set(id, (self.get(id) ?? 0) + (dt[k] ?? 0)));
 			const rows = profile.nodes
-				.map((n) => ({ name: `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`, ms: (self.get(n.id) ?? 0) / 1000 }))
+				.map((n) => ({
+					name: `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`,
+					ms: (self.get(n.id) ?? 0) / 1000
+				}))
 				.reduce((acc, r) => acc.set(r.name, (acc.get(r.name) ?? 0) + r.ms), new Map());
 			console.log('  receiver top self ms:');
-			for (const [name, ms] of [...rows].sort((x, y) => y[1] - x[1]).slice(0, 25)) console.log(`    ${ms.toFixed(0).padStart(6)} ${name}`);
+			for (const [name, ms] of [...rows].sort((x, y) => y[1] - x[1]).slice(0, 25))
+				console.log(`    ${ms.toFixed(0).padStart(6)} ${name}`);
 		}
 		const p2 = processCpu();
 		const seconds = await bare.send(size);

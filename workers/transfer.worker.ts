@@ -59,7 +59,7 @@ function addSpan(spans: Span[], start: number, end: number): void {
 function advance(f: File): void {
 	while (f.ahead.length && f.ahead[0]!.start <= f.hashed) {
 		const span = f.ahead.shift()!;
-		for (let at = f.hashed; at < span.end; ) {
+		for (let at = f.hashed; at < span.end;) {
 			const bytes = f.writer.readAt(at, Math.min(READ_BYTES, span.end - at));
 			if (bytes.byteLength === 0) throw new WorkerError('unreadable', 'Short read from the temp file');
 			f.hasher.update(bytes);
@@ -127,7 +127,7 @@ const api = {
 		f.dirty = true;
 		if (!wasDirty) return f.hasher.digest('hex');
 		f.hasher.init();
-		for (let at = 0; at < f.size; ) {
+		for (let at = 0; at < f.size;) {
 			const bytes = f.writer.readAt(at, Math.min(READ_BYTES, f.size - at));
 			if (bytes.byteLength === 0) throw new WorkerError('unreadable', 'Short read from the temp file');
 			f.hasher.update(bytes);

@@ -268,6 +268,7 @@ export const en = {
 	'sync.reason.source': 'could not be opened',
 	'sync.storage': 'Storage: {used} of {quota} · {files} files',
 	'sync.storageUnknown': 'Storage: {files} files',
+	'sync.fromPeers': 'Downloaded since start: {peers} from other players, {server} from the server',
 	'shortcuts.title': 'Keyboard shortcuts',
 	'shortcuts.toggle': 'Play / pause',
 	'shortcuts.back10': 'Back 10 seconds',

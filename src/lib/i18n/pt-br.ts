@@ -269,6 +269,7 @@ export const ptBR: Messages = {
 	'sync.reason.source': 'não foi possível abrir',
 	'sync.storage': 'Armazenamento: {used} de {quota} · {files} arquivos',
 	'sync.storageUnknown': 'Armazenamento: {files} arquivos',
+	'sync.fromPeers': 'Baixado desde o início: {peers} de outros players, {server} do servidor',
 	'shortcuts.title': 'Atalhos de teclado',
 	'shortcuts.toggle': 'Tocar / pausar',
 	'shortcuts.back10': 'Voltar 10 segundos',

@@ -66,7 +66,7 @@ export class Mesh {
 	#catalogs = $state<Record<string, { total: number; tracks: TrackSummary[] }>>({});
 	readonly transfers = new Transfers({
 		stored: (hashes) => void library.changed(hashes).catch(() => undefined),
-		holders: () => this.#holders(),
+		holders: () => this.holders(),
 		dropped: (peerId, reason) => {
 			this.#reject(peerId, `transfer: ${reason}`);
 			this.#notice = { peerId, reason };
@@ -282,7 +282,7 @@ export class Mesh {
 		const session = this.#ready(peerId);
 		if (!session) return;
 		const size = this.#catalogs[peerId]?.tracks.find((track) => track.hash === hash)?.size;
-		const others = session.trust === 'own' ? this.#holders().filter((s) => s !== session) : [];
+		const others = session.trust === 'own' ? this.holders().filter((s) => s !== session) : [];
 		this.transfers.request([session, ...others], hash, { title, size });
 	}
 
@@ -304,7 +304,7 @@ export class Mesh {
 	/** Fetches a track from the connected own devices (for tracks that arrived by sync without their audio):
 	 * every device that has it sends parts (`single`: one after another until one has it). */
 	fetchFromAny(hash: string, title?: string, single = false): boolean {
-		const holders = this.#holders();
+		const holders = this.holders();
 		if (holders.length === 0) return false;
 		if (single) {
 			this.transfers.request(holders, hash, { title, single });
@@ -313,12 +313,12 @@ export class Mesh {
 		void db()
 			.tracks.get(hash)
 			.catch(() => undefined)
-			.then((row) => this.transfers.request(this.#holders(), hash, { title, size: row?.size }));
+			.then((row) => this.transfers.request(this.holders(), hash, { title, size: row?.size }));
 		return true;
 	}
 
-	/** Ready sessions of own devices: the ones that may send us tracks. */
-	#holders(): Session[] {
+	/** Ready sessions of own devices: the ones that may send us tracks (and store players' files). */
+	holders(): Session[] {
 		return [...this.#sessions.values()]
 			.map(({ session }) => session)
 			.filter((session) => session.ready && !session.closed && session.trust === 'own');
@@ -329,7 +329,7 @@ export class Mesh {
 	 * it was sending alone continues from another connected own device, from the bytes held so far.
 	 */
 	#resumeElsewhere(peerId: string): void {
-		const others = this.#holders().filter((session) => session.remoteId !== peerId);
+		const others = this.holders().filter((session) => session.remoteId !== peerId);
 		if (others.length) for (const hash of this.transfers.paused(peerId)) this.transfers.request(others, hash);
 	}
 

@@ -59,4 +59,3 @@ function assetMeta(
 		freeTags: []
 	};
 }
-

@@ -69,6 +69,17 @@ interface Part {
 	check: boolean;
 	/** its sender was dropped: its frames are consumed and thrown away */
 	discard: boolean;
+	/** a raw read for someone else (a store player's download): the bytes go there, not to the library */
+	sink?: PartSink;
+}
+
+/** Where a raw read's bytes go (`Transfers.read`): unverified, in order, from one device. */
+export interface PartSink {
+	offer(size: number, offset: number): void;
+	/** May return a promise to slow the channel down (the reader is behind). */
+	bytes(chunk: Uint8Array): void | Promise<void>;
+	/** `ok`: every byte up to the end was delivered. */
+	end(ok: boolean, reason: string): void;
 }
 
 interface Source {
@@ -265,7 +276,11 @@ export class Transfers {
 	 * device, each sends different ranges; otherwise (or when `single`, for a watched stream) one device
 	 * sends the rest in order and the next is asked if it cannot.
 	 */
-	request(sessions: Session | Session[], hash: string, options: { title?: string; size?: number; single?: boolean } = {}): void {
+	request(
+		sessions: Session | Session[],
+		hash: string,
+		options: { title?: string; size?: number; single?: boolean } = {}
+	): void {
 		const list = (Array.isArray(sessions) ? sessions : [sessions]).filter((s) => s.ready && !s.closed);
 		if (list.length === 0) return;
 		let transfer = this.#incoming.get(hash);
@@ -306,6 +321,48 @@ export class Transfers {
 		}
 		this.#show(transfer, { state: transfer.received ? 'receiving' : 'queued', reason: '' });
 		this.#dispatch(transfer);
+	}
+
+	/**
+	 * Reads a held file's bytes from `offset` from one device, straight to `sink` (a store player's download:
+	 * the download worker verifies and stores them). Not a library transfer: nothing is written here.
+	 */
+	read(session: Session, hash: string, offset: number, sink: PartSink): void {
+		const queue = this.#parts.get(session.remoteId) ?? [];
+		this.#parts.set(session.remoteId, queue);
+		queue.push({ hash, start: offset, end: Infinity, at: offset, offered: false, check: false, discard: false, sink });
+		session.send({ type: 'want', hash, offset });
+	}
+
+	/** Stops a raw read: its remaining frames are thrown away. */
+	cancelRead(sink: PartSink): void {
+		for (const queue of this.#parts.values()) for (const part of queue) if (part.sink === sink) part.discard = true;
+	}
+
+	/** Raw reads: control messages and frames go to the sink. */
+	async #sinkMessage(queue: Part[], part: Part & { sink: PartSink }, message: Message): Promise<boolean> {
+		if (message.type === 'offer') {
+			if (part.offered) return false;
+			part.offered = true;
+			if (message.offset !== part.start || (message.end !== undefined && message.end !== message.size)) {
+				part.discard = true;
+				part.sink.end(false, 'bad-offer');
+				return false;
+			}
+			part.end = message.size;
+			if (!part.discard) part.sink.offer(message.size, message.offset);
+			return true;
+		}
+		if (message.type === 'sent') {
+			if (!part.offered) return false;
+			queue.shift();
+			if (!part.discard) part.sink.end(part.at === part.end, part.at === part.end ? '' : 'incomplete');
+			return true;
+		}
+		if (message.type !== 'none' || part.offered) return false;
+		queue.shift();
+		if (!part.discard) part.sink.end(false, message.reason);
+		return true;
 	}
 
 	#busy(source: Source): boolean {
@@ -369,6 +426,7 @@ export class Transfers {
 		const queue = this.#parts.get(peerId) ?? [];
 		const part = queue[0];
 		if (!part || part.hash !== message.hash) return false;
+		if (part.sink) return this.#sinkMessage(queue, part as Part & { sink: PartSink }, message);
 		const transfer = this.#incoming.get(message.hash);
 		const source = transfer?.sources.get(peerId);
 		if (message.type === 'offer') {
@@ -426,13 +484,26 @@ export class Transfers {
 	}
 
 	*#allParts(hash: string): Generator<Part> {
-		for (const queue of this.#parts.values()) for (const part of queue) if (part.hash === hash) yield part;
+		for (const queue of this.#parts.values())
+			for (const part of queue) if (part.hash === hash && !part.sink) yield part;
 	}
 
 	/** A binary frame from a peer: bytes of the range it is sending us, or rejected. */
 	async binary(session: Session, frame: ArrayBuffer): Promise<boolean> {
+		// Frames queued before the connection closed: their ranges were already handed to other devices.
+		if (session.closed) return true;
 		const part = this.#parts.get(session.remoteId)?.[0];
 		if (!part?.offered) return false;
+		if (part.sink) {
+			if (part.at + frame.byteLength > part.end) {
+				if (!part.discard) part.sink.end(false, 'too-many-bytes');
+				part.discard = true;
+				return false;
+			}
+			part.at += frame.byteLength;
+			if (!part.discard) await part.sink.bytes(new Uint8Array(frame));
+			return true;
+		}
 		const transfer = this.#incoming.get(part.hash);
 		const source = transfer?.sources.get(session.remoteId);
 		const length = frame.byteLength;
@@ -539,6 +610,7 @@ export class Transfers {
 
 	/** The peer went away mid-transfer: keep what arrived so far; its ranges go to the others or wait. */
 	disconnected(peerId: string): void {
+		for (const part of this.#parts.get(peerId) ?? []) if (part.sink && !part.discard) part.sink.end(false, 'gone');
 		for (const transfer of [...this.#incoming.values()]) {
 			const source = transfer.sources.get(peerId);
 			if (source && this.#busy(source)) this.#retire(transfer, source, 'gone', '');
@@ -610,10 +682,7 @@ export class Transfers {
 			.find((s) =>
 				[...transfer.sources.values()].some(
 					(other) =>
-						other.peerId !== s.peerId &&
-						ready.has(other.peerId) &&
-						other.state !== 'dropped' &&
-						other.state !== 'none'
+						other.peerId !== s.peerId && ready.has(other.peerId) && other.state !== 'dropped' && other.state !== 'none'
 				)
 			);
 		if (!suspect || transfer.sources.size < 2) return this.#fail(transfer, 'hash-mismatch');

@@ -209,6 +209,12 @@ export interface ManifestSource {
 	nowPlaying?(report: NowPlayingReport, signal?: AbortSignal): Promise<void>;
 }
 
+/** Bytes of scheduled files by where they came from (another player on the mesh, or the server). */
+export interface FileBytes {
+	peers: number;
+	server: number;
+}
+
 export interface NowPlayingReport {
 	deviceId: string;
 	/** The asset's SHA-256, or null for something that is no asset (the built-in jingle). */

@@ -35,6 +35,9 @@ export interface SyncHistoryEntry {
 	downloads: number;
 	deleted: number;
 	failed: number;
+	/** Bytes of the downloads this sync started that came from other players (mesh) and from the server. */
+	peerBytes?: number;
+	serverBytes?: number;
 }
 
 /** What has not been reported yet (kept across reloads, so a report lost offline goes with the next). */

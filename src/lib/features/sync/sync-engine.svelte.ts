@@ -23,7 +23,7 @@ import {
 	type ManifestState,
 	type SyncAssetRow
 } from './apply';
-import type { ManifestSource } from './manifest';
+import type { FileBytes, ManifestSource } from './manifest';
 import { backoffDelay, byPriority, type Priority } from './queue';
 import {
 	DEFAULT_INTERVAL_MINUTES,
@@ -86,6 +86,8 @@ export class SyncEngine {
 	#readyFiles = $state(0);
 	#storage = $state.raw<{ usage: number | null; quota: number | null }>({ usage: null, quota: null });
 	#nextSyncAt = $state<number | null>(null);
+	/** Bytes of scheduled files that came from other players (mesh) and from the server, since start. */
+	#fileBytes = $state.raw<FileBytes>({ peers: 0, server: 0 });
 	#error = $state<string | null>(null);
 
 	#source: ManifestSource | null = null;
@@ -130,6 +132,11 @@ export class SyncEngine {
 		return this.#pendingBytes;
 	}
 	/** Bytes received in the current batch and what the batch needs in all. */
+	/** Bytes downloaded since start by origin: other players on the mesh, or the server. */
+	get fileBytes(): FileBytes {
+		return this.#fileBytes;
+	}
+
 	get batchProgress(): { received: number; total: number } {
 		return { received: this.#batchReceived, total: this.#batchBytes };
 	}
@@ -187,6 +194,7 @@ export class SyncEngine {
 			}
 			this.#source = await this.#supabaseSource();
 		}
+		this.#source = await withPeerFiles(this.#source);
 		await this.#connect();
 	}
 
@@ -449,6 +457,7 @@ export class SyncEngine {
 		this.#rateSample = { at: performance.now(), received: 0 };
 		const source = this.#source!;
 		const seen = new Set<string>();
+		const peersBefore = peerBytesOf(source);
 		const done = downloadFiles(jobs, {
 			open: (file, offset) => source.openFile(file, offset),
 			onEvents: (events) => this.#onEvents(events, titles, seen),
@@ -456,6 +465,7 @@ export class SyncEngine {
 		})
 			.then(async (outcomes) => {
 				await this.#recordOutcomes(outcomes, seen);
+				await this.#noteBytes(peerBytesOf(source) - peersBefore);
 				if (this.#batch?.controller === controller) this.#batch = null;
 				this.#active = [];
 				await this.#refreshCounts();
@@ -588,6 +598,19 @@ export class SyncEngine {
 		}
 	}
 
+	/** The batch's bytes by origin, on the sync log entry that started it and in the running totals. */
+	async #noteBytes(peers: number): Promise<void> {
+		const server = Math.max(0, this.#batchReceived - peers);
+		this.#fileBytes = { peers: this.#fileBytes.peers + peers, server: this.#fileBytes.server + server };
+		const [latest, ...rest] = this.#history;
+		if (!latest) return;
+		this.#history = [
+			{ ...latest, peerBytes: (latest.peerBytes ?? 0) + peers, serverBytes: (latest.serverBytes ?? 0) + server },
+			...rest
+		];
+		await writeSetting(HISTORY_KEY, this.#history);
+	}
+
 	async #note(entry: SyncHistoryEntry): Promise<void> {
 		this.#history = [entry, ...this.#history].slice(0, HISTORY_LIMIT);
 		await writeSetting(HISTORY_KEY, this.#history);
@@ -665,4 +688,19 @@ if (typeof window !== 'undefined') {
 	const w = window as unknown as Record<string, unknown>;
 	w.__cratemeshSync = syncEngine;
 	w.__cratemeshDownloads = { downloadFiles, discardPartials };
+}
+
+/** Bytes a source says it delivered from peers (the mesh's PeerFiles wrapper), 0 for plain sources. */
+function peerBytesOf(source: ManifestSource): number {
+	return (source as { bytes?: FileBytes }).bytes?.peers ?? 0;
+}
+
+/** Store players look for a scheduled file on their paired players before the server (issue 8): the mesh
+ * wraps the source at its file seam. Loaded on demand, like the source itself. */
+async function withPeerFiles(source: ManifestSource): Promise<ManifestSource> {
+	const [{ mesh }, { PeerFiles }] = await Promise.all([
+		import('$lib/features/mesh/mesh.svelte'),
+		import('$lib/features/mesh/peer-files')
+	]);
+	return new PeerFiles(source, mesh);
 }
