@@ -12,7 +12,6 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { expect, test, type Page } from '@playwright/test';
 import { tone } from '../fixtures/audio.js';
 import { freePort, startOneBox } from './app-server';
-import { waitForApp } from './helpers';
 import { goTo, meshDevice, pairDevices, type MeshDevice } from './mesh-devices';
 
 let box: Awaited<ReturnType<typeof startOneBox>>;

@@ -67,6 +67,7 @@ export class Mesh {
 	readonly transfers = new Transfers({
 		stored: (hashes) => void library.changed(hashes).catch(() => undefined),
 		holders: () => this.holders(),
+		session: (peerId) => this.#ready(peerId),
 		dropped: (peerId, reason) => {
 			this.#reject(peerId, `transfer: ${reason}`);
 			this.#notice = { peerId, reason };
@@ -335,7 +336,7 @@ export class Mesh {
 
 	#ready(peerId: string): Session | undefined {
 		const entry = this.#sessions.get(peerId);
-		return entry?.session.ready ? entry.session : undefined;
+		return entry?.session.ready && !entry.session.closed ? entry.session : undefined;
 	}
 
 	#incoming(connection: DataConnection): void {

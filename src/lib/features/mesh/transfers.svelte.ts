@@ -212,6 +212,8 @@ export interface TransfersHooks {
 	stored(hashes: string[]): void;
 	/** The ready sessions of own devices that may hold tracks (asked when a transfer needs another sender). */
 	holders(): Session[];
+	/** The ready session with a device (own or collaborator), if any. */
+	session(peerId: string): Session | undefined;
 	/** A device was dropped from a transfer for sending bad data (counted and shown like a refused frame). */
 	dropped(peerId: string, reason: string): void;
 }
@@ -384,10 +386,9 @@ export class Transfers {
 	/** Hands missing ranges to the transfer's devices, up to PIPELINE asked ahead per device. */
 	#dispatch(transfer: Incoming): void {
 		if (transfer.finishing) return;
-		const sessions = new Map(this.#hooks.holders().map((s) => [s.remoteId, s]));
 		for (const source of transfer.sources.values()) {
 			if (!this.#busy(source) || transfer.repair?.suspect === source.peerId) continue;
-			const session = sessions.get(source.peerId);
+			const session = this.#hooks.session(source.peerId);
 			if (!session) continue;
 			const queue = this.#parts.get(source.peerId) ?? [];
 			this.#parts.set(source.peerId, queue);
@@ -676,7 +677,7 @@ export class Transfers {
 		const tried = transfer.repair?.tried ?? new Set<string>();
 		if (transfer.repair) tried.add(transfer.repair.suspect);
 		const contributors = [...transfer.sources.values()].filter((s) => s.delivered.length && !tried.has(s.peerId));
-		const ready = new Set(this.#hooks.holders().map((s) => s.remoteId));
+		const ready = new Set([...transfer.sources.keys()].filter((peerId) => this.#hooks.session(peerId)));
 		const suspect = contributors
 			.sort((a, b) => a.bytes - b.bytes)
 			.find((s) =>
