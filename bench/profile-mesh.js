@@ -38,7 +38,8 @@ function startServer() {
 	});
 }
 
-/** CPU seconds (user + system) of every Chromium renderer/utility process, by pid. */
+/** CPU seconds (user + system) of every Chromium renderer/utility process on the machine, by pid (run it alone:
+ * other Chromiums count too). */
 function processCpu() {
 	const tick = 100;
 	/** @type {Record<string, number>} */
