@@ -39,6 +39,22 @@ describe('mesh protocol', () => {
 		});
 	});
 
+	it('carries byte ranges (parts of a file from several devices) and refuses bad ones', () => {
+		const hash = 'b'.repeat(64);
+		expect(parseMessage(encodeMessage({ type: 'want', hash, offset: 8, end: 16 }))).toMatchObject({
+			ok: true,
+			message: { type: 'want', offset: 8, end: 16 }
+		});
+		expect(
+			parseMessage(encodeMessage({ type: 'offer', hash, size: 20, offset: 8, end: 16, track: meta }))
+		).toMatchObject({ ok: true, message: { type: 'offer', end: 16 } });
+		for (const end of [-1, 1.5, '16', 2 ** 41])
+			expect(parseMessage(JSON.stringify({ v: 1, type: 'want', hash, offset: 0, end }))).toEqual({
+				ok: false,
+				reason: 'malformed'
+			});
+	});
+
 	it('classifies bad frames', () => {
 		expect(parseMessage('nope')).toEqual({ ok: false, reason: 'malformed' });
 		expect(parseMessage('null')).toEqual({ ok: false, reason: 'malformed' });
