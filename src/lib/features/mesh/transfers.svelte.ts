@@ -584,10 +584,12 @@ export class Transfers {
 		source.reason = reason;
 		this.#recruit(transfer);
 		this.#dispatch(transfer);
-		if (!transfer.finishing && ![...transfer.sources.values()].some((s) => this.#busy(s))) {
+		if (transfer.finishing || [...transfer.sources.values()].some((s) => this.#busy(s))) return;
+		// Nobody sends any more: wait for a device that went away, or fail when every device refused.
+		if ([...transfer.sources.values()].some((s) => s.state === 'gone')) {
 			this.#show(transfer, { state: 'paused' });
 			this.#taps.get(transfer.hash)?.paused();
-		}
+		} else this.#fail(transfer, reason || state);
 	}
 
 	/** With no device sending, asks another connected own device that has not refused or failed it. */
