@@ -30,7 +30,10 @@ type Client = Pick<SupabaseClient, 'storage'>;
 
 /** `<yyyymmddThhmmssZ>-<8 hex>.cmbk`: sorts by time; the random part keeps two backups in a second apart. */
 export function backupObjectName(now = Date.now()): string {
-	const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+	const stamp = new Date(now)
+		.toISOString()
+		.replace(/[-:]/g, '')
+		.replace(/\.\d+Z$/, 'Z');
 	const random = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0'));
 	return `${stamp}-${random.join('')}.cmbk`;
 }

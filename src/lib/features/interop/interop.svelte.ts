@@ -7,6 +7,9 @@ import { interopWorker, previewImport, type InteropProgress, type PreviewSummary
 import { library } from '../library/library.svelte';
 import { playlists } from '../playlists/playlists.svelte';
 import type { ExchangeFormat } from './model';
+import { backupPlaces, type PlacedBackup } from './backup-places.svelte';
+import { DeviceBackupError, deviceBackups } from './device-backups.svelte';
+import { CloudBackupError } from './cloud-backups';
 
 export type InteropPhase = 'idle' | 'reading' | 'preview' | 'applying' | 'applied' | 'cancelled' | 'failed';
 
@@ -154,13 +157,26 @@ export class Interop {
 	}
 }
 
-export type BackupPhase = 'idle' | 'writing' | 'written' | 'reading' | 'preview' | 'restoring' | 'restored' | 'failed';
+export type BackupPhase =
+	'idle' | 'writing' | 'sending' | 'written' | 'fetching' | 'reading' | 'preview' | 'restoring' | 'restored' | 'failed';
+
+/** Where a backup goes: a downloaded file, the signed-in user's cloud folder, or one of their own devices. */
+export type BackupTarget = { kind: 'file' } | { kind: 'cloud' } | { kind: 'device'; peerId: string; name: string };
+
+/** Backups that leave this device for a server or another device must be encrypted with at least this. */
+export const MIN_REMOTE_PASSPHRASE = 8;
 
 /** Backups (one zip, optional audio, optional passphrase) and restores with a preview. */
 export class Backups {
 	#phase = $state<BackupPhase>('idle');
 	#progress = $state<InteropProgress | null>(null);
-	#written = $state<{ name: string; tracks: number; audioFiles: number; bytes: number } | null>(null);
+	#written = $state<{
+		name: string;
+		tracks: number;
+		audioFiles: number;
+		bytes: number;
+		target: BackupTarget;
+	} | null>(null);
 	#preview = $state.raw<RestoreSummary | null>(null);
 	#restored = $state<{ changed: number; audioFailed: number } | null>(null);
 	#error = $state('');
@@ -185,26 +201,58 @@ export class Backups {
 		return this.#error;
 	}
 
-	async backup(audio: boolean, passphrase: string): Promise<void> {
+	async backup(audio: boolean, passphrase: string, target: BackupTarget = { kind: 'file' }): Promise<void> {
 		this.#abort = new AbortController();
-		this.#phase = 'writing';
 		this.#error = '';
 		this.#progress = null;
+		this.#written = null;
+		const remote = target.kind !== 'file';
+		if (remote && passphrase.length < MIN_REMOTE_PASSPHRASE) {
+			this.#error = t('backup.error.remote-passphrase', { min: MIN_REMOTE_PASSPHRASE });
+			this.#phase = 'failed';
+			return;
+		}
+		this.#phase = 'writing';
 		try {
 			const { cancelPortFor } = await import('$workers/shared/cancel');
+			// Remote copies are metadata only: the audio is on the devices already, and uploads stay small.
 			const result = await interopWorker().backup(
-				{ audio, passphrase },
+				{ audio: audio && !remote, passphrase },
 				proxy((progress: InteropProgress) => (this.#progress = progress)),
 				cancelPortFor(this.#abort.signal)
 			);
-			download(result.file, result.name);
+			if (target.kind === 'file') download(result.file, result.name);
+			else {
+				this.#phase = 'sending';
+				if (target.kind === 'cloud') await backupPlaces.toCloud(result.file);
+				else await deviceBackups.send(target.peerId, result.file);
+			}
 			this.#written = {
 				name: result.name,
 				tracks: result.tracks,
 				audioFiles: result.audioFiles,
-				bytes: result.file.size
+				bytes: result.file.size,
+				target
 			};
 			this.#phase = 'written';
+		} catch (error) {
+			this.#fail(error);
+		}
+	}
+
+	/** Fetches a backup kept in the cloud or by a device, then previews it like a file. */
+	async readPlaced(item: PlacedBackup, passphrase: string): Promise<void> {
+		this.#phase = 'fetching';
+		this.#error = '';
+		this.#preview = null;
+		this.#restored = null;
+		this.#progress = null;
+		try {
+			const blob = await backupPlaces.fetch(
+				item,
+				(done, total) => (this.#progress = { phase: 'reading', done, total })
+			);
+			await this.read(blob, passphrase);
 		} catch (error) {
 			this.#fail(error);
 		}
@@ -214,7 +262,7 @@ export class Backups {
 		this.#abort?.abort();
 	}
 
-	async read(file: File, passphrase: string): Promise<void> {
+	async read(file: Blob, passphrase: string): Promise<void> {
 		this.#phase = 'reading';
 		this.#error = '';
 		this.#preview = null;
@@ -256,12 +304,15 @@ export class Backups {
 			return;
 		}
 		const reason = isWorkerError(error) ? error.details?.reason : undefined;
+		const place = error instanceof CloudBackupError || error instanceof DeviceBackupError ? error.code : undefined;
 		this.#error =
 			typeof reason === 'string' && BACKUP_ERRORS.includes(reason)
 				? t(`backup.error.${reason}` as MessageKey)
-				: error instanceof Error
-					? error.message
-					: String(error);
+				: place
+					? `${t(`backup.place.error.${place}` as MessageKey)} (${(error as Error).message})`
+					: error instanceof Error
+						? error.message
+						: String(error);
 		this.#phase = 'failed';
 	}
 }

@@ -513,6 +513,11 @@ export class Mesh {
 		}
 	}
 
+	/** A ready session (authenticated and trusted) with this device, for features that talk to it directly. */
+	session(peerId: string): Session | undefined {
+		return this.#ready(peerId);
+	}
+
 	/** Counts a refused frame; the reason (never the content) goes to the console for diagnosis. */
 	#reject(peerId: string, reason: string): void {
 		this.#rejected++;

@@ -56,6 +56,21 @@ export const TrackMetaSchema = v.object({
 });
 export type TrackMeta = v.InferOutput<typeof TrackMetaSchema>;
 
+/** Encrypted backups held for own devices (see the backup-* messages). */
+export const MAX_BACKUP_BYTES = 256 * 1024 * 1024;
+export const MAX_HELD_BACKUPS = 50;
+/** Bytes of one `backup-part` (its base64 keeps the frame under MAX_CONTROL_BYTES). */
+export const BACKUP_PART_BYTES = 144 * 1024;
+const BACKUP_PART_B64 = (BACKUP_PART_BYTES / 3) * 4;
+const backupId = v.pipe(v.string(), v.regex(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/));
+const HeldBackupSchema = v.object({
+	id: backupId,
+	createdAt: real(0, 1e15),
+	size: count(MAX_BACKUP_BYTES),
+	from: text(256)
+});
+export type HeldBackup = v.InferOutput<typeof HeldBackupSchema>;
+
 const TrackSummarySchema = v.object({ hash, title: text(1024), artist: text(1024), size: count(MAX_FILE) });
 export type TrackSummary = v.InferOutput<typeof TrackSummarySchema>;
 
@@ -117,7 +132,36 @@ export const MessageSchema = v.variant('type', [
 	/** This device has new changes: pull when ready. */
 	v.object({ ...base, type: v.literal('sync-poke') }),
 	/** Collaborative playlists (members of a share only): `src/lib/features/collab/wire.ts`. */
-	...CollabMessages
+	...CollabMessages,
+	// Encrypted backups kept by an own device (interop's device-backups): the holder stores the bytes as they
+	// are and cannot read them. A transfer is `backup-offer`, then `backup-part`s each answered by `backup-ack`,
+	// then the receiver's `backup-end` (ok after a size + SHA-256 match).
+	v.object({ ...base, type: v.literal('backup-list') }),
+	v.object({
+		...base,
+		type: v.literal('backup-listing'),
+		backups: v.pipe(v.array(HeldBackupSchema), v.maxLength(MAX_HELD_BACKUPS))
+	}),
+	v.object({ ...base, type: v.literal('backup-get'), id: backupId }),
+	v.object({ ...base, type: v.literal('backup-delete'), id: backupId }),
+	v.object({
+		...base,
+		type: v.literal('backup-offer'),
+		id: backupId,
+		size: count(MAX_BACKUP_BYTES),
+		sha256: hash,
+		createdAt: real(0, 1e15),
+		from: text(256)
+	}),
+	v.object({
+		...base,
+		type: v.literal('backup-part'),
+		id: backupId,
+		offset: count(MAX_BACKUP_BYTES),
+		data: b64(BACKUP_PART_B64)
+	}),
+	v.object({ ...base, type: v.literal('backup-ack'), id: backupId, offset: count(MAX_BACKUP_BYTES) }),
+	v.object({ ...base, type: v.literal('backup-end'), id: backupId, ok: v.boolean(), reason: text(64) })
 ]);
 export type Message = v.InferOutput<typeof MessageSchema>;
 type Distribute<T> = T extends unknown ? Omit<T, 'v'> : never;
