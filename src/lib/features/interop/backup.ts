@@ -217,7 +217,13 @@ export class BackupError extends Error {
 }
 
 export async function decryptText(envelope: string, passphrase: string): Promise<string> {
-	const parsed = v.safeParse(EnvelopeSchema, JSON.parse(envelope));
+	let json: unknown;
+	try {
+		json = JSON.parse(envelope);
+	} catch {
+		throw new BackupError('invalid', 'The encrypted backup is damaged');
+	}
+	const parsed = v.safeParse(EnvelopeSchema, json);
 	if (!parsed.success) throw new BackupError('invalid', 'The encrypted backup is damaged');
 	const { kdf, cipher, data } = parsed.output;
 	const key = await deriveKey(passphrase, unb64(kdf.salt), kdf.iterations);
@@ -287,7 +293,14 @@ export async function openBackup(file: Blob, passphrase = ''): Promise<OpenedBac
 	const audio = new Map<string, FileEntry>();
 	if (head[0] === 0x50 && head[1] === 0x4b) {
 		const reader = new ZipReader(new BlobReader(file));
-		const entries = (await reader.getEntries()).filter((e): e is FileEntry => !e.directory);
+		const entries = (
+			await reader.getEntries().catch((error: unknown) => {
+				throw new BackupError(
+					'invalid',
+					`The backup file is damaged (${error instanceof Error ? error.message : error})`
+				);
+			})
+		).filter((e): e is FileEntry => !e.directory);
 		const plain = entries.find((e) => e.filename === 'metadata.json');
 		const sealed = entries.find((e) => e.filename === 'metadata.enc.json');
 		if (!plain && !sealed) throw new BackupError('not-backup', 'No metadata.json in this zip');
@@ -296,7 +309,15 @@ export async function openBackup(file: Blob, passphrase = ''): Promise<OpenedBac
 			if (m) audio.set(m[1]!, entry);
 		}
 		if (sealed && sealed.uncompressedSize > 512 * 1024 * 1024) throw new BackupError('invalid', 'Metadata too large');
-		text = await (sealed ?? plain)!.getData(new TextWriter());
+		try {
+			text = await (sealed ?? plain)!.getData(new TextWriter());
+		} catch (error) {
+			// A damaged or altered entry (bad deflate data, CRC mismatch): say so rather than the zip library's words.
+			throw new BackupError(
+				'invalid',
+				`The backup file is damaged (${error instanceof Error ? error.message : error})`
+			);
+		}
 		encrypted = Boolean(sealed);
 	} else {
 		if (file.size > 512 * 1024 * 1024) throw new BackupError('invalid', 'Metadata too large');
