@@ -94,7 +94,9 @@ export function vorbisFields(tags: ExportTags): [string, string][] {
 	add('LABEL', tags.label);
 	add('ISRC', tags.isrc);
 	add('BPM', tags.bpm === null ? null : bpmText(tags.bpm));
+	// INITIALKEY is what Traktor, Mixxx and ffmpeg use; KEY is read by others (and a stale one would win).
 	add('INITIALKEY', tags.key);
+	add('KEY', tags.key);
 	// No standard rating field: 0–100 in RATING is what music-metadata, foobar2000 and Mixxx read.
 	add('RATING', tags.rating ? tags.rating * 20 : null);
 	return out;
