@@ -23,6 +23,8 @@ import {
 	type RestorePlan
 } from '../src/lib/features/interop/backup';
 import { createAudioWriter, readAudio } from '../src/lib/storage/audio-store';
+import { exportTaggedFiles, type TagExportResult } from '../src/lib/features/interop/tags/export-files';
+import type { TrackRow } from '../src/lib/db/schema';
 
 installWorkerErrorTransfer();
 
@@ -305,7 +307,35 @@ const backupApi = {
 	}
 };
 
-Object.assign(api, backupApi);
+const tagExportApi = {
+	/**
+	 * Copies tracks' audio into the folder with the library's tags written in (`hashes` null: the whole
+	 * library, in the order added). Per-file problems come back in the result; cancelling keeps the finished
+	 * files and removes the one in progress.
+	 */
+	async exportTagged(
+		dir: FileSystemDirectoryHandle,
+		hashes: string[] | null,
+		onProgress?: (progress: InteropProgress) => void,
+		cancel?: CancelPort
+	): Promise<TagExportResult> {
+		const signal = signalFromPort(cancel);
+		try {
+			const rows = hashes
+				? (await db().tracks.bulkGet(hashes)).filter((row): row is TrackRow => Boolean(row))
+				: await db().tracks.orderBy('dateAdded').toArray();
+			return await exportTaggedFiles(dir, rows, {
+				readAudio,
+				signal,
+				onProgress: (done, total) => onProgress?.({ phase: 'writing', done, total })
+			});
+		} catch (error) {
+			throw toWorkerError(error);
+		}
+	}
+};
 
-export type InteropApi = typeof api & typeof backupApi;
+Object.assign(api, backupApi, tagExportApi);
+
+export type InteropApi = typeof api & typeof backupApi & typeof tagExportApi;
 expose(api);

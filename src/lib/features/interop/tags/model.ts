@@ -4,7 +4,7 @@
  * written out — never the whole file in memory), with an optional transform for formats whose page headers
  * carry a sequence number (Ogg).
  */
-import type { TrackRow } from '$lib/db';
+import type { TrackRow } from '../../../db/schema';
 import { parseKey, toShort } from '../../analysis/keys';
 
 export interface ExportTags {
