@@ -34,9 +34,10 @@ export const readId3Cover: CoverReader = async (tag) => {
 export function exportName(track: Pick<TrackRow, 'fileName' | 'hash'>, taken: Set<string>): string {
 	const raw = (track.fileName || track.hash.slice(0, 12)).split(/[\\/]/).pop() ?? '';
 	// eslint-disable-next-line no-control-regex
+	const unsafe = /[\u0000-\u001f<>:"|?*\u007f]/g;
 	let base =
 		raw
-			.replace(/[\u0000-\u001f<>:"|?*\u007f]/g, '_')
+			.replace(unsafe, '_')
 			.replace(/[. ]+$/, '')
 			.slice(0, 200) || track.hash.slice(0, 12);
 	if (/^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i.test(base)) base = `_${base}`;
@@ -70,7 +71,7 @@ export async function exportTaggedFiles(
 		}
 		onProgress?.(i, tracks.length, bytes);
 		const name = exportName(track, taken);
-		let file: Blob | null = null;
+		let file: Blob | null;
 		try {
 			file = track.storage === 'none' ? null : await readAudio(track.hash);
 		} catch {
@@ -98,9 +99,8 @@ export async function exportTaggedFiles(
 				continue;
 			}
 		}
-		let handle: FileSystemFileHandle | null = null;
 		try {
-			handle = await dir.getFileHandle(name, { create: true });
+			const handle = await dir.getFileHandle(name, { create: true });
 			const writable = await handle.createWritable();
 			const out = new WritableStream<Uint8Array>({
 				write: async (chunk) => {
