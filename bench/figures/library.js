@@ -1,9 +1,11 @@
 // Library figures: import throughput (vs a plain read of the same files in the same page), the
 // longest main-thread task while importing, search latency and time to first rows at 50k/100k tracks.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from '@playwright/test';
+import { chromiumArgs, chromiumPath } from '../../tests/chromium.js';
 
 const round = (/** @type {number} */ n, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 /** @param {number[]} values @param {number} q */
@@ -87,22 +89,111 @@ function smallFilesFolder() {
 }
 
 /**
- * Imports a folder through the folder input and reads the same bytes plainly in the same page. Long
- * tasks are split at the selection: Chromium builds the FileList (a stat per file) in the task that
- * delivers the change event, before any of our code runs; what the import itself does comes after.
+ * CPU seconds used so far by the processes of one Chromium profile (Linux /proc; utime + stime, dead
+ * threads included), by process type. On a machine shared with other work, wall time swings with the load;
+ * CPU time per byte says what the work itself costs.
+ * @param {string} marker a string in the processes' command lines (the profile folder)
+ */
+function cpuSeconds(marker) {
+	/** @type {Record<string, number>} */
+	const out = {};
+	if (!existsSync('/proc/self/stat')) return out;
+	for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+		try {
+			if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) continue;
+			const type = /--type=([a-z-]+)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))?.[1] ?? 'browser';
+			const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+			const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+			out[type] = (out[type] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+		} catch {
+			// the process ended meanwhile
+		}
+	}
+	return out;
+}
+
+/** @param {Record<string, number>} before @param {Record<string, number>} after */
+const cpuSpent = (before, after) =>
+	Object.entries(after).reduce((total, [type, seconds]) => total + seconds - (before[type] ?? 0), 0);
+
+/**
+ * The floor under any import: the same bytes read in workers (as many as the importer uses), hashed with
+ * the browser's SHA-256, written through a sync access handle and moved to their content address, with
+ * nothing else (no tags, no rows, no UI). Runs on a blank page of the app's origin (the app's CSP allows
+ * no blob: workers).
+ */
+const FLOOR_WORKER = `
+onmessage = async ({ data: file }) => {
+	const root = await navigator.storage.getDirectory();
+	const incoming = await root.getDirectoryHandle('bench-incoming', { create: true });
+	const audio = await root.getDirectoryHandle('bench-audio', { create: true });
+	const bytes = new Uint8Array(await file.arrayBuffer());
+	const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+	const name = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+	const handle = await incoming.getFileHandle(crypto.randomUUID(), { create: true });
+	const sync = await handle.createSyncAccessHandle();
+	sync.write(bytes, { at: 0 });
+	sync.close();
+	await handle.move(audio, name);
+	postMessage(bytes.length);
+};`;
+
+/**
+ * Imports a folder through the folder input and reads the same bytes plainly in the same page (before and
+ * after the import; the mean is the baseline). Long tasks are split at the selection: Chromium builds the
+ * FileList (a stat per file) in the task that delivers the change event, before any of our code runs;
+ * what the import itself does comes after.
+ *
+ * `persistent`: a real on-disk profile, like every user's. Playwright's `browser.newContext()` is an
+ * incognito-like profile whose OPFS lives in the browser process's memory, reached over IPC for every
+ * write (5× the CPU per byte written here): not where anyone imports a music library.
  * @param {import('../run.js').BenchContext} ctx
  * @param {{ dir: string, bytes: number, files: number }} folder
+ * @param {{ persistent: boolean, floor?: boolean, concurrency?: number }} options
  */
-async function importAndRead({ browser, baseURL }, folder) {
-	const context = await browser.newContext();
+async function importAndRead({ browser, baseURL }, folder, { persistent, floor = false, concurrency = 3 }) {
+	const profile = persistent ? mkdtempSync(join(tmpdir(), 'cratemesh-bench-profile-')) : '';
+	// No service worker: it would answer the blank page's navigation (routes do not see what it serves);
+	// importing does not involve it.
+	const context = persistent
+		? await chromium.launchPersistentContext(profile, {
+				executablePath: chromiumPath(),
+				args: chromiumArgs,
+				serviceWorkers: 'block'
+			})
+		: await browser.newContext({ serviceWorkers: 'block' });
+	const cpu = () => (persistent ? cpuSeconds(profile) : {});
 	try {
 		const page = await context.newPage();
+		// Baseline: read the same files' bytes on a blank page of the same origin, on the UI thread, nothing else.
+		await context.route(`${baseURL}/bench-blank`, (route) =>
+			route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>bench</title><input type="file" webkitdirectory>' })
+		);
+		const openBlank = async () => {
+			await page.goto(`${baseURL}/bench-blank`);
+			await page.locator('input').setInputFiles(folder.dir, { timeout: 300_000 });
+		};
+		const plainRead = async () => {
+			const before = cpu();
+			const ms = await page.evaluate(async () => {
+				const files = /** @type {HTMLInputElement} */ (document.querySelector('input')).files ?? [];
+				const t0 = performance.now();
+				let total = 0;
+				for (const file of files) total += (await file.arrayBuffer()).byteLength;
+				if (!total) throw new Error('nothing read');
+				return performance.now() - t0;
+			});
+			return { ms, cpu: cpuSpent(before, cpu()) };
+		};
+		await openBlank();
+		const readBefore = await plainRead();
+
 		await page.goto(baseURL);
 		await page.locator('html[data-ready="true"]').waitFor({ state: 'attached' });
-		// A test profile is incognito-like, with a quota of a fraction of RAM; a real profile on this disk
-		// may use 60 % of it. Give the origin room for the 1.6 GB folder.
+		// A test profile has a quota of a fraction of RAM or disk; give the origin room for the 1.6 GB folder.
 		const cdp = await context.newCDPSession(page);
 		await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(baseURL).origin, quotaSize: 16 * 2 ** 30 });
+
 		await page.evaluate(() => {
 			const w = /** @type {any} */ (window);
 			w.__tasks = [];
@@ -116,10 +207,12 @@ async function importAndRead({ browser, baseURL }, folder) {
 			}).observe({ type: 'long-animation-frame', buffered: false });
 			document.addEventListener('change', () => (w.__changeAt ??= performance.now()), true);
 		});
+		const importCpuBefore = cpu();
 		const started = Date.now();
-		await page.getByTestId('folder-input').setInputFiles(folder.dir);
+		await page.getByTestId('folder-input').setInputFiles(folder.dir, { timeout: 300_000 });
 		await page.getByTestId('import-summary').waitFor({ timeout: 900_000 });
 		const importMs = Date.now() - started;
+		const importCpu = cpuSpent(importCpuBefore, cpu());
 		const summary = await page.getByTestId('import-summary').textContent();
 		if (!summary?.includes(`Added ${folder.files} files`)) throw new Error(`import incomplete: ${summary}`);
 		const tasks = await page.evaluate(() => {
@@ -137,28 +230,67 @@ async function importAndRead({ browser, baseURL }, folder) {
 				pickScript: pickFrame ? pickFrame[2] : 0
 			};
 		});
+		/** @type {Record<string, number>} */
+		const stages = await page.evaluate(
+			() => /** @type {any} */ (performance.getEntriesByName('cratemesh:import-stages')[0])?.detail ?? {}
+		);
+		await openBlank();
 
-		// Baseline: read the same files' bytes in the same page, on the UI thread, nothing else.
-		await page.evaluate(() => {
-			const input = document.createElement('input');
-			input.type = 'file';
-			input.webkitdirectory = true;
-			input.id = 'bench-read';
-			document.body.append(input);
-		});
-		await page.locator('#bench-read').setInputFiles(folder.dir);
-		const plainReadMs = await page.evaluate(async () => {
-			const files = /** @type {HTMLInputElement} */ (document.getElementById('bench-read')).files ?? [];
-			const t0 = performance.now();
-			let total = 0;
-			for (const file of files) total += (await file.arrayBuffer()).byteLength;
-			if (!total) throw new Error('nothing read');
-			return performance.now() - t0;
-		});
+		let floorRun = null;
+		if (floor) {
+			const before = cpu();
+			const ms = await page.evaluate(
+				async ({ source, pool }) => {
+					const files = [.../** @type {HTMLInputElement} */ (document.querySelector('input')).files ?? []];
+					const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+					const workers = Array.from({ length: pool }, () => new Worker(url));
+					const t0 = performance.now();
+					await Promise.all(
+						workers.map(async (worker) => {
+							for (let file = files.shift(); file; file = files.shift()) {
+								await new Promise((resolve, reject) => {
+									worker.onmessage = resolve;
+									worker.onerror = reject;
+									worker.postMessage(file);
+								});
+							}
+						})
+					);
+					const ms = performance.now() - t0;
+					workers.forEach((worker) => worker.terminate());
+					const root = await navigator.storage.getDirectory();
+					for (const name of ['bench-incoming', 'bench-audio']) await root.removeEntry(name, { recursive: true });
+					return ms;
+				},
+				{ source: FLOOR_WORKER, pool: concurrency }
+			);
+			floorRun = { ms, cpu: cpuSpent(before, cpu()) };
+		}
+		const readAfter = await plainRead();
+
 		const mb = folder.bytes / 1e6;
-		return { importMs, mb, importMbPerS: mb / (importMs / 1000), readMbPerS: mb / (plainReadMs / 1000), tasks };
+		const plainReadMs = (readBefore.ms + readAfter.ms) / 2;
+		return {
+			importMs,
+			mb,
+			importMbPerS: mb / (importMs / 1000),
+			readMbPerS: mb / (plainReadMs / 1000),
+			readMbPerSRuns: [mb / (readBefore.ms / 1000), mb / (readAfter.ms / 1000)],
+			floorMbPerS: floorRun ? mb / (floorRun.ms / 1000) : null,
+			// CPU seconds per GB of the whole browser (every process of the profile).
+			cpuPerGb: persistent
+				? {
+						read: ((readBefore.cpu + readAfter.cpu) / 2) * (1000 / mb),
+						import: importCpu * (1000 / mb),
+						floor: floorRun ? floorRun.cpu * (1000 / mb) : null
+					}
+				: null,
+			stages,
+			tasks
+		};
 	} finally {
 		await context.close();
+		if (profile) rmSync(profile, { recursive: true, force: true });
 	}
 }
 
@@ -169,16 +301,20 @@ let importRun;
 function measureImport(ctx) {
 	importRun ??= (async () => {
 		const tracks = trackSizedFolder(ctx.root);
-		const big = await importAndRead(ctx, tracks);
+		const big = await importAndRead(ctx, tracks, { persistent: true, floor: true });
+		// The same import in an incognito-like profile (OPFS in memory, over IPC), for comparison with earlier runs.
+		const incognito = await importAndRead(ctx, tracks, { persistent: false });
 		const small = smallFilesFolder();
 		let few;
 		try {
-			few = await importAndRead(ctx, small);
+			few = await importAndRead(ctx, small, { persistent: true });
 		} finally {
 			rmSync(small.dir, { recursive: true, force: true });
 		}
 		const ratio = (/** @type {{ importMbPerS: number, readMbPerS: number }} */ r) =>
 			round(r.importMbPerS / r.readMbPerS, 3);
+		const perFile = (/** @type {number | undefined} */ ms) => round((ms ?? 0) / (big.stages.files || 1), 1);
+		const stageNames = ['read', 'parse', 'artwork', 'hash', 'lookup', 'open', 'write', 'commit', 'record'];
 		const taskNote = `tasks after the selection; the task that delivered the 200-file selection took ${round(big.tasks.pick, 1)} ms, ${round(big.tasks.pickScript, 1)} ms of it our script (the rest is Chromium building the FileList)`;
 		return {
 			'library.import_files_per_s': {
@@ -188,7 +324,7 @@ function measureImport(ctx) {
 				ratio: null,
 				files: tracks.files,
 				mb: round(big.mb, 1),
-				note: '200 track-sized files (2 min, 5 formats, ≈ 8 MB average)'
+				note: '200 track-sized files (2 min, 5 formats, ≈ 8 MB average), on-disk profile'
 			},
 			'library.import_mb_per_s': {
 				value: round(big.importMbPerS, 1),
@@ -201,14 +337,30 @@ function measureImport(ctx) {
 				unit: 'ratio',
 				baseline: round(big.readMbPerS, 1),
 				ratio: ratio(big),
-				note: 'import MB/s over a plain read of the same files in the same page'
+				note: 'import MB/s over a plain read of the same files in the same on-disk profile (mean of a read before and after the import)',
+				read_mb_per_s_runs: big.readMbPerSRuns.map((v) => round(v, 1)),
+				floor_mb_per_s: big.floorMbPerS === null ? null : round(big.floorMbPerS, 1),
+				floor_ratio_to_read: big.floorMbPerS === null ? null : round(big.floorMbPerS / big.readMbPerS, 3),
+				floor_note:
+					'floor: the same bytes only read, hashed (crypto.subtle), written (sync access handle) and moved in as many workers as the importer, no tags/rows/UI',
+				cpu_s_per_gb: big.cpuPerGb && {
+					read: round(big.cpuPerGb.read),
+					floor: big.cpuPerGb.floor === null ? null : round(big.cpuPerGb.floor),
+					import: round(big.cpuPerGb.import)
+				},
+				worker_ms_per_file: Object.fromEntries(stageNames.map((name) => [name, perFile(big.stages[name])])),
+				incognito: {
+					import_mb_per_s: round(incognito.importMbPerS, 1),
+					read_mb_per_s: round(incognito.readMbPerS, 1),
+					ratio: ratio(incognito)
+				}
 			},
 			'library.import_longest_task_ms': {
-				value: round(big.tasks.longest, 1),
+				value: round(Math.max(big.tasks.longest, incognito.tasks.longest), 1),
 				unit: 'ms',
 				baseline: null,
 				ratio: null,
-				note: `longest main-thread task (longtask API, ≥ 50 ms reported; 0 = none), ${taskNote}`
+				note: `longest main-thread task of the on-disk and incognito imports (longtask API, ≥ 50 ms reported; 0 = none), ${taskNote}`
 			},
 			'library.import_small_files_per_s': {
 				value: round(small.files / (few.importMs / 1000), 1),

@@ -130,7 +130,8 @@ export interface AudioBlobRow {
 	blob: Blob;
 }
 
-export type JournalStatus = 'pending' | 'done' | 'failed' | 'skipped';
+/** 'interrupted': a reload or crash stopped the import before this file finished. */
+export type JournalStatus = 'pending' | 'done' | 'failed' | 'skipped' | 'interrupted';
 
 /** One file of an import, written before work starts so a reload can tell what did not finish. */
 export interface ImportJournalRow {
@@ -142,6 +143,13 @@ export interface ImportJournalRow {
 	status: JournalStatus;
 	reason?: string;
 	hash?: string;
+	/**
+	 * The file's handle when it came from a folder/file picker or a drop that gives one (IndexedDB stores
+	 * handles): an interrupted import can reopen it after a reload. Files from `<input type=file>` have none.
+	 */
+	handle?: FileSystemFileHandle;
+	/** The picked or dropped folder the file was found in: one permission request covers all its files. */
+	root?: FileSystemDirectoryHandle;
 }
 
 export interface SettingRow {

@@ -131,8 +131,10 @@ export const en = {
 	'import.reason.not-audio': 'not an audio file (its contents match no supported format)',
 	'import.reason.truncated': 'the file is truncated (shorter than its header says)',
 	'import.reason.corrupt': 'the file is damaged: {detail}',
-	'import.interrupted':
-		'An earlier import was interrupted: {count} files did not finish. Add them again to complete it.',
+	'import.interrupted': 'An earlier import was interrupted: {count} files did not finish.',
+	'import.resume': 'Resume import ({count} files)',
+	'import.notResumable':
+		'{count} of them were chosen in a way this browser cannot reopen after a reload: add them again to finish.',
 	'import.interruptedList': 'Show files',
 	'import.dismiss': 'Dismiss',
 	'import.diskFull': 'The disk is full. Import stopped; the {added} files added before are kept.',

@@ -132,8 +132,10 @@ export const ptBR: Messages = {
 	'import.reason.not-audio': 'não é um arquivo de áudio (o conteúdo não corresponde a nenhum formato suportado)',
 	'import.reason.truncated': 'o arquivo está truncado (menor do que o cabeçalho indica)',
 	'import.reason.corrupt': 'o arquivo está danificado: {detail}',
-	'import.interrupted':
-		'Uma importação anterior foi interrompida: {count} arquivos não terminaram. Adicione-os de novo para concluir.',
+	'import.interrupted': 'Uma importação anterior foi interrompida: {count} arquivos não foram concluídos.',
+	'import.resume': 'Retomar importação ({count} arquivos)',
+	'import.notResumable':
+		'{count} deles foram escolhidos de um jeito que este navegador não consegue reabrir após recarregar: adicione-os de novo para concluir.',
 	'import.interruptedList': 'Mostrar arquivos',
 	'import.dismiss': 'Dispensar',
 	'import.diskFull': 'O disco está cheio. A importação parou; os {added} arquivos adicionados antes foram mantidos.',

@@ -59,18 +59,22 @@ export async function hasAudio(hash: string): Promise<boolean> {
 	return (await audioLocation(hash)) !== null;
 }
 
+/** Whether OPFS holds this content (one lookup; false without OPFS). */
+export async function hasOpfsAudio(hash: string): Promise<boolean> {
+	const audio = isValidHash(hash) ? await dir(AUDIO_DIR) : null;
+	if (!audio) return false;
+	try {
+		await audio.getFileHandle(hash);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
 /** Where a file's bytes are held, if anywhere. */
 export async function audioLocation(hash: string): Promise<Exclude<StorageKind, 'none'> | null> {
 	if (!isValidHash(hash)) return null;
-	const audio = await dir(AUDIO_DIR);
-	if (audio) {
-		try {
-			await audio.getFileHandle(hash);
-			return 'opfs';
-		} catch {
-			// not in OPFS
-		}
-	}
+	if (await hasOpfsAudio(hash)) return 'opfs';
 	return (await database().audioBlobs.where('hash').equals(hash).count()) > 0 ? 'idb' : null;
 }
 
@@ -132,8 +136,11 @@ export async function clearIncoming(): Promise<number> {
 export interface AudioWriter {
 	readonly kind: Exclude<StorageKind, 'none'>;
 	write(chunk: Uint8Array): Promise<void>;
-	/** 'stored' for new bytes, 'existed' when the same content was already held. */
-	commit(hash: string): Promise<'stored' | 'existed'>;
+	/**
+	 * 'stored' for new bytes, 'existed' when the same content was already held. `checked`: the caller has
+	 * just found the content not held (saves a lookup).
+	 */
+	commit(hash: string, options?: { checked?: boolean }): Promise<'stored' | 'existed'>;
 	abort(): Promise<void>;
 }
 
@@ -171,18 +178,25 @@ export async function createAudioWriter(): Promise<AudioWriter> {
 				if (sync) offset += sync.write(chunk, { at: offset });
 				else await stream!.write(chunk as Uint8Array<ArrayBuffer>);
 			},
-			async commit(hash) {
+			async commit(hash, options) {
 				await close();
-				try {
-					await audio.getFileHandle(hash);
+				// Never replace held content: a File the player has open on it would stop reading (Chromium
+				// checks the file's modification time on every read). A caller that has just looked skips this
+				// round trip; a file that appeared since makes the move fail, and that is checked then.
+				if (!options?.checked && (await hasOpfsAudio(hash))) {
 					await incoming.removeEntry(name);
 					return 'existed';
-				} catch {
-					// not held yet
 				}
 				const movable = handle as unknown as { move?: (dir: FileSystemDirectoryHandle, name: string) => Promise<void> };
-				if (movable.move) await movable.move(audio, hash);
-				else {
+				if (movable.move) {
+					try {
+						await movable.move(audio, hash);
+					} catch (error) {
+						if (!(await hasOpfsAudio(hash))) throw error;
+						await incoming.removeEntry(name).catch(() => undefined);
+						return 'existed';
+					}
+				} else {
 					// Older browsers without move(): copy, then drop the temp file.
 					const target = await (await audio.getFileHandle(hash, { create: true })).createWritable();
 					await (await handle.getFile()).stream().pipeTo(target);

@@ -23,7 +23,30 @@ export type ImportPhase = 'idle' | 'running' | 'finished' | 'cancelled' | 'disk-
 export interface ImportSource {
 	file: File;
 	path: string;
+	/** Its handle, where the browser gave one (pickers, drops): an interrupted import can reopen it. */
+	handle?: FileSystemFileHandle;
+	/** The picked or dropped folder it was found in (one permission request after a reload covers it). */
+	root?: FileSystemDirectoryHandle;
+	/** The journal row of an interrupted import this continues. */
+	journalId?: number;
 }
+
+type Permission = 'granted' | 'denied' | 'prompt';
+type PermissionHandle = FileSystemHandle & {
+	queryPermission?(options: { mode: 'read' }): Promise<Permission>;
+	requestPermission?(options: { mode: 'read' }): Promise<Permission>;
+};
+
+/** Read access to a stored handle: asks only when needed (asking needs the user's click). */
+async function readPermission(handle: FileSystemHandle): Promise<boolean> {
+	const h = handle as PermissionHandle;
+	if (!h.queryPermission) return true;
+	if ((await h.queryPermission({ mode: 'read' })) === 'granted') return true;
+	return (await h.requestPermission?.({ mode: 'read' })) === 'granted';
+}
+
+/** A journal row that an interrupted import left and that this browser can reopen. */
+export const isResumable = (row: ImportJournalRow): boolean => row.handle !== undefined;
 
 const FAILURE_CODES: readonly WorkerErrorCode[] = [
 	'empty',
@@ -34,24 +57,58 @@ const FAILURE_CODES: readonly WorkerErrorCode[] = [
 	'unreadable'
 ];
 
-/** Walks dropped or picked folders (File System Access handles) recursively. */
-export async function filesFromDirectory(dir: FileSystemDirectoryHandle, prefix = ''): Promise<ImportSource[]> {
+/**
+ * Walks dropped or picked folders (File System Access handles) recursively. Each file keeps its handle and
+ * the folder that was picked, so an interrupted import can reopen it after a reload.
+ */
+export async function filesFromDirectory(
+	dir: FileSystemDirectoryHandle,
+	prefix = '',
+	root: FileSystemDirectoryHandle = dir
+): Promise<ImportSource[]> {
 	const out: ImportSource[] = [];
 	for await (const handle of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
 		const path = `${prefix}${handle.name}`;
 		if (handle.kind === 'directory')
-			out.push(...(await filesFromDirectory(handle as FileSystemDirectoryHandle, `${path}/`)));
-		else out.push({ file: await (handle as FileSystemFileHandle).getFile(), path });
+			out.push(...(await filesFromDirectory(handle as FileSystemDirectoryHandle, `${path}/`, root)));
+		else {
+			const file = handle as FileSystemFileHandle;
+			out.push({ file: await file.getFile(), path, handle: file, root });
+		}
 	}
 	return out;
 }
 
-/** Reads files and folders from a drop, recursively (webkitGetAsEntry works in every browser). */
+/** Files picked with the File System Access picker (with handles), in browsers that have one. */
+export async function filesFromHandles(handles: readonly FileSystemFileHandle[]): Promise<ImportSource[]> {
+	return Promise.all(handles.map(async (handle) => ({ file: await handle.getFile(), path: handle.name, handle })));
+}
+
+type HandleItem = DataTransferItem & { getAsFileSystemHandle?(): Promise<FileSystemHandle | null> };
+
+/**
+ * Reads files and folders from a drop, recursively. Where the browser gives File System Access handles
+ * (Chromium), they are used, so an interrupted import can reopen the files; otherwise webkitGetAsEntry
+ * (every browser). Both must be asked for before the drop event returns.
+ */
 export async function filesFromDrop(transfer: DataTransfer): Promise<ImportSource[]> {
-	const entries = [...transfer.items]
-		.map((item) => item.webkitGetAsEntry?.())
-		.filter((e): e is FileSystemEntry => Boolean(e));
-	if (entries.length === 0) return [...transfer.files].map((file) => ({ file, path: file.name }));
+	const items = [...transfer.items].filter((item) => item.kind === 'file');
+	const handles = items.map((item) => (item as HandleItem).getAsFileSystemHandle?.());
+	const entries = items.map((item) => item.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => Boolean(e));
+	const fallbackFiles = [...transfer.files];
+	if (handles.length > 0 && handles.every(Boolean)) {
+		const resolved = await Promise.all(handles.map((handle) => handle!.catch(() => null)));
+		if (resolved.every(Boolean)) {
+			const out: ImportSource[] = [];
+			for (const handle of resolved as FileSystemHandle[]) {
+				if (handle.kind === 'directory')
+					out.push(...(await filesFromDirectory(handle as FileSystemDirectoryHandle, `${handle.name}/`)));
+				else out.push(...(await filesFromHandles([handle as FileSystemFileHandle])));
+			}
+			return out;
+		}
+	}
+	if (entries.length === 0) return fallbackFiles.map((file) => ({ file, path: file.name }));
 	const out: ImportSource[] = [];
 	const walk = async (entry: FileSystemEntry, prefix: string): Promise<void> => {
 		const path = `${prefix}${entry.name}`;
@@ -129,6 +186,10 @@ export class Importer {
 	get interrupted(): readonly ImportJournalRow[] {
 		return this.#interrupted;
 	}
+	/** How many of them can be reopened (they came with a handle) and so resumed. */
+	get resumable(): number {
+		return this.#interrupted.filter(isResumable).length;
+	}
 	get fraction(): number {
 		return this.#bytesTotal ? this.#bytesDone / this.#bytesTotal : 0;
 	}
@@ -150,18 +211,64 @@ export class Importer {
 	}
 
 	async #recover(): Promise<void> {
-		const pending = await db().importJournal.where('status').equals('pending').toArray();
+		const journal = db().importJournal;
+		const pending = await journal.where('status').equals('pending').count();
 		await clearIncoming();
-		if (pending.length === 0) return;
-		this.#interrupted = pending;
-		await db().importJournal.where('status').equals('pending').modify({ status: 'failed', reason: 'interrupted' });
-		// A file may have reached its content address just before the reload, without its track row.
-		await collectOrphanAudio().catch(() => undefined);
+		if (pending > 0) {
+			await journal.where('status').equals('pending').modify({ status: 'interrupted' });
+			// A file may have reached its content address just before the reload, without its track row.
+			await collectOrphanAudio().catch(() => undefined);
+		}
+		// Rows of files that finished or failed in an interrupted job are of no further use (a finished job
+		// deletes its own); no import runs yet, so nothing else is in the journal.
+		await journal.where('status').anyOf('done', 'failed', 'skipped').delete();
+		// Also those of an earlier reload that were neither resumed nor dismissed.
+		this.#interrupted = await journal.where('status').equals('interrupted').toArray();
 	}
 
+	/** Forgets the interrupted files (the rows of a running import stay). */
 	async dismissInterrupted(): Promise<void> {
 		this.#interrupted = [];
-		await db().importJournal.clear();
+		await db().importJournal.where('status').equals('interrupted').delete();
+	}
+
+	/**
+	 * Continues an interrupted import with exactly the files that did not finish and can be reopened.
+	 * Call it from the user's click: reading a picked file again after a reload needs the user's permission,
+	 * asked once per picked folder (or per file picked on its own). Files that cannot be reopened stay listed.
+	 */
+	async resumeInterrupted(): Promise<void> {
+		const rows = this.#interrupted.filter(isResumable);
+		if (rows.length === 0) return;
+		// One request per picked folder: a grant covers every file in it.
+		const targets: FileSystemHandle[] = [];
+		const targetOf = async (row: ImportJournalRow): Promise<FileSystemHandle> => {
+			const wanted = row.root ?? row.handle!;
+			for (const known of targets) if (await known.isSameEntry(wanted)) return known;
+			targets.push(wanted);
+			return wanted;
+		};
+		const allowed = new Map<FileSystemHandle, boolean>();
+		const sources: ImportSource[] = [];
+		const failed: ImportFailure[] = [];
+		const taken = new Set<number | undefined>();
+		for (const row of rows) {
+			const target = await targetOf(row);
+			if (!allowed.has(target)) allowed.set(target, await readPermission(target).catch(() => false));
+			// Without permission the file stays listed as interrupted (and can be resumed later).
+			if (!allowed.get(target)) continue;
+			taken.add(row.id);
+			try {
+				const file = await row.handle!.getFile();
+				sources.push({ file, path: row.path, handle: row.handle, root: row.root, journalId: row.id });
+			} catch (error) {
+				// Moved, deleted or renamed since: said per file, like any other failure.
+				failed.push({ file: row.path, code: 'unreadable', detail: error instanceof Error ? error.message : String(error) });
+				await db().importJournal.delete(row.id!);
+			}
+		}
+		this.#interrupted = this.#interrupted.filter((row) => !taken.has(row.id));
+		if (taken.size > 0) await this.import(sources, failed);
 	}
 
 	cancel(): void {
@@ -169,14 +276,19 @@ export class Importer {
 		this.#controller?.abort();
 	}
 
-	/** Adds files to the running import, or starts one. */
-	async import(sources: readonly ImportSource[]): Promise<void> {
+	/**
+	 * Adds files to the running import, or starts one. `failures`: files already known not to import (a
+	 * resumed import's files that could not be reopened), reported with the rest.
+	 */
+	async import(sources: readonly ImportSource[], failures: readonly ImportFailure[] = []): Promise<void> {
 		const audio = sources.filter((source) => isAudioFileName(source.file.name));
 		const skipped = sources.length - audio.length;
 		if (this.#phase === 'running') {
 			this.#queue.push(...(await this.#journal(audio)));
 			this.#skipped += skipped;
-			this.#total += audio.length;
+			this.#total += audio.length + failures.length;
+			this.#done += failures.length;
+			this.#failures = [...this.#failures, ...failures];
 			void this.#addSizes(audio);
 			return;
 		}
@@ -186,9 +298,9 @@ export class Importer {
 		// Every file is journalled before any work starts, so a reload can name all that did not finish.
 		this.#queue = await this.#journal(audio);
 		this.#skipped = skipped;
-		this.#total = audio.length;
+		this.#total = audio.length + failures.length;
 		this.#done = this.#added = this.#duplicates = 0;
-		this.#failures = [];
+		this.#failures = [...failures];
 		this.#bytesTotal = 0;
 		void this.#addSizes(audio);
 		this.#bytesDone = 0;
@@ -201,7 +313,7 @@ export class Importer {
 		// Bytes of finished files plus progress of those in flight, for the bar, MB/s and ETA.
 		let finishedBytes = 0;
 		const inflight = new Map<ImportSource, number>();
-		let doneCount = 0;
+		let doneCount = failures.length;
 		let currentPath: string | null = null;
 		// Progress reaches the UI at most ten times a second: a state change per file and per progress
 		// event re-rendered the panel hundreds of times and made long tasks of its own.
@@ -222,14 +334,32 @@ export class Importer {
 		// Finished files are recorded in batches, one IndexedDB transaction each, while the workers go on
 		// with the next files: a transaction per file cost ~9 ms of the UI thread and kept a worker idle.
 		let pending: { result: ImportedFile; source: ImportSource; journalId: number }[] = [];
+		// Summed stage times of the workers and the UI thread's row writes: the bench reads them from a mark.
+		const stages: Record<string, number> = { files: 0, record: 0 };
 		let flushing: Promise<void> | undefined;
+		// New rows reach the table at most twice a second: each update re-runs the query and the genre list
+		// in the catalog worker and re-renders the table, work that competes with the import for the cores.
+		let changed: string[] = [];
+		let changedTimer: ReturnType<typeof setTimeout> | undefined;
+		const showChanged = () => {
+			clearTimeout(changedTimer);
+			changedTimer = undefined;
+			if (changed.length) void library.changed(changed);
+			changed = [];
+		};
+		const announce = (hashes: string[]) => {
+			changed.push(...hashes);
+			changedTimer ??= setTimeout(showChanged, 500);
+		};
 		const flush = (): Promise<void> => {
 			flushing ??= (async () => {
 				while (pending.length > 0) {
 					const batch = pending;
 					pending = [];
 					try {
+						const recordStart = performance.now();
 						const fresh = await this.#record(batch);
+						stages.record! += performance.now() - recordStart;
 						this.#added += fresh;
 						this.#duplicates += batch.length - fresh;
 					} catch (error) {
@@ -247,7 +377,7 @@ export class Importer {
 						continue;
 					}
 					const hashes = batch.map((item) => item.result.hash);
-					void library.changed(hashes);
+					announce(hashes);
 					// New content is analysed in the background (when auto-analysis is on), after the import.
 					void analysisQueue.enqueueNew(hashes);
 				}
@@ -268,6 +398,8 @@ export class Importer {
 					}
 				});
 				pending.push({ result, source, journalId });
+				stages.files!++;
+				for (const [stage, ms] of Object.entries(result.timings)) stages[stage] = (stages[stage] ?? 0) + ms;
 				// Rows of files that finish during a write go into the next one.
 				void flush();
 			} catch (error) {
@@ -310,7 +442,9 @@ export class Importer {
 			release();
 			clearTimeout(published);
 			publish();
+			showChanged();
 		}
+		performance.mark('cratemesh:import-stages', { detail: { ...stages, ms: performance.now() - this.#startedAt } });
 		// Anything still pending was cancelled: it is not an interrupted import.
 		await db().importJournal.where('jobId').equals(jobId).delete();
 		this.#current = null;
@@ -323,13 +457,30 @@ export class Importer {
 		}
 	}
 
-	/** Journal rows (path only: reading sizes can be slow, see #addSizes), in chunks. */
+	/**
+	 * Journal rows (path and handle; not the size: reading sizes can be slow, see #addSizes), in chunks. A
+	 * resumed file's row joins this job as it is.
+	 */
 	async #journal(sources: readonly ImportSource[]): Promise<{ source: ImportSource; journalId: number }[]> {
 		const out: { source: ImportSource; journalId: number }[] = [];
-		for (let i = 0; i < sources.length; i += 500) {
-			const chunk = sources.slice(i, i + 500);
+		const resumed = sources.filter((source) => source.journalId !== undefined);
+		if (resumed.length > 0) {
+			await db().importJournal.bulkUpdate(
+				resumed.map((source) => ({ key: source.journalId!, changes: { jobId: this.#jobId, status: 'pending' as const } }))
+			);
+			for (const source of resumed) out.push({ source, journalId: source.journalId! });
+		}
+		const fresh = sources.filter((source) => source.journalId === undefined);
+		for (let i = 0; i < fresh.length; i += 500) {
+			const chunk = fresh.slice(i, i + 500);
 			const ids = (await db().importJournal.bulkAdd(
-				chunk.map((s) => ({ jobId: this.#jobId, path: s.path, status: 'pending' as const })),
+				chunk.map((s) => ({
+					jobId: this.#jobId,
+					path: s.path,
+					status: 'pending' as const,
+					...(s.handle ? { handle: s.handle } : {}),
+					...(s.root ? { root: s.root } : {})
+				})),
 				{ allKeys: true }
 			)) as number[];
 			chunk.forEach((source, j) => out.push({ source, journalId: ids[j]! }));
