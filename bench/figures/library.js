@@ -1,7 +1,16 @@
 // Library figures: import throughput (vs a plain read of the same files in the same page), the
 // longest main-thread task while importing, search latency and time to first rows at 50k/100k tracks.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readFileSync,
+	readdirSync,
+	rmSync,
+	statSync,
+	writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
@@ -167,7 +176,10 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 		const page = await context.newPage();
 		// Baseline: read the same files' bytes on a blank page of the same origin, on the UI thread, nothing else.
 		await context.route(`${baseURL}/bench-blank`, (route) =>
-			route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>bench</title><input type="file" webkitdirectory>' })
+			route.fulfill({
+				contentType: 'text/html',
+				body: '<!doctype html><title>bench</title><input type="file" webkitdirectory>'
+			})
 		);
 		const openBlank = async () => {
 			await page.goto(`${baseURL}/bench-blank`);
@@ -241,7 +253,7 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 			const before = cpu();
 			const ms = await page.evaluate(
 				async ({ source, pool }) => {
-					const files = [.../** @type {HTMLInputElement} */ (document.querySelector('input')).files ?? []];
+					const files = [.../** @type {HTMLInputElement} */ ((document.querySelector('input')).files ?? [])];
 					const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
 					const workers = Array.from({ length: pool }, () => new Worker(url));
 					const t0 = performance.now();

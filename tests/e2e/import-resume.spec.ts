@@ -78,7 +78,9 @@ test('an import of picked files interrupted by a reload resumes exactly the unfi
 	// After the reload: what finished is in the library, the rest is offered for resuming.
 	const interrupted = page.getByTestId('import-interrupted');
 	await expect(interrupted).toBeVisible();
-	const unfinished = Number(/(\d+) files did not finish/.exec((await interrupted.locator('strong').textContent()) ?? '')?.[1]);
+	const unfinished = Number(
+		/(\d+) files did not finish/.exec((await interrupted.locator('strong').textContent()) ?? '')?.[1]
+	);
 	await expect(page.getByTestId('track-count')).toHaveText(/\d+ tracks/);
 	const before = await trackCount(page);
 	expect(unfinished).toBeGreaterThan(0);

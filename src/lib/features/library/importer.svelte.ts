@@ -263,7 +263,11 @@ export class Importer {
 				sources.push({ file, path: row.path, handle: row.handle, root: row.root, journalId: row.id });
 			} catch (error) {
 				// Moved, deleted or renamed since: said per file, like any other failure.
-				failed.push({ file: row.path, code: 'unreadable', detail: error instanceof Error ? error.message : String(error) });
+				failed.push({
+					file: row.path,
+					code: 'unreadable',
+					detail: error instanceof Error ? error.message : String(error)
+				});
 				await db().importJournal.delete(row.id!);
 			}
 		}
@@ -466,7 +470,10 @@ export class Importer {
 		const resumed = sources.filter((source) => source.journalId !== undefined);
 		if (resumed.length > 0) {
 			await db().importJournal.bulkUpdate(
-				resumed.map((source) => ({ key: source.journalId!, changes: { jobId: this.#jobId, status: 'pending' as const } }))
+				resumed.map((source) => ({
+					key: source.journalId!,
+					changes: { jobId: this.#jobId, status: 'pending' as const }
+				}))
 			);
 			for (const source of resumed) out.push({ source, journalId: source.journalId! });
 		}
