@@ -253,7 +253,7 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 			const before = cpu();
 			const ms = await page.evaluate(
 				async ({ source, pool }) => {
-					const files = [.../** @type {HTMLInputElement} */ ((document.querySelector('input')).files ?? [])];
+					const files = [.../** @type {HTMLInputElement} */ (document.querySelector('input').files ?? [])];
 					const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
 					const workers = Array.from({ length: pool }, () => new Worker(url));
 					const t0 = performance.now();
