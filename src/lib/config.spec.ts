@@ -31,6 +31,17 @@ describe('runtime config', () => {
 		expect(parseConfig('not an object')).toEqual(DEFAULT_CONFIG);
 	});
 
+	it('uses Realtime signalling only when asked and a backend exists to carry it', () => {
+		const onebox = { backend: 'onebox', supabaseUrl: 'http://192.168.1.5:3000', supabaseAnonKey: 'k' };
+		expect(parseConfig(onebox).signalling).toBe('peerjs');
+		expect(parseConfig({ ...onebox, signalling: 'supabase' }).signalling).toBe('supabase');
+		expect(
+			parseConfig({ supabaseUrl: 'https://x.supabase.co', supabaseAnonKey: 'k', signalling: 'supabase' }).signalling
+		).toBe('supabase');
+		expect(parseConfig({ signalling: 'supabase' }).signalling).toBe('peerjs');
+		expect(parseConfig({ ...onebox, signalling: 'carrier-pigeon' }).signalling).toBe('peerjs');
+	});
+
 	it('falls back to defaults when the server cannot be reached', async () => {
 		const failing = (() => Promise.reject(new TypeError('offline'))) as unknown as typeof fetch;
 		expect(await loadConfig(failing)).toEqual(DEFAULT_CONFIG);

@@ -11,6 +11,11 @@ export interface RuntimeConfig {
 	supabaseUrl: string | null;
 	supabaseAnonKey: string | null;
 	peerjs: { path: string; key: string };
+	/**
+	 * How devices find each other for the mesh: the PeerJS server at `peerjs.path` (default), or
+	 * Supabase Realtime on the configured project (the one-box server also speaks it).
+	 */
+	signalling: 'peerjs' | 'supabase';
 	iceServers: RTCIceServer[];
 }
 
@@ -20,6 +25,7 @@ export const DEFAULT_CONFIG: RuntimeConfig = {
 	supabaseUrl: null,
 	supabaseAnonKey: null,
 	peerjs: { path: '/peerjs', key: 'peerjs' },
+	signalling: 'peerjs',
 	iceServers: []
 };
 
@@ -53,6 +59,8 @@ export function parseConfig(raw: unknown): RuntimeConfig {
 			path: str(peerjs.path) ?? DEFAULT_CONFIG.peerjs.path,
 			key: str(peerjs.key) ?? DEFAULT_CONFIG.peerjs.key
 		},
+		// Realtime needs a project (or the one box) to talk to; without one the PeerJS server it is.
+		signalling: raw.signalling === 'supabase' && backend !== 'none' ? 'supabase' : 'peerjs',
 		iceServers
 	};
 }

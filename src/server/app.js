@@ -4,6 +4,7 @@ import { createServer as createTlsServer } from 'node:https';
 import { join } from 'node:path';
 import express from 'express';
 import { ExpressPeerServer } from 'peer';
+import { WebSocketServer } from 'ws';
 import sirv from 'sirv';
 import { contentSecurityPolicy, inlineScriptHashes, securityHeaders } from './security-headers.js';
 
@@ -16,8 +17,10 @@ import { contentSecurityPolicy, inlineScriptHashes, securityHeaders } from './se
  * @property {RTCIceServer[]} [iceServers]
  * @property {boolean} [behindProxy]  trust X-Forwarded-* from a reverse proxy
  * @property {{ cert: Buffer, key: Buffer }} [tls]  serve HTTPS directly (service workers need a secure origin off localhost)
- * @property {{ router: import('express').Router, anonKey: string }} [onebox]  the built-in backend
- *   (src/server/onebox): Supabase's APIs on this origin, used when no Supabase project is configured
+ * @property {{ router: import('express').Router, anonKey: string, realtime?: { path: string, handleUpgrade: (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void } }} [onebox]
+ *   the built-in backend (src/server/onebox): Supabase's APIs on this origin, used when no Supabase project is configured
+ * @property {'peerjs' | 'supabase'} [signalling]  mesh signalling transport the app is told to use
+ *   (`supabase` = Realtime of the Supabase project, or of the one box); default the PeerJS server
  */
 
 /** Files whose URL never changes but whose content does: always revalidate. */
@@ -44,6 +47,7 @@ export function createCratemeshServer(options) {
 			supabaseUrl,
 			supabaseAnonKey: onebox ? onebox.anonKey : (options.supabaseAnonKey ?? null),
 			peerjs: { path: '/peerjs', key: 'peerjs' },
+			signalling: options.signalling === 'supabase' && backend !== 'none' ? 'supabase' : 'peerjs',
 			iceServers: options.iceServers ?? []
 		});
 	const fixedConfig = runtimeConfig(options.supabaseUrl ?? null);
@@ -68,13 +72,26 @@ export function createCratemeshServer(options) {
 	});
 
 	let peersOnline = 0;
+	// WebSocket servers share the HTTP server's upgrade event: each one created with `server` would
+	// answer 400 to the other's paths, so PeerServer gets a no-server one and upgrades are routed here.
+	/** @type {WebSocketServer | undefined} */
+	let peerSockets;
 	const peerServer = ExpressPeerServer(server, {
 		path: '/',
 		proxied: Boolean(options.behindProxy),
 		allow_discovery: false,
 		// Dead sockets are dropped by PeerServer after this long without a heartbeat.
 		alive_timeout: 60_000,
-		concurrent_limit: 5000
+		concurrent_limit: 5000,
+		createWebSocketServer: (wsOptions) => (peerSockets = new WebSocketServer({ noServer: true, path: wsOptions.path }))
+	});
+	const realtime = onebox?.realtime;
+	server.on('upgrade', (req, socket, head) => {
+		const path = new URL(req.url ?? '/', 'http://cratemesh').pathname;
+		if (peerSockets?.shouldHandle(req))
+			peerSockets.handleUpgrade(req, socket, head, (ws) => peerSockets?.emit('connection', ws, req));
+		else if (realtime && path === realtime.path) realtime.handleUpgrade(req, socket, head);
+		else socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
 	});
 	peerServer.on('connection', () => peersOnline++);
 	peerServer.on('disconnect', () => (peersOnline = Math.max(0, peersOnline - 1)));
@@ -130,5 +147,5 @@ export function createCratemeshServer(options) {
 		res.status(404).type('text/plain').send('Not found');
 	});
 
-	return { app, server, peerServer, csp };
+	return { app, server, peerServer, csp, realtime };
 }

@@ -114,7 +114,8 @@ const { server } = createCratemeshServer({
 	iceServers: iceServersFromEnv(),
 	behindProxy: process.env.BEHIND_PROXY === '1' || process.env.BEHIND_PROXY === 'true',
 	tls,
-	onebox
+	onebox,
+	signalling: /^(supabase|realtime)$/i.test(process.env.MESH_SIGNALLING ?? '') ? 'supabase' : 'peerjs'
 });
 
 server.on('error', (error) => {
@@ -136,7 +137,11 @@ server.listen(port, host, () => {
 		urls[0] = `${scheme}://${host}:${actualPort}`;
 	}
 	console.log(`Cratemesh is running at ${urls.join('  ')}`);
-	console.log(`PeerJS signalling at ${urls[0]}/peerjs · health at ${urls[0]}/healthz`);
+	if (/^(supabase|realtime)$/i.test(process.env.MESH_SIGNALLING ?? '') && (onebox || (supabaseUrl && supabaseAnonKey)))
+		console.log(
+			`Mesh signalling: Supabase Realtime (${onebox ? `${urls[0]}/realtime/v1` : supabaseUrl}); PeerJS server also at ${urls[0]}/peerjs · health at ${urls[0]}/healthz`
+		);
+	else console.log(`PeerJS signalling at ${urls[0]}/peerjs · health at ${urls[0]}/healthz`);
 	if (supabaseUrl && supabaseAnonKey) console.log(`Supabase: ${supabaseUrl}`);
 	else if (onebox) {
 		console.log(

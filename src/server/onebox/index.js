@@ -10,6 +10,7 @@ import { cors } from './http-util.js';
 import { signJwt } from './jwt.js';
 import { generatePassword } from './passwords.js';
 import { playersRouter } from './players.js';
+import { createRealtime } from './realtime.js';
 import { restRouter } from './rest.js';
 import { lockDataDir, loadOrCreateSecret, writePrivateFile } from './secrets.js';
 import { storageRouter } from './storage.js';
@@ -75,9 +76,13 @@ export async function createOneBox(options) {
 			playersRouter({ db, auth, secret, version: options.version ?? 'dev', startedInMs: elapsedMs })
 		);
 
+		// Broadcast + presence over Phoenix channels (mesh signalling), at /realtime/v1/websocket.
+		const realtime = createRealtime({ secret });
+
 		let closed = false;
 		return {
 			router,
+			realtime,
 			anonKey,
 			db,
 			dataDir,
@@ -89,6 +94,7 @@ export async function createOneBox(options) {
 			async close() {
 				if (closed) return;
 				closed = true;
+				realtime.close();
 				await db.close();
 				release();
 			}

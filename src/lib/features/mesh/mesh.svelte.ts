@@ -1,5 +1,6 @@
 import type { DataConnection, Peer, PeerError } from 'peerjs';
 import type { RuntimeConfig } from '$lib/config';
+import { supabaseClient } from '$lib/supabase/client';
 import { db } from '$lib/db';
 import { library } from '$lib/features/library/library.svelte';
 import { playlists } from '$lib/features/playlists/playlists.svelte';
@@ -11,6 +12,10 @@ import { LibrarySync } from './sync.svelte';
 import { serveTrack, Transfers } from './transfers.svelte';
 import { servable } from './servable';
 import { StreamPlayer } from './stream.svelte';
+import { createPeer } from './signalling/peer';
+import { PeerServerSocket, peerServerUrl } from './signalling/peerserver';
+import { RealtimeSocket } from './signalling/realtime';
+import { Backoff, type SignallingSocket, type SignallingState, type SocketHooks } from './signalling/socket';
 import { getTrusted, listTrusted, putTrusted, revokeTrusted, touchTrusted, type TrustedDeviceRow } from './trust';
 
 export type SignallingStatus = 'idle' | 'connecting' | 'online' | 'offline' | 'error';
@@ -42,12 +47,14 @@ export interface MeshExtension {
 }
 
 const DEVICE_NAME_KEY = 'deviceName';
-const RETRY_MAX_MS = 30_000;
 export const MAX_CONNECTIONS = 8;
 const PAIRING_TTL_MS = 2 * 60_000;
 const PAIRING_MAX_FAILURES = 5;
-const REDIAL_MS = 20_000;
+/** How often trusted devices that are not connected are considered for a dial (each has its own backoff). */
+const REDIAL_TICK_MS = 2000;
 const DIAL_TIMEOUT_MS = 15_000;
+/** After the Peer itself gave up (id taken by a stale registration, server refused): start it again. */
+const RESTART_MS = 15_000;
 
 /**
  * This device on the mesh: presence on the signalling server, authenticated sessions with up to eight
@@ -84,11 +91,16 @@ export class Mesh {
 	);
 	#identity: Identity | undefined;
 	#peer: Peer | undefined;
+	#socket: SignallingSocket | undefined;
+	#transport = $state<'peerjs' | 'supabase'>('peerjs');
 	#sessions = new Map<string, { session: Session; connection: DataConnection }>();
 	#config: RuntimeConfig | undefined;
-	#retryMs = 1000;
-	#retryTimer: ReturnType<typeof setTimeout> | undefined;
+	#restartTimer: ReturnType<typeof setTimeout> | undefined;
 	#redialTimer: ReturnType<typeof setInterval> | undefined;
+	/** Per trusted device: when the next dial may go out (exponential backoff while it stays away). */
+	#dials = new Map<string, { backoff: Backoff; next: number }>();
+	#lifecycle = false;
+	#generation = 0;
 	#serving = new WeakMap<Session, Promise<void>>();
 	#extensions: MeshExtension[] = [];
 
@@ -101,6 +113,10 @@ export class Mesh {
 	}
 	get error(): string | null {
 		return this.#error;
+	}
+	/** Which signalling transport this device uses (runtime config `signalling`). */
+	get transport(): 'peerjs' | 'supabase' {
+		return this.#transport;
 	}
 	get peerId(): string | null {
 		return this.#peerId;
@@ -148,78 +164,143 @@ export class Mesh {
 		await this.sync.start();
 		await this.refreshTrusted();
 		await this.#open(identity.peerId, config);
-		if (!this.#redialTimer) this.#redialTimer = setInterval(() => this.#dialTrusted(), REDIAL_MS);
+		if (!this.#redialTimer) this.#redialTimer = setInterval(() => this.#dialTrusted(), REDIAL_TICK_MS);
+		this.#watchLifecycle();
 	}
 
 	async refreshTrusted(): Promise<void> {
 		this.#trusted = await listTrusted().catch(() => []);
+		this.#socket?.watch(this.#trusted.map((device) => device.peerId));
+	}
+
+	#socketHooks(): SocketHooks {
+		// A socket replaced after a restart may still report its close: only the current one counts.
+		const generation = ++this.#generation;
+		const current = () => generation === this.#generation;
+		return {
+			state: (state, detail) => current() && this.#onSignalling(state, detail),
+			rejected: (reason) => this.#reject('signalling', reason),
+			// A trusted device appeared in presence (Realtime): dial it now, not at its next backoff slot.
+			online: (peerId) => {
+				if (!current()) return;
+				this.#dials.delete(peerId);
+				this.#dialTrusted();
+			}
+		};
+	}
+
+	async #makeSocket(config: RuntimeConfig): Promise<SignallingSocket> {
+		if (config.signalling === 'supabase' && config.supabaseUrl && config.supabaseAnonKey) {
+			this.#transport = 'supabase';
+			const client = await supabaseClient(config.supabaseUrl, config.supabaseAnonKey);
+			return new RealtimeSocket({ client: client.realtime }, this.#socketHooks());
+		}
+		this.#transport = 'peerjs';
+		return new PeerServerSocket(
+			{ baseUrl: peerServerUrl(location, config.peerjs.path), key: config.peerjs.key },
+			this.#socketHooks()
+		);
 	}
 
 	async #open(id: string, config: RuntimeConfig): Promise<void> {
-		const { Peer } = await import('peerjs');
+		const socket = await this.#makeSocket(config);
 		const secure = location.protocol === 'https:';
-		const peer = new Peer(id, {
-			host: location.hostname,
-			port: Number(location.port) || (secure ? 443 : 80),
-			path: config.peerjs.path,
-			key: config.peerjs.key,
-			secure,
-			debug: 0,
-			config: { iceServers: config.iceServers }
-		});
+		const peer = await createPeer(
+			id,
+			{
+				// Used by PeerJS only for its HTTP API (id allocation), which a given id never needs.
+				host: location.hostname,
+				port: Number(location.port) || (secure ? 443 : 80),
+				path: config.peerjs.path,
+				key: config.peerjs.key,
+				secure,
+				debug: 0,
+				config: { iceServers: config.iceServers }
+			},
+			socket
+		);
+		this.#socket = socket;
 		this.#peer = peer;
-		peer.on('open', () => {
-			this.#status = 'online';
-			this.#error = null;
-			this.#retryMs = 1000;
-			this.#dialTrusted();
-		});
+		socket.watch(this.#trusted.map((device) => device.peerId));
 		peer.on('connection', (connection) => this.#incoming(connection));
-		peer.on('disconnected', () => {
-			if (this.#peer !== peer) return;
-			this.#status = 'offline';
-			this.#scheduleRetry();
-		});
+		// The socket reconnects on its own; the Peer only stops after a fatal answer (id taken, bad key).
+		const gaveUp = () => {
+			if (this.#peer === peer) this.#scheduleRestart();
+		};
+		peer.on('disconnected', gaveUp);
+		peer.on('close', gaveUp);
 		peer.on('error', (error: PeerError<string>) => {
-			// A peer we dialled being unreachable is not a signalling failure.
 			if (error.type === 'peer-unavailable') {
-				this.#error = error.message;
+				// Not a signalling failure: the device we dialled is not online. Free the slot now.
+				const away = /cm-[0-9a-f]{32}/.exec(error.message)?.[0];
+				const entry = away ? this.#sessions.get(away) : undefined;
+				if (entry && !entry.connection.open) entry.session.close('unavailable', false);
 				return;
 			}
-			if (
-				error.type === 'network' ||
-				error.type === 'server-error' ||
-				error.type === 'socket-error' ||
-				error.type === 'socket-closed'
-			) {
-				this.#status = 'offline';
-				this.#scheduleRetry();
-				return;
-			}
-			this.#status = 'error';
-			this.#error = error.message;
+			if (error.type === 'unavailable-id') this.#error = 'another-tab';
+			else this.#error = error.message;
+			if (['unavailable-id', 'invalid-key', 'server-error', 'socket-error', 'socket-closed'].includes(error.type))
+				this.#status = 'error';
 		});
 	}
 
-	#scheduleRetry(): void {
-		if (this.#retryTimer || !this.#config || !this.#peerId) return;
-		const jitter = Math.random() * 0.3 * this.#retryMs;
-		this.#retryTimer = setTimeout(() => {
-			this.#retryTimer = undefined;
+	#onSignalling(state: SignallingState, detail?: string): void {
+		this.#status = state;
+		if (state === 'online') {
+			this.#error = null;
+			// Signalling is back (a restart, a network change): every trusted device gets a dial now.
+			this.#dials.clear();
+			this.#dialTrusted();
+		} else if (state === 'error') this.#error = detail ?? 'error';
+	}
+
+	#scheduleRestart(): void {
+		if (this.#restartTimer || !this.#config || !this.#peerId) return;
+		this.#restartTimer = setTimeout(() => {
+			this.#restartTimer = undefined;
 			const old = this.#peer;
 			this.#peer = undefined;
+			this.#socket = undefined;
 			old?.destroy();
 			this.#status = 'connecting';
-			void this.#open(this.#peerId!, this.#config!);
-		}, this.#retryMs + jitter);
-		this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
+			void this.#open(this.#peerId!, this.#config!).catch(() => this.#scheduleRestart());
+		}, RESTART_MS);
 	}
 
-	/** Dials trusted devices that are not connected (they may be offline: that is fine). */
+	/**
+	 * Network back, page resumed from freeze or sleep, tab visible again: check every session's heartbeat
+	 * now (a long-silent one is dropped instead of waiting for its timer), reconnect signalling if it is
+	 * not up, and dial the trusted devices without waiting for their backoff.
+	 */
+	wake(reason: 'online' | 'resume' | 'visible'): void {
+		for (const { session } of this.#sessions.values()) session.checkAlive();
+		if (reason === 'online' || this.#socket?.state !== 'online') this.#socket?.reconnectNow();
+		this.#dials.clear();
+		this.#dialTrusted();
+	}
+
+	#watchLifecycle(): void {
+		if (this.#lifecycle || typeof window === 'undefined') return;
+		this.#lifecycle = true;
+		window.addEventListener('online', () => this.wake('online'));
+		document.addEventListener('resume', () => this.wake('resume'));
+		document.addEventListener('visibilitychange', () => {
+			if (document.visibilityState === 'visible') this.wake('visible');
+		});
+	}
+
+	/** Dials trusted devices that are not connected and whose backoff has passed (they may be away). */
 	#dialTrusted(): void {
 		if (this.#status !== 'online') return;
+		const now = Date.now();
 		for (const device of this.#trusted) {
 			if (this.#sessions.size >= MAX_CONNECTIONS) break;
+			if (this.#sessions.has(device.peerId)) continue;
+			let entry = this.#dials.get(device.peerId);
+			if (entry && entry.next > now) continue;
+			entry ??= { backoff: new Backoff(2000, 60_000), next: 0 };
+			entry.next = now + entry.backoff.next();
+			this.#dials.set(device.peerId, entry);
 			this.connect(device.peerId);
 		}
 	}
@@ -440,6 +521,7 @@ export class Mesh {
 	async #onReady(session: Session, peer: PeerInfo): Promise<void> {
 		if (session.closed) return;
 		this.#upsert({ peerId: peer.peerId, name: peer.name, ready: true, trust: peer.trust });
+		this.#dials.delete(peer.peerId);
 		this.#notice = null;
 		const now = Date.now();
 		await touchTrusted(peer.peerId, { name: peer.name, lastSeen: now }).catch(() => undefined);

@@ -132,6 +132,16 @@ export class Session {
 		}, this.#options.handshakeMs ?? 15_000);
 	}
 
+	/**
+	 * Checks the heartbeat now rather than at the next tick (the page resumed from a freeze or sleep,
+	 * the network came back): a connection silent for longer than the timeout is dropped at once.
+	 */
+	checkAlive(): void {
+		if (this.#closed || !this.#timer) return;
+		if (performance.now() - this.#lastHeard > (this.#options.timeoutMs ?? 15_000)) this.close('timeout');
+		else this.send({ type: 'ping', t: Date.now() });
+	}
+
 	send(message: OutgoingMessage): void {
 		if (this.#closed) return;
 		try {
