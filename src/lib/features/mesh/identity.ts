@@ -146,30 +146,6 @@ export function pairingCode(): string {
 	return String(n % 1_000_000).padStart(6, '0');
 }
 
-/**
- * Proof that the sender knows the pairing code, bound to this connection's keys and challenges and to a
- * role, so the proof one side sends cannot be reflected back as the other's.
- */
-export async function pairingProof(
-	code: string,
-	/** 'joiner'/'host' pair own devices; with ':collaborator' the code invites a collaborator, so a code
-	 * shown for one purpose cannot pair at the other trust level. */
-	role: 'joiner' | 'host' | 'joiner:collaborator' | 'host:collaborator',
-	transcript: { joinerSpki: string; hostSpki: string; joinerNonce: string; hostNonce: string }
-): Promise<string> {
-	const key = await crypto.subtle.importKey(
-		'raw',
-		utf8(`cratemesh-pair-v1:${code}`),
-		{ name: 'HMAC', hash: 'SHA-256' },
-		false,
-		['sign']
-	);
-	const data = utf8(
-		`${role}\n${transcript.joinerSpki}\n${transcript.hostSpki}\n${transcript.joinerNonce}\n${transcript.hostNonce}`
-	);
-	return toBase64(new Uint8Array(await crypto.subtle.sign('HMAC', key, data)));
-}
-
 /** Constant-time comparison of two base64 strings. */
 export function sameProof(a: string, b: string): boolean {
 	if (a.length !== b.length) return false;

@@ -5,7 +5,8 @@ import { db } from '$lib/db';
 import { library } from '$lib/features/library/library.svelte';
 import { playlists } from '$lib/features/playlists/playlists.svelte';
 import { defaultDeviceName, sanitizeName } from './hello';
-import { loadIdentity, pairingCode, type Identity } from './identity';
+import { fingerprint, loadIdentity, pairingCode, type Identity } from './identity';
+import { ShownCode } from './pake';
 import { cleanText, MAX_CATALOG, type Message, type TrackSummary } from './protocol';
 import { Session, type PeerInfo, type Trust } from './session';
 import { LibrarySync } from './sync.svelte';
@@ -49,7 +50,8 @@ export interface MeshExtension {
 const DEVICE_NAME_KEY = 'deviceName';
 export const MAX_CONNECTIONS = 8;
 const PAIRING_TTL_MS = 2 * 60_000;
-const PAIRING_MAX_FAILURES = 5;
+/** PAKE runs a shown code allows (each reveals at most whether one guess was right: 5 in 10^6). */
+const PAIRING_MAX_ATTEMPTS = 5;
 /** How often trusted devices that are not connected are considered for a dial (each has its own backoff). */
 const REDIAL_TICK_MS = 2000;
 const DIAL_TIMEOUT_MS = 15_000;
@@ -68,7 +70,9 @@ export class Mesh {
 	#links = $state<PeerLink[]>([]);
 	#rejected = $state(0);
 	#trusted = $state<TrustedDeviceRow[]>([]);
-	#pairing = $state<{ code: string; expires: number; failures: number; trust: Trust } | null>(null);
+	#fingerprint = $state('');
+	#fingerprints = $state<Record<string, string>>({});
+	#pairing = $state.raw<ShownCode | null>(null);
 	#notice = $state<Notice | null>(null);
 	#catalogs = $state<Record<string, { total: number; tracks: TrackSummary[] }>>({});
 	readonly transfers = new Transfers({
@@ -134,6 +138,14 @@ export class Mesh {
 	get trusted(): readonly TrustedDeviceRow[] {
 		return this.#trusted;
 	}
+	/** This device's key fingerprint, to compare with what a paired device shows for it. */
+	get fingerprint(): string {
+		return this.#fingerprint;
+	}
+	/** Key fingerprints of the trusted devices, by peer id. */
+	get fingerprints(): Readonly<Record<string, string>> {
+		return this.#fingerprints;
+	}
 	/** The pairing code this device shows, while it is valid. */
 	get pairing(): { code: string; expires: number; trust: Trust } | null {
 		return this.#pairing;
@@ -161,6 +173,7 @@ export class Mesh {
 			typeof stored?.value === 'string' ? stored.value : defaultDeviceName(navigator.userAgent)
 		);
 		this.#peerId = identity.peerId;
+		this.#fingerprint = await fingerprint(identity.spki);
 		await this.sync.start();
 		await this.refreshTrusted();
 		await this.#open(identity.peerId, config);
@@ -171,6 +184,9 @@ export class Mesh {
 	async refreshTrusted(): Promise<void> {
 		this.#trusted = await listTrusted().catch(() => []);
 		this.#socket?.watch(this.#trusted.map((device) => device.peerId));
+		const prints: Record<string, string> = {};
+		for (const device of this.#trusted) prints[device.peerId] = await fingerprint(device.spki);
+		this.#fingerprints = prints;
 	}
 
 	#socketHooks(): SocketHooks {
@@ -333,7 +349,7 @@ export class Mesh {
 	 * devices, or (`'collaborator'`) another user invited to shares. */
 	showPairingCode(trust: Trust = 'own'): string {
 		const code = pairingCode();
-		this.#pairing = { code, expires: Date.now() + PAIRING_TTL_MS, failures: 0, trust };
+		this.#pairing = new ShownCode(code, PAIRING_TTL_MS, PAIRING_MAX_ATTEMPTS, trust);
 		return code;
 	}
 
@@ -456,9 +472,9 @@ export class Mesh {
 					return row && row.spki === spki ? row.trust : null;
 				},
 				hostCode: () => {
-					const pairing = this.#pairing;
-					if (!pairing || Date.now() > pairing.expires) return null;
-					return pairing.code;
+					const code = this.#pairing?.claim() ?? null;
+					if (!code) this.#pairing = null;
+					return code;
 				},
 				hostTrust: () => this.#pairing?.trust ?? 'own',
 				pair: async (peer) => {
@@ -479,8 +495,8 @@ export class Mesh {
 				},
 				rejected: (reason) => this.#reject(id, reason),
 				closed: (reason) => {
-					if (reason === 'bad-code' && this.#pairing && ++this.#pairing.failures >= PAIRING_MAX_FAILURES)
-						this.#pairing = null;
+					// Its last attempt failed: the code is spent, stop showing it.
+					if (reason === 'bad-code' && this.#pairing?.exhausted) this.#pairing = null;
 					if (this.#sessions.get(id)?.session === session) {
 						this.#sessions.delete(id);
 						this.#links = this.#links.filter((link) => link.peerId !== id);

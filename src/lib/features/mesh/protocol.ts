@@ -79,9 +79,13 @@ const base = { v: v.literal(PROTOCOL_VERSION) };
 export const MessageSchema = v.variant('type', [
 	/** First frame each side sends: who it claims to be and a fresh challenge for the other side. */
 	v.object({ ...base, type: v.literal('hello'), name: text(256), spki: b64(400), nonce: b64(64) }),
-	/** The answer to the other side's challenge; `pair` carries a pairing-code proof when pairing. */
-	v.object({ ...base, type: v.literal('auth'), sig: b64(200), pair: v.optional(b64(64)) }),
-	/** Sent once the peer is authenticated and trusted; `pair` proves the host knew the code too. */
+	/** The answer to the other side's challenge; when pairing, `pake` is the joiner's PAKE share (pake.ts). */
+	v.object({ ...base, type: v.literal('auth'), sig: b64(200), pake: v.optional(b64(64)) }),
+	/** Pairing: the host's PAKE share, sent when a joiner with a share meets a code being shown. */
+	v.object({ ...base, type: v.literal('pake'), share: b64(64) }),
+	/** Pairing: the joiner's proof that it derived the same key (so it knew the code). */
+	v.object({ ...base, type: v.literal('pake-confirm'), mac: b64(64) }),
+	/** Sent once the peer is authenticated and trusted; when pairing, `pair` is the host's PAKE proof. */
 	v.object({
 		...base,
 		type: v.literal('welcome'),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ephemeralIdentity, type Identity } from './identity';
+import { ephemeralIdentity, toBase64, type Identity } from './identity';
+import { ShownCode } from './pake';
 import { Session, type PeerInfo, type SessionHooks, type Trust, type Wire } from './session';
 
 interface Side {
@@ -8,6 +9,7 @@ interface Side {
 	code: string | null;
 	/** The trust level the shown code grants (collaborator invitations). */
 	codeTrust?: Trust;
+	shown?: ShownCode;
 	ready: PeerInfo | null;
 	closed: string | null;
 	rejected: string[];
@@ -31,7 +33,7 @@ function hooks(s: Side): SessionHooks {
 			const row = s.trusted.get(peerId);
 			return row && row.spki === spki ? row.trust : null;
 		},
-		hostCode: () => s.code,
+		hostCode: () => (s.shown ? s.shown.claim() : s.code),
 		hostTrust: () => s.codeTrust ?? 'own',
 		pair: async (peer) => {
 			s.code = null;
@@ -45,20 +47,25 @@ function hooks(s: Side): SessionHooks {
 	};
 }
 
-/** Two sessions joined by an in-memory pipe; `forge` lets the test rewrite frames from a to b. */
-function link(a: Side, b: Side, options: { joinCode?: string; joinTrust?: Trust; claimAs?: string } = {}) {
-	const wire = (deliver: () => Session): Wire => ({
-		send: (frame) => queueMicrotask(() => deliver().receive(frame)),
+type Tap = (frame: string | ArrayBuffer, from: 'a' | 'b') => string | ArrayBuffer | null;
+
+/** Two sessions joined by an in-memory pipe; `tap` sees (and may rewrite or drop) every frame, as a relay could. */
+function link(a: Side, b: Side, options: { joinCode?: string; joinTrust?: Trust; claimAs?: string; tap?: Tap } = {}) {
+	const wire = (deliver: () => Session, from: 'a' | 'b'): Wire => ({
+		send: (frame) => {
+			const out = options.tap ? options.tap(frame, from) : frame;
+			if (out !== null) queueMicrotask(() => deliver().receive(out));
+		},
 		close: () => undefined,
 		bufferedAmount: () => 0
 	});
 	const toB: Session = new Session(
-		wire(() => toA),
+		wire(() => toA, 'b'),
 		hooks(b),
 		{ identity: b.identity, name: 'B', remoteId: options.claimAs ?? a.identity.peerId }
 	);
 	const toA: Session = new Session(
-		wire(() => toB),
+		wire(() => toB, 'a'),
 		hooks(a),
 		{
 			identity: a.identity,
@@ -149,6 +156,91 @@ describe('mesh session', () => {
 		await settle();
 		expect(f.closed).toBe('forged');
 		expect(f.ready).toBeNull();
+	});
+
+	it('pairs through the PAKE: the code never crosses the wire', async () => {
+		const [a, b] = await Promise.all([side(), side()]);
+		b.code = '246810';
+		const seen: string[] = [];
+		const relay = link(a, b, {
+			joinCode: '246810',
+			tap: (frame) => {
+				if (typeof frame === 'string') seen.push(frame);
+				return frame;
+			}
+		});
+		await settle();
+		expect(a.ready?.paired && b.ready?.paired).toBe(true);
+		relay.stop();
+		const types = seen.map((frame) => JSON.parse(frame).type);
+		expect(types).toEqual(expect.arrayContaining(['hello', 'auth', 'pake', 'pake-confirm', 'welcome']));
+		expect(seen.join('\n')).not.toContain('246810');
+		// The shares are fresh random group elements each run (nothing a relay could test guesses against).
+		const shares = seen.map((frame) => JSON.parse(frame)).filter((m) => m.type === 'pake' || m.pake);
+		expect(new Set(shares.map((m) => m.share ?? m.pake)).size).toBe(2);
+	});
+
+	it('refuses a forged PAKE share or confirmation without throwing, and trusts no one', async () => {
+		const [a, b] = await Promise.all([side(), side()]);
+		b.code = '111111';
+		// A relay replaces the joiner's share with bytes that are not a group element.
+		link(a, b, {
+			joinCode: '111111',
+			tap: (frame) => {
+				if (typeof frame !== 'string') return frame;
+				const message = JSON.parse(frame);
+				if (message.type === 'auth' && message.pake) message.pake = toBase64(new Uint8Array(32).fill(0xff));
+				return JSON.stringify(message);
+			}
+		});
+		await settle();
+		expect(b.closed).toBe('bad-code');
+		expect(a.ready).toBeNull();
+		expect(b.trusted.size + a.trusted.size).toBe(0);
+
+		const [c, d] = await Promise.all([side(), side()]);
+		d.code = '222222';
+		// A relay that tampers with the joiner's confirmation.
+		link(c, d, {
+			joinCode: '222222',
+			tap: (frame) => {
+				if (typeof frame !== 'string') return frame;
+				const message = JSON.parse(frame);
+				if (message.type === 'pake-confirm') message.mac = toBase64(new Uint8Array(32));
+				return JSON.stringify(message);
+			}
+		});
+		await settle();
+		expect(d.closed).toBe('bad-code');
+		expect(c.ready).toBeNull();
+		expect(d.trusted.size + c.trusted.size).toBe(0);
+	});
+
+	it('gives a shown code five runs, counting runs an attacker abandons half way', async () => {
+		const host = await side();
+		host.shown = new ShownCode('135790', 120_000, 5);
+		for (let attempt = 0; attempt < 5; attempt++) {
+			const attacker = await side();
+			const guess = String(100000 + attempt);
+			// Odd attempts: the attacker drops the run after the host's share (learns nothing, still counted).
+			const run = link(attacker, host, {
+				joinCode: guess,
+				tap: (frame, from) =>
+					attempt % 2 && from === 'a' && typeof frame === 'string' && JSON.parse(frame).type === 'pake-confirm'
+						? null
+						: frame
+			});
+			await settle();
+			expect(attacker.ready).toBeNull();
+			run.stop();
+		}
+		expect(host.shown.exhausted).toBe(true);
+		// The right code, too late: refused.
+		const owner = await side();
+		link(owner, host, { joinCode: '135790' });
+		await settle();
+		expect(owner.ready).toBeNull();
+		expect(host.trusted.size).toBe(0);
 	});
 
 	it('rejects and counts malformed, unknown, oversized and premature frames without throwing', async () => {

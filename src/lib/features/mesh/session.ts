@@ -4,7 +4,8 @@
  * from), trust (an already trusted key, or a pairing code proven by both sides), heartbeats that drop a
  * silent connection, a per-peer rate limit, and rejection (counted) of anything invalid.
  */
-import { authTranscript, pairingProof, randomNonce, sameProof, sign, verify, type Identity } from './identity';
+import { authTranscript, randomNonce, sameProof, sign, verify, type Identity } from './identity';
+import { confirmation, PakeRun } from './pake';
 import { sanitizeName } from './hello';
 import {
 	encodeMessage,
@@ -36,7 +37,10 @@ export interface PeerInfo {
 export interface SessionHooks {
 	/** The stored trust for a key, or null when the key is not trusted. */
 	trusted(peerId: string, spki: string): Promise<Trust | null>;
-	/** The pairing code this device is showing (host), if any. */
+	/**
+	 * An unknown device wants to pair: the code this device is showing (host), if any. Each call is one
+	 * pairing attempt (the host limits how many a code gets).
+	 */
 	hostCode(): string | null;
 	/** The trust level the shown code grants ('own' when absent). */
 	hostTrust?(): Trust;
@@ -70,7 +74,7 @@ export interface SessionOptions {
 const role = (side: 'joiner' | 'host', trust: Trust) =>
 	trust === 'collaborator' ? (`${side}:collaborator` as const) : side;
 
-const HANDSHAKE_TYPES = new Set(['hello', 'auth', 'welcome', 'bye', 'ping', 'pong']);
+const HANDSHAKE_TYPES = new Set(['hello', 'auth', 'welcome', 'bye', 'ping', 'pong', 'pake', 'pake-confirm']);
 
 export class Session {
 	readonly remoteId: string;
@@ -85,6 +89,13 @@ export class Session {
 	#paired = false;
 	#welcomed = false;
 	#awaitingHostProof = false;
+	/** Pairing (PAKE): this side's run, the shared key once both shares are in, and (host) whether the
+	 * joiner's confirmation is awaited. */
+	#pake: PakeRun | null = null;
+	#pakeKey: CryptoKey | null = null;
+	#awaitingConfirm = false;
+	/** Host: the trust level the shown code grants, fixed when the run started. */
+	#hostTrust: Trust = 'own';
 	#ready = false;
 	#closed = false;
 	#lastHeard = performance.now();
@@ -229,6 +240,10 @@ export class Session {
 				return this.#onAuth(message);
 			case 'welcome':
 				return this.#onWelcome(message);
+			case 'pake':
+				return this.#onPake(message);
+			case 'pake-confirm':
+				return this.#onPakeConfirm(message);
 			default:
 				return this.#hooks.message(message);
 		}
@@ -248,13 +263,12 @@ export class Session {
 		this.#theirName = sanitizeName(message.name);
 		const { identity, remoteId, joinCode } = this.#options;
 		const sig = await sign(identity, authTranscript(message.nonce, this.#nonce, identity.peerId, remoteId));
-		const trust = this.#options.joinTrust ?? 'own';
-		const pair = joinCode ? await pairingProof(joinCode, role('joiner', trust), this.#transcript(true)) : undefined;
-		this.send({ type: 'auth', sig, pair });
+		if (joinCode) this.#pake = new PakeRun(joinCode, this.#transcript(true));
+		this.send({ type: 'auth', sig, pake: this.#pake?.share });
 	}
 
 	async #onAuth(message: Extract<Message, { type: 'auth' }>): Promise<void> {
-		if (!this.#theirNonce || !this.#theirSpki || this.#accepted || this.#awaitingHostProof)
+		if (!this.#theirNonce || !this.#theirSpki || this.#accepted || this.#awaitingHostProof || this.#awaitingConfirm)
 			return this.#reject('unexpected');
 		const { identity, remoteId, joinCode } = this.#options;
 		const transcript = authTranscript(this.#nonce, this.#theirNonce, remoteId, identity.peerId);
@@ -265,40 +279,64 @@ export class Session {
 			this.send({ type: 'welcome', trust: known });
 			return this.#maybeReady();
 		}
-		const code = this.#hooks.hostCode();
-		if (message.pair && code) {
-			const trust = this.#hooks.hostTrust?.() ?? 'own';
-			const expected = await pairingProof(code, role('joiner', trust), this.#transcript(false));
-			if (!sameProof(expected, message.pair)) {
-				// The right code for the other trust level: say so rather than "bad code".
-				const other = await pairingProof(
-					code,
-					role('joiner', trust === 'own' ? 'collaborator' : 'own'),
-					this.#transcript(false)
-				);
-				return this.close(sameProof(other, message.pair) ? 'trust-mismatch' : 'bad-code');
-			}
-			this.#accepted = trust;
-			this.#paired = true;
-			await this.#hooks.pair(this.#peer());
-			const pair = await pairingProof(code, role('host', trust), this.#transcript(false));
-			this.send({ type: 'welcome', trust, pair });
-			return this.#maybeReady();
+		const code = message.pake ? this.#hooks.hostCode() : null;
+		if (message.pake && code) {
+			// Host side of the PAKE: answer with our share; trust only after the joiner proves the key.
+			this.#hostTrust = this.#hooks.hostTrust?.() ?? 'own';
+			const run = new PakeRun(code, this.#transcript(false));
+			const key = await run.finish(message.pake, 'host');
+			if (!key) return this.close('bad-code');
+			this.#pakeKey = key;
+			this.#awaitingConfirm = true;
+			this.send({ type: 'pake', share: run.share });
+			return;
 		}
 		if (joinCode) {
-			// The host proves it knew the code in its welcome before this side trusts it.
+			// The host proves it knew the code (its PAKE confirmation in welcome) before this side trusts it.
 			this.#awaitingHostProof = true;
 			return;
 		}
 		this.close('untrusted');
 	}
 
+	/** Joiner: the host's share. Prove the shared key (joiner first). */
+	async #onPake(message: Extract<Message, { type: 'pake' }>): Promise<void> {
+		if (!this.#pake || this.#pakeKey) return this.#reject('unexpected');
+		const key = await this.#pake.finish(message.share, 'joiner');
+		if (!key) return this.close('bad-code');
+		this.#pakeKey = key;
+		const trust = this.#options.joinTrust ?? 'own';
+		this.send({ type: 'pake-confirm', mac: await confirmation(key, role('joiner', trust), this.#transcript(true)) });
+	}
+
+	/**
+	 * Host: the joiner's proof, bound to the trust level it pairs at. Right → trusted (and prove ours in
+	 * welcome); the right code for the other trust level → `trust-mismatch`; anything else → the code failed.
+	 */
+	async #onPakeConfirm(message: Extract<Message, { type: 'pake-confirm' }>): Promise<void> {
+		if (!this.#awaitingConfirm || !this.#pakeKey) return this.#reject('unexpected');
+		this.#awaitingConfirm = false;
+		const transcript = this.#transcript(false);
+		const trust = this.#hostTrust;
+		if (!sameProof(await confirmation(this.#pakeKey, role('joiner', trust), transcript), message.mac)) {
+			const other = role('joiner', trust === 'own' ? 'collaborator' : 'own');
+			const mismatch = sameProof(await confirmation(this.#pakeKey, other, transcript), message.mac);
+			return this.close(mismatch ? 'trust-mismatch' : 'bad-code');
+		}
+		this.#accepted = trust;
+		this.#paired = true;
+		await this.#hooks.pair(this.#peer());
+		this.send({ type: 'welcome', trust, pair: await confirmation(this.#pakeKey, role('host', trust), transcript) });
+		this.#maybeReady();
+	}
+
 	async #onWelcome(message: Extract<Message, { type: 'welcome' }>): Promise<void> {
 		if (this.#welcomed) return this.#reject('unexpected');
 		if (this.#awaitingHostProof) {
 			const trust = this.#options.joinTrust ?? 'own';
-			const expected = await pairingProof(this.#options.joinCode!, role('host', trust), this.#transcript(true));
-			if (!message.pair || !sameProof(expected, message.pair) || message.trust !== trust) return this.close('bad-code');
+			if (!this.#pakeKey || !message.pair || message.trust !== trust) return this.close('bad-code');
+			const expected = await confirmation(this.#pakeKey, role('host', trust), this.#transcript(true));
+			if (!sameProof(expected, message.pair)) return this.close('bad-code');
 			this.#awaitingHostProof = false;
 			this.#accepted = trust;
 			this.#paired = true;
