@@ -47,7 +47,8 @@ function hooks(s: Side): SessionHooks {
 	};
 }
 
-type Tap = (frame: string | ArrayBuffer, from: 'a' | 'b') => string | ArrayBuffer | null;
+type Frame = Parameters<Wire['send']>[0];
+type Tap = (frame: Frame, from: 'a' | 'b') => Frame | null;
 
 /** Two sessions joined by an in-memory pipe; `tap` sees (and may rewrite or drop) every frame, as a relay could. */
 function link(a: Side, b: Side, options: { joinCode?: string; joinTrust?: Trust; claimAs?: string; tap?: Tap } = {}) {
