@@ -586,6 +586,8 @@ test('upload progress shows bytes and time left, and cancelling stops it without
 		downloadThroughput: -1,
 		uploadThroughput: 400_000
 	});
+	// Count only once the list has arrived (earlier tests in this file leave assets behind).
+	await expect(page.getByTestId('asset-list')).toHaveAttribute('data-loaded', 'true');
 	const before = await page.getByTestId('asset-row').count();
 	await page.getByTestId('director-upload-input').setInputFiles([files.long!]);
 	const item = page.getByTestId('upload-item').filter({ hasText: 'long.wav' });
@@ -605,6 +607,7 @@ test('upload progress shows bytes and time left, and cancelling stops it without
 	});
 	await page.reload();
 	await waitForApp(page);
+	await expect(page.getByTestId('asset-list')).toHaveAttribute('data-loaded', 'true');
 	await expect(page.getByTestId('asset-row')).toHaveCount(before);
 	// Nothing half-written: the same file uploads cleanly afterwards.
 	await page.getByTestId('director-upload-input').setInputFiles([files.long!]);

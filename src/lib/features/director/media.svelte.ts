@@ -7,6 +7,8 @@ import { deleteAsset, listAssets, updateAsset, type AssetPatch, type MediaAsset 
 export class MediaStore {
 	#assets = $state.raw<MediaAsset[]>([]);
 	#loading = $state(false);
+	// False until the first list arrives, so the panel never claims "no media" before it has asked.
+	#loaded = $state(false);
 	#error = $state<string | null>(null);
 	#busy = new SvelteMap<string, boolean>();
 	#itemErrors = new SvelteMap<string, string>();
@@ -26,6 +28,9 @@ export class MediaStore {
 	get loading(): boolean {
 		return this.#loading;
 	}
+	get loaded(): boolean {
+		return this.#loaded;
+	}
 	get error(): string | null {
 		return this.#error;
 	}
@@ -44,6 +49,7 @@ export class MediaStore {
 		this.#error = null;
 		try {
 			this.#assets = await listAssets(this.ctx.db, this.ctx.tenantId);
+			this.#loaded = true;
 		} catch (error) {
 			this.#error = message(error);
 		} finally {
