@@ -6,6 +6,8 @@
 //                            (Authorization, apikey, the rest) reported apart. Baseline: the same check
 //                            with the full held list (sync_manifest, the previous protocol), same run
 //   sync.bytes_1_of_1000     the same when 1 of the 1,000 assets was replaced (baseline: unchanged)
+//   sync.bytes_1_failing     a poll while 1 scheduled file keeps failing (a 404): the missing hash travels,
+//                            not the full list (baseline: unchanged)
 //   sync.download_ratio_to_fetch  MB/s through the download worker (Range-capable fetch, SHA-256, OPFS
 //                            commit) vs a plain fetch + arrayBuffer of the same files, same parallelism (2)
 import { spawn } from 'node:child_process';
@@ -476,6 +478,58 @@ export const syncFigures = [
 				...breakdown(manifest),
 				change: '1 asset replaced in 1 of 20 playlists (~50 items): 1 download, 1 delete, a 1-position playlist patch'
 			};
+		}
+	},
+	{
+		name: 'sync.bytes_1_failing',
+		async run(/** @type {import('../run.js').BenchContext} */ ctx) {
+			const setup = await prepare(ctx);
+			if (!unchangedBytes) {
+				await measuredSync(setup);
+				const { manifest } = await measuredSync(setup);
+				unchangedBytes = bodies(manifest);
+			}
+			// A scheduled asset whose file the server does not have: every download of it is a 404.
+			const { owner, tenantId, playlists } = setup;
+			const target = playlists[3];
+			const sha = createHash('sha256').update(randomBytes(32)).digest('hex');
+			const { data: ghost, error } = await owner
+				.from('media_assets')
+				.insert({
+					tenant_id: tenantId,
+					sha256: sha,
+					size_bytes: 1024,
+					mime: 'audio/mpeg',
+					title: 'Missing on the server',
+					valid_from: new Date(Date.now() - 86_400_000).toISOString(),
+					valid_until: new Date(Date.now() + 30 * 86_400_000).toISOString()
+				})
+				.select('id')
+				.single();
+			if (error) throw new Error(`asset: ${error.message}`);
+			await owner
+				.from('playlist_items')
+				.insert({ tenant_id: tenantId, playlist_id: target.id, asset_id: ghost.id, position: 999 });
+			try {
+				const first = await measuredSync(setup);
+				if (first.result.result !== 'changed') throw new Error(`expected a changed sync, got ${first.result.result}`);
+				const held = await setup.page.evaluate(() => window.__cratemeshSync.lastSync);
+				// The next poll, with the file still missing (its retry is backed off, so nothing is downloaded).
+				const { manifest, fullCalls } = await measuredSync(setup);
+				const value = bodies(manifest);
+				return {
+					value,
+					unit: 'bytes',
+					baseline: unchangedBytes,
+					ratio: round(value / unchangedBytes, 3),
+					full_list_sent: fullCalls > 0,
+					first_sync: { failed: held.failed, downloads: held.downloads },
+					...breakdown(manifest),
+					change: '1 of 1,001 scheduled files is a 404 on the server; the poll after the failure'
+				};
+			} finally {
+				await owner.from('playlist_items').delete().eq('playlist_id', target.id).eq('asset_id', ghost.id);
+			}
 		}
 	},
 	{

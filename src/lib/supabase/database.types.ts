@@ -391,7 +391,7 @@ export type Database = {
 			reorder_playlist_items: { Args: { p_playlist_id: string; p_item_ids: (string)[] }; Returns: number };
 			report_sync: { Args: { device_id: string; manifest_hash?: string; downloaded?: (string)[]; deleted?: (string)[]; failed?: (string)[]; cached_assets_count?: number; app_version?: string; error?: string }; Returns: Json };
 			sync_manifest: { Args: { device_id: string; last_manifest_hash?: string; have_hashes?: (string)[] }; Returns: Json };
-			sync_poll: { Args: { device_id: string; have_count: number; have_digest: string; last_manifest_hash?: string }; Returns: Json };
+			sync_poll: { Args: { device_id: string; have_count: number; have_digest: string; last_manifest_hash?: string; missing_hashes?: (string)[]; extra_hashes?: (string)[] }; Returns: Json };
 		};
 		Enums: {
 			tenant_role: 'owner' | 'manager' | 'dj' | 'player';

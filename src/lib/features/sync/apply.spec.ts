@@ -10,7 +10,7 @@ import {
 	toSchedule,
 	type SyncAssetRow
 } from './apply';
-import { haveDigest, parseManifest, parsePoll, type Manifest } from './manifest';
+import { haveDifference, haveDigest, MAX_HAVE_DIFFERENCE, parseManifest, parsePoll, type Manifest } from './manifest';
 
 const h = (c: string) => c.repeat(64);
 const NOW = Date.parse('2030-01-07T10:30:00Z'); // a Monday
@@ -259,6 +259,15 @@ describe('compact deltas (sync_poll)', () => {
 		expect(await haveDigest(hashes)).toBe(expected);
 		expect(await haveDigest([h('c'), h('a'), h('b'), h('a')])).toBe(expected);
 		expect(await haveDigest([])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+	});
+
+	it('haveDifference names what is missing from and extra to the last manifest, or gives up', () => {
+		expect(haveDifference([h('a'), h('c')], [h('b'), h('a')])).toEqual({ missing: [h('b')], extra: [h('c')] });
+		expect(haveDifference([h('a')], [h('a')])).toEqual({ missing: [], extra: [] });
+		expect(haveDifference([h('a')], null)).toBeNull();
+		const many = Array.from({ length: MAX_HAVE_DIFFERENCE + 1 }, (_, i) => h(i.toString(16)));
+		expect(haveDifference([], many)).toBeNull();
+		expect(haveDifference([], many.slice(1))?.missing).toHaveLength(MAX_HAVE_DIFFERENCE);
 	});
 });
 

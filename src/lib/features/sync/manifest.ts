@@ -154,6 +154,31 @@ export interface ManifestRequest {
 	lastManifestHash: string | null;
 	/** Hashes this device holds for the manifest (never duplicates). */
 	have: string[];
+	/**
+	 * The set the last manifest listed, as far as this device knows it (null when it does not know it
+	 * all, e.g. downloads were held back). Lets a source describe `have` as a small difference.
+	 */
+	listed?: readonly string[] | null;
+}
+
+/** At most this many hashes go as a difference; beyond it the full list is the honest request. */
+export const MAX_HAVE_DIFFERENCE = 500;
+
+/**
+ * `have` as the last manifest's set minus what is missing plus what is extra, or null when there is no
+ * known set or the difference is too large to be worth it.
+ */
+export function haveDifference(
+	have: readonly string[],
+	listed: readonly string[] | null | undefined
+): { missing: string[]; extra: string[] } | null {
+	if (!listed) return null;
+	const held = new Set(have);
+	const wanted = new Set(listed);
+	const missing = [...wanted].filter((h) => !held.has(h)).sort();
+	const extra = [...held].filter((h) => !wanted.has(h)).sort();
+	if (missing.length + extra.length > MAX_HAVE_DIFFERENCE) return null;
+	return { missing, extra };
 }
 
 export interface SyncReport {

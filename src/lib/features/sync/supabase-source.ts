@@ -1,5 +1,6 @@
 import type { CratemeshSupabase } from '$lib/supabase/client';
 import {
+	haveDifference,
 	haveDigest,
 	parseManifest,
 	parsePoll,
@@ -46,15 +47,21 @@ export class SupabaseSource implements ManifestSource {
 
 	/**
 	 * A light `sync_poll` first (the held set as a count and a digest: ~250 bytes of body whatever the
-	 * number of files); only when the server cannot match that set to a manifest it issued does the full
-	 * list go out, through `sync_manifest` (which the poll's answer allows within the rate limit).
+	 * number of files, plus the hashes it lacks or keeps beyond the last manifest, so that a file that
+	 * keeps failing does not cost the full list every time); only when the server cannot match that set
+	 * to a manifest it issued does the full list go out, through `sync_manifest` (which the poll's answer
+	 * allows within the rate limit).
 	 */
 	async manifest(request: ManifestRequest, signal?: AbortSignal): Promise<Manifest> {
+		const difference = request.lastManifestHash ? haveDifference(request.have, request.listed) : null;
 		let poll = this.client.rpc('sync_poll', {
 			device_id: request.deviceId,
 			last_manifest_hash: request.lastManifestHash ?? undefined,
 			have_count: new Set(request.have).size,
-			have_digest: await haveDigest(request.have)
+			have_digest: await haveDigest(request.have),
+			// Left out when empty: the common poll stays as small as it was.
+			missing_hashes: difference?.missing.length ? difference.missing : undefined,
+			extra_hashes: difference?.extra.length ? difference.extra : undefined
 		});
 		if (signal) poll = poll.abortSignal(signal);
 		const polled = await poll;

@@ -316,7 +316,12 @@ export class SyncEngine {
 			if (lost.length) await syncAssets().bulkPut(lost.map((r) => rows.get(r.hash)!));
 			const have = heldHashes(rows.values(), (h) => present.has(h));
 			this.#lastManifestAt = Date.now();
-			const manifest = await source.manifest({ deviceId, lastManifestHash: state.hash, have });
+			// What the last manifest listed: every pending or ready row, when none were held back.
+			const listed =
+				state.downloadsRemaining === 0
+					? [...rows.values()].filter((r) => r.state !== 'retired').map((r) => r.hash)
+					: null;
+			const manifest = await source.manifest({ deviceId, lastManifestHash: state.hash, have, listed });
 			// Applied on fresh rows, in turn with download outcomes, so a file that finished while the
 			// manifest was on its way stays ready.
 			const applied = await this.#serial(async () => {
