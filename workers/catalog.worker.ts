@@ -17,6 +17,8 @@ export interface QueryResult {
 	id: number;
 	total: number;
 	ms: number;
+	/** Rows [start, end) of the result when a window was asked for: one round trip per keystroke. */
+	rows: CatalogTrack[];
 }
 
 const api = {
@@ -49,12 +51,21 @@ const api = {
 		catalog.remove(hashes);
 	},
 
-	/** `within`: the tracks of a playlist, in its order (or null for the whole library). */
-	async query(query: LibraryQuery, within: string[] | null = null): Promise<QueryResult> {
+	/**
+	 * `within`: the tracks of a playlist, in its order (or null for the whole library); `window`: the
+	 * rows the table shows, returned with the result.
+	 */
+	async query(
+		query: LibraryQuery,
+		within: string[] | null = null,
+		window: { start: number; end: number } | null = null
+	): Promise<QueryResult> {
 		await api.load();
 		const started = performance.now();
 		current = { id: current.id + 1, indices: catalog.query(query, within) };
-		return { id: current.id, total: current.indices.length, ms: performance.now() - started };
+		const ms = performance.now() - started;
+		const rows = window ? (api.rows(current.id, window.start, window.end) ?? []) : [];
+		return { id: current.id, total: current.indices.length, ms, rows };
 	},
 
 	rows(id: number, start: number, end: number): CatalogTrack[] | null {

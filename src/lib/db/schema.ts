@@ -353,6 +353,11 @@ export function defineSchema(db: Dexie): void {
 	// persisted by y-indexeddb in a database of its own. New table only; read through `db().table(...)`
 	// (src/lib/features/collab/store.ts).
 	db.version(10).stores({ collabShares: '&id' });
+
+	// v19: tracks indexed by where their bytes are, so start-up work that needs the bytes (analysis) can ask
+	// for the tracks held on this device without reading every row: a library synced from a peer may hold
+	// 100k tracks with no bytes here. The index is built from the existing `storage` field; nothing to rewrite.
+	db.version(19).stores({ tracks: '&hash, dateAdded, title, lastPlayed, storage' });
 }
 
 /** Defaults for the fields version 3 added, so older rows read like new ones. */

@@ -8,6 +8,9 @@ import type { AnalysisPool } from './pool';
 import { failedRow, reapplyAll, saveResult, toAnalysisRow } from './results';
 import { ANALYSER_VERSION } from './version';
 
+/** Failures listed by name in the panel; beyond that they are only counted. */
+const MAX_LISTED_FAILURES = 200;
+
 export interface AnalysisFailure {
 	hash: string;
 	title: string;
@@ -119,8 +122,10 @@ export class AnalysisQueue {
 		this.#scanned = true;
 		await analysisSettings.load();
 		if (!analysisSettings.prefs.autoAnalyse) return;
+		// Only tracks whose bytes are on this device: the others (synced from a peer, evicted) would each
+		// fail as missing, and come back at every start.
 		const [all, current] = await Promise.all([
-			db().tracks.toCollection().primaryKeys(),
+			db().tracks.where('storage').anyOf(['opfs', 'idb']).primaryKeys(),
 			db().analysis.where('analyserVersion').aboveOrEqual(ANALYSER_VERSION).primaryKeys()
 		]);
 		const fresh = new Set(current);
@@ -251,10 +256,13 @@ export class AnalysisQueue {
 	async #fail(hash: string, code: string, message: string): Promise<void> {
 		this.#failedCount++;
 		const row = failedRow(hash, ANALYSER_VERSION, code, message);
-		this.#failures = [
-			...this.#failures,
-			{ hash, title: this.#titles.get(hash) ?? hash.slice(0, 12), code: row.error!.code, message: row.error!.message }
-		];
+		// The list shows the first ones by name (copying it per failure is quadratic over a big batch);
+		// `failedCount` keeps the total.
+		if (this.#failures.length < MAX_LISTED_FAILURES)
+			this.#failures = [
+				...this.#failures,
+				{ hash, title: this.#titles.get(hash) ?? hash.slice(0, 12), code: row.error!.code, message: row.error!.message }
+			];
 		// Only what the file itself causes is remembered (and not retried until the analyser changes); a
 		// crashed worker, low memory or missing bytes may go away, so those tracks are tried again next start.
 		if (PERMANENT.has(row.error!.code) && (await db().tracks.get(hash))) await db().analysis.put(row);

@@ -130,7 +130,7 @@ export class Catalog {
 	 */
 	query(query: LibraryQuery, within: readonly string[] | null = null, now = Date.now()): Int32Array {
 		const filter = this.#filter(query, now);
-		let keep = filter;
+		let keep: ((index: number) => boolean) | null = filter;
 		let withinOrder: Int32Array | null = null;
 		if (within) {
 			const member = new Uint8Array(this.#tracks.length);
@@ -156,25 +156,35 @@ export class Catalog {
 					}
 				: this.#order(query.sort === 'relevance' ? 'dateAdded' : query.sort);
 		const desc = query.dir === 'desc' || query.sort === 'relevance';
+		// The column orders hold live tracks only: with no filter there is nothing to check per track.
+		if (keep === filter && filter === this.#everything) keep = null;
 		const out = new Int32Array(order.length);
 		let n = 0;
-		// Tracks without a value for the column come last in both directions.
+		// Tracks without a value for the column come last in both directions. This loop runs over the whole
+		// library per keystroke: plain indexed reads, no closure call unless a filter asks for one.
 		for (let i = 0; i < order.length; i++) {
 			const index = order[desc && i < firstEmpty ? firstEmpty - 1 - i : i]!;
-			if ((scores === null || scores[index]! > 0) && keep(index)) out[n++] = index;
+			if (scores !== null && scores[index] === 0) continue;
+			if (keep === null || keep(index)) out[n++] = index;
 		}
-		const matches = out.subarray(0, n);
-		if (!relevance) return matches;
+		if (!relevance) return out.subarray(0, n);
 		// Stable counting sort by score, highest first: O(n), no comparisons.
+		const score = scores!;
 		let max = 0;
-		for (const index of matches) if (scores![index]! > max) max = scores![index]!;
+		for (let i = 0; i < n; i++) if (score[out[i]!]! > max) max = score[out[i]!]!;
 		const counts = new Int32Array(max + 2);
-		for (const index of matches) counts[max - scores![index]! + 1]!++;
+		for (let i = 0; i < n; i++) counts[max - score[out[i]!]! + 1]!++;
 		for (let s = 1; s < counts.length; s++) counts[s]! += counts[s - 1]!;
 		const ranked = new Int32Array(n);
-		for (const index of matches) ranked[counts[max - scores![index]!]!++] = index;
+		for (let i = 0; i < n; i++) {
+			const index = out[i]!;
+			ranked[counts[max - score[index]!]!++] = index;
+		}
 		return ranked;
 	}
+
+	/** The filter with no conditions (any live track). */
+	readonly #everything = (index: number): boolean => this.#tracks[index] !== undefined;
 
 	#filter(query: LibraryQuery, now: number): (index: number) => boolean {
 		const keys = query.key ? new Set(query.compatible ? camelotNeighbours(query.key) : [query.key]) : null;
@@ -182,7 +192,7 @@ export class Catalog {
 		const since = query.addedWithinDays ? now - query.addedWithinDays * 86_400_000 : null;
 		const { bpmMin, bpmMax, ratingMin } = query;
 		if (!keys && !genre && since === null && bpmMin === null && bpmMax === null && ratingMin <= 0)
-			return (index) => Boolean(this.#tracks[index]);
+			return this.#everything;
 		return (index) => {
 			const track = this.#tracks[index];
 			if (!track) return false;

@@ -23,6 +23,7 @@ export class Library {
 	#ready = $state(false);
 	#searchMs = $state(0);
 	#seq = $state(0);
+	#runs = 0;
 	#genres = $state.raw<{ genre: string; count: number }[]>([]);
 	#window = { start: 0, end: 60 };
 	#pending = new Set<number>();
@@ -82,15 +83,17 @@ export class Library {
 
 	async run(): Promise<void> {
 		if (!this.#ready) return;
+		// A newer run (the next keystroke) wins even if its playlist resolved sooner.
+		const runId = ++this.#runs;
 		const { query, within } = await this.#resolve(this.#query);
-		const result = await catalogWorker().query(query, within);
-		const id = result.id;
-		this.#resultId = id;
-		// Fetch the visible rows before swapping, so the table updates rows in place in one render
-		// instead of emptying and rebuilding itself.
+		if (runId !== this.#runs) return;
+		// The visible rows come with the result, so the table updates rows in place in one render instead
+		// of emptying and rebuilding itself, after one round trip.
 		const start = Math.max(0, this.#window.start);
-		const rows = (await catalogWorker().rows(id, start, Math.min(this.#window.end, result.total))) ?? [];
-		if (id !== this.#resultId) return;
+		const result = await catalogWorker().query(query, within, { start, end: this.#window.end });
+		if (runId !== this.#runs) return;
+		const { id, rows } = result;
+		this.#resultId = id;
 		this.#searchMs = result.ms;
 		this.#total = result.total;
 		this.#pending.clear();
