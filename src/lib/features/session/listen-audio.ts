@@ -6,16 +6,46 @@
  * target, so listeners on similar networks play in step.
  */
 
+/** Peak of the dither added to the sent stream: about 2 LSB at 16 bits (−84 dBFS), far below hearing. */
+export const DITHER_PEAK = 6e-5;
+
+/**
+ * Two seconds of triangular (TPDF) noise at ±`DITHER_PEAK`, looped under the sent stream.
+ *
+ * Why: when the host's output is digital silence (nothing playing, the gaps of a bench's test bursts),
+ * Chromium's WebRTC send path stops delivering packets for about a second now and then, and then carries
+ * on with contiguous RTP timestamps. Each listener's NetEq reads that as a 1.2–1.5 s network delay spike,
+ * raises its target delay to match and slowly stretches its playout up to it: listeners fell further
+ * behind with every second (measured: 130 ms → 750 ms in 15 s, `inserted for deceleration` growing). A
+ * signal that is never zero keeps the packets flowing (no such gap in any run with it).
+ */
+function ditherBuffer(context: BaseAudioContext): AudioBuffer {
+	const length = context.sampleRate * 2;
+	const buffer = context.createBuffer(1, length, context.sampleRate);
+	const data = buffer.getChannelData(0);
+	for (let i = 0; i < length; i++) data[i] = (Math.random() + Math.random() - 1) * DITHER_PEAK;
+	return buffer;
+}
+
 /** The host side: one MediaStream of the player's output, shared by every call. */
 export class HostTap {
 	#dest: MediaStreamAudioDestinationNode | null = null;
+	#dither: AudioBufferSourceNode | null = null;
 	constructor(readonly output: () => GainNode) {}
 
 	get stream(): MediaStream {
 		if (!this.#dest) {
 			const output = this.output();
-			const dest = (output.context as AudioContext).createMediaStreamDestination();
+			const context = output.context as AudioContext;
+			const dest = context.createMediaStreamDestination();
 			output.connect(dest);
+			// Only into the sent stream: the host's own speakers get nothing extra.
+			const dither = context.createBufferSource();
+			dither.buffer = ditherBuffer(context);
+			dither.loop = true;
+			dither.connect(dest);
+			dither.start();
+			this.#dither = dither;
 			this.#dest = dest;
 		}
 		return this.#dest.stream;
@@ -29,9 +59,12 @@ export class HostTap {
 		if (!this.#dest) return;
 		try {
 			this.output().disconnect(this.#dest);
+			this.#dither?.stop();
+			this.#dither?.disconnect();
 		} catch {
 			// already disconnected
 		}
+		this.#dither = null;
 		this.#dest = null;
 	}
 }
