@@ -16,7 +16,7 @@ import {
 
 /** A member who dropped out keeps their place (role, votes) this long, so a rejoin is seamless. */
 export const OFFLINE_GRACE_MS = 10 * 60_000;
-export const DEFAULT_TARGET_MS = 120;
+export const DEFAULT_TARGET_MS = 60;
 
 export type ReduceResult = { ok: true; state: RoomState } | { ok: false; error: string };
 
