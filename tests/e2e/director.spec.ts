@@ -485,6 +485,9 @@ test('the issue 7 loop: the director plans in the panel, a real player syncs and
 			.toMatch(/Online[\s\S]*Loop A/);
 		await expect(device.getByTestId('device-cached')).toHaveText('2');
 		await expect(device.getByTestId('sync-log')).not.toContainText('with failures');
+		// No other player in this store: every byte came from the server, and the panel says so.
+		await expect(device.getByTestId('device-peer-bytes')).toHaveAttribute('data-peer-bytes', '0');
+		await expect(device.getByTestId('device-peer-bytes')).toContainText('(0%)');
 
 		// ---- A change: a new track in the playlist, and the emergency track retired ----
 		await page.getByTestId('director-tab-media').click();

@@ -248,6 +248,28 @@ test('a store player gets scheduled files from a paired player first, the rest a
 				{ timeout: 30_000 }
 			)
 			.toEqual([small.sha, big.sha, onlyTwo.sha].sort());
+		// The server learnt where the bytes came from: per report, and as the device's running totals the
+		// director sees.
+		await expect
+			.poll(
+				async () => {
+					const { data } = await owner
+						.from('sync_logs')
+						.select('peer_bytes, server_bytes')
+						.eq('device_id', two.device_id);
+					const sum = (key: 'peer_bytes' | 'server_bytes') =>
+						(data ?? []).reduce((total, row) => total + Number(row[key] ?? 0), 0);
+					return { peers: sum('peer_bytes'), server: sum('server_bytes') };
+				},
+				{ timeout: 30_000 }
+			)
+			.toEqual({ peers, server });
+		const { data: device } = await owner
+			.from('devices')
+			.select('peer_bytes_total, server_bytes_total')
+			.eq('id', two.device_id)
+			.single();
+		expect(device).toEqual({ peer_bytes_total: peers, server_bytes_total: server });
 	} finally {
 		for (const d of devices) await d.close().catch(() => undefined);
 	}

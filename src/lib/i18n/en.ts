@@ -733,6 +733,8 @@ export const en = {
 	'director.devices.appVersion': 'App version',
 	'director.devices.cached': 'Cached files',
 	'director.devices.nowPlaying': 'Now playing',
+	'director.devices.fromPeers': 'From other players',
+	'director.devices.fromPeersValue': '{peers} of {total} downloaded ({percent}%)',
 	'director.devices.group': 'Group',
 	'director.devices.noGroup': 'No group',
 	'director.devices.groupName': 'Group name',
@@ -760,6 +762,7 @@ export const en = {
 	'director.log.deleted': 'Deleted',
 	'director.log.failed': 'Failed',
 	'director.log.error': 'Error',
+	'director.log.fromPeers': 'From players / all bytes',
 	'director.log.empty': 'No sync reported yet.',
 	// Collaborative playlists (src/lib/features/collab) and inviting collaborators
 	'mesh.invite.show': 'Invite a collaborator',

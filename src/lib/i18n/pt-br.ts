@@ -738,6 +738,8 @@ export const ptBR: Messages = {
 	'director.devices.never': 'Nunca',
 	'director.devices.appVersion': 'Versão do app',
 	'director.devices.cached': 'Arquivos em cache',
+	'director.devices.fromPeers': 'De outros players',
+	'director.devices.fromPeersValue': '{peers} de {total} baixados ({percent}%)',
 	'director.devices.nowPlaying': 'Tocando agora',
 	'director.devices.group': 'Grupo',
 	'director.devices.noGroup': 'Sem grupo',
@@ -766,6 +768,7 @@ export const ptBR: Messages = {
 	'director.log.deleted': 'Excluídos',
 	'director.log.failed': 'Falharam',
 	'director.log.error': 'Erro',
+	'director.log.fromPeers': 'De players / total de bytes',
 	'director.log.empty': 'Nenhuma sincronização registrada ainda.',
 	// Collaborative playlists (src/lib/features/collab) and inviting collaborators
 	'mesh.invite.show': 'Convidar um colaborador',

@@ -46,6 +46,8 @@ export type Database = {
 					now_playing_sha256: string | null;
 					now_playing_title: string | null;
 					now_playing_at: string | null;
+					peer_bytes_total: number;
+					server_bytes_total: number;
 				};
 				Insert: {
 					id?: string;
@@ -64,6 +66,8 @@ export type Database = {
 					now_playing_sha256?: string | null;
 					now_playing_title?: string | null;
 					now_playing_at?: string | null;
+					peer_bytes_total?: number;
+					server_bytes_total?: number;
 				};
 				Update: {
 					id?: string;
@@ -82,6 +86,8 @@ export type Database = {
 					now_playing_sha256?: string | null;
 					now_playing_title?: string | null;
 					now_playing_at?: string | null;
+					peer_bytes_total?: number;
+					server_bytes_total?: number;
 				};
 				Relationships: [];
 			};
@@ -321,6 +327,8 @@ export type Database = {
 					app_version: string | null;
 					error: string | null;
 					created_at: string;
+					peer_bytes: number | null;
+					server_bytes: number | null;
 				};
 				Insert: {
 					id?: number;
@@ -338,6 +346,8 @@ export type Database = {
 					app_version?: string | null;
 					error?: string | null;
 					created_at?: string;
+					peer_bytes?: number | null;
+					server_bytes?: number | null;
 				};
 				Update: {
 					id?: number;
@@ -355,6 +365,8 @@ export type Database = {
 					app_version?: string | null;
 					error?: string | null;
 					created_at?: string;
+					peer_bytes?: number | null;
+					server_bytes?: number | null;
 				};
 				Relationships: [];
 			};
@@ -389,7 +401,7 @@ export type Database = {
 			create_tenant: { Args: { name: string }; Returns: string };
 			invite_member: { Args: { p_tenant_id: string; p_email: string; p_role: Database['public']['Enums']['tenant_role'] }; Returns: string };
 			reorder_playlist_items: { Args: { p_playlist_id: string; p_item_ids: (string)[] }; Returns: number };
-			report_sync: { Args: { device_id: string; manifest_hash?: string; downloaded?: (string)[]; deleted?: (string)[]; failed?: (string)[]; cached_assets_count?: number; app_version?: string; error?: string }; Returns: Json };
+			report_sync: { Args: { device_id: string; manifest_hash?: string; downloaded?: (string)[]; deleted?: (string)[]; failed?: (string)[]; cached_assets_count?: number; app_version?: string; error?: string; peer_bytes?: number; server_bytes?: number }; Returns: Json };
 			sync_manifest: { Args: { device_id: string; last_manifest_hash?: string; have_hashes?: (string)[] }; Returns: Json };
 			sync_poll: { Args: { device_id: string; have_count: number; have_digest: string; last_manifest_hash?: string; missing_hashes?: (string)[]; extra_hashes?: (string)[] }; Returns: Json };
 		};

@@ -190,6 +190,9 @@ export interface SyncReport {
 	cachedAssetsCount: number;
 	appVersion: string;
 	error: string | null;
+	/** Bytes of files received since the last report, from other players (mesh) and from the server. */
+	peerBytes?: number;
+	serverBytes?: number;
 }
 
 export interface DeviceTelemetry {

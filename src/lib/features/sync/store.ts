@@ -46,6 +46,9 @@ export interface PendingReport {
 	deleted: string[];
 	failed: string[];
 	error: string | null;
+	/** Bytes received since the last report (absent in reports saved by older versions). */
+	peerBytes?: number;
+	serverBytes?: number;
 }
 
 export const EMPTY_REPORT: PendingReport = { downloaded: [], deleted: [], failed: [], error: null };

@@ -89,7 +89,9 @@ export class SupabaseSource implements ManifestSource {
 			failed: report.failed,
 			cached_assets_count: report.cachedAssetsCount,
 			app_version: report.appVersion.slice(0, 64),
-			error: report.error ? report.error.slice(0, 1000) : undefined
+			error: report.error ? report.error.slice(0, 1000) : undefined,
+			peer_bytes: report.peerBytes || undefined,
+			server_bytes: report.serverBytes || undefined
 		});
 		if (signal) call = call.abortSignal(signal);
 		const { data, error } = await call;

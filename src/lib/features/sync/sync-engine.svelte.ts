@@ -563,7 +563,9 @@ export class SyncEngine {
 			downloaded: [...new Set([...report.downloaded, ...(add.downloaded ?? [])])],
 			deleted: [...new Set([...report.deleted, ...(add.deleted ?? [])])],
 			failed: [...new Set([...report.failed, ...(add.failed ?? [])])],
-			error: add.error ?? report.error
+			error: add.error ?? report.error,
+			peerBytes: (report.peerBytes ?? 0) + (add.peerBytes ?? 0),
+			serverBytes: (report.serverBytes ?? 0) + (add.serverBytes ?? 0)
 		};
 		await writeSetting(PENDING_REPORT_KEY, merged);
 	}
@@ -588,14 +590,18 @@ export class SyncEngine {
 				failed: take(pending.failed),
 				cachedAssetsCount: ready,
 				appVersion: this.appVersion(),
-				error: pending.error
+				error: pending.error,
+				peerBytes: pending.peerBytes ?? 0,
+				serverBytes: pending.serverBytes ?? 0
 			});
 			if (serverTime) this.#newestServerTime = Math.max(this.#newestServerTime ?? 0, serverTime);
 			const rest: PendingReport = {
 				downloaded: pending.downloaded.slice(2000),
 				deleted: pending.deleted.slice(2000),
 				failed: pending.failed.slice(2000),
-				error: null
+				error: null,
+				peerBytes: 0,
+				serverBytes: 0
 			};
 			await writeSetting(PENDING_REPORT_KEY, rest);
 		} catch {
@@ -607,6 +613,7 @@ export class SyncEngine {
 	async #noteBytes(peers: number): Promise<void> {
 		const server = Math.max(0, this.#batchReceived - peers);
 		this.#fileBytes = { peers: this.#fileBytes.peers + peers, server: this.#fileBytes.server + server };
+		await this.#addToReport({ peerBytes: peers, serverBytes: server });
 		const [latest, ...rest] = this.#history;
 		if (!latest) return;
 		this.#history = [

@@ -15,6 +15,8 @@ export type Device = Pick<
 	| 'now_playing_title'
 	| 'now_playing_at'
 	| 'created_at'
+	| 'peer_bytes_total'
+	| 'server_bytes_total'
 >;
 export type DeviceGroup = Pick<Row<'device_groups'>, 'id' | 'name'>;
 export type SyncLog = Pick<
@@ -30,10 +32,12 @@ export type SyncLog = Pick<
 	| 'app_version'
 	| 'error'
 	| 'created_at'
+	| 'peer_bytes'
+	| 'server_bytes'
 >;
 
 const DEVICE_COLUMNS =
-	'id, name, kind, user_id, group_id, app_version, last_sync_at, cached_assets_count, last_manifest_hash, now_playing_sha256, now_playing_title, now_playing_at, created_at';
+	'id, name, kind, user_id, group_id, app_version, last_sync_at, cached_assets_count, last_manifest_hash, now_playing_sha256, now_playing_title, now_playing_at, created_at, peer_bytes_total, server_bytes_total';
 
 export function listDevices(db: Db, tenantId: string): Promise<Device[]> {
 	return allPages<Device>((from, to) =>
@@ -80,7 +84,7 @@ export async function recentSyncLogs(db: Db, tenantId: string, limit = 200): Pro
 			await db
 				.from('sync_logs')
 				.select(
-					'id, device_id, manifest_hash, downloaded_count, deleted_count, failed_count, failed, cached_assets_count, app_version, error, created_at'
+					'id, device_id, manifest_hash, downloaded_count, deleted_count, failed_count, failed, cached_assets_count, app_version, error, created_at, peer_bytes, server_bytes'
 				)
 				.eq('tenant_id', tenantId)
 				.order('created_at', { ascending: false })
