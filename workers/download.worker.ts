@@ -32,10 +32,34 @@ export type FailureCode = 'not-found' | 'forbidden' | 'corrupt' | 'http' | 'netw
 
 export type Outcome =
 	/** `sha256`: the content address the bytes were stored under (the job's hash unless only MD5 was known). */
-	| { hash: string; status: 'stored' | 'existed'; sha256: string; bytes: number; resumedFrom: number }
+	| {
+			hash: string;
+			status: 'stored' | 'existed';
+			sha256: string;
+			bytes: number;
+			resumedFrom: number;
+			/** Wall time per stage in the worker (ms), for diagnostics and the bench. */
+			timings?: DownloadTimings;
+	  }
 	| { hash: string; status: 'failed'; code: FailureCode; message: string }
 	/** Not attempted further in this batch: a future file stopped because the disk is full. */
 	| { hash: string; status: 'stopped'; code: 'disk-full'; message: string };
+
+/** Wall time per stage of one file's attempt in the worker (ms). */
+export interface DownloadTimings {
+	/** Existence check, partial file and its sync access handle, resume state. */
+	prepare: number;
+	/** Asking the source how to read (a round trip to the page) and waiting for the response headers. */
+	request: number;
+	/** Waiting for body bytes. */
+	read: number;
+	/** Disk writes, incremental hashing and checkpoints. */
+	write: number;
+	/** The final SHA-256 (native, over the bytes read back) or the incremental digest. */
+	verify: number;
+	/** Close, move to the content address, forget the partial. */
+	commit: number;
+}
 
 export interface FileProgress {
 	hash: string;
@@ -155,6 +179,13 @@ interface AttemptContext {
 
 /** One try at one file: resume, fetch, hash, verify, commit. Throws AttemptError or the abort reason. */
 async function attempt(ctx: AttemptContext): Promise<Outcome> {
+	const timings: DownloadTimings = { prepare: 0, request: 0, read: 0, write: 0, verify: 0, commit: 0 };
+	let mark = performance.now();
+	const lap = (stage: keyof DownloadTimings) => {
+		const now = performance.now();
+		timings[stage] += now - mark;
+		mark = now;
+	};
 	const { job, signal, options } = ctx;
 	const [partialDir, audioDir] = await ctx.dirs;
 	if (!partialDir || !audioDir)
@@ -245,6 +276,7 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 			offset = saved = resumedFrom = row.offset;
 		} else restart();
 
+		lap('prepare');
 		if (offset < job.size || job.size === 0) {
 			const opened = await ctx.open(job, offset);
 			let body: ReadableStream<Uint8Array>;
@@ -286,6 +318,7 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 				}
 				body = opened.stream;
 			}
+			lap('request');
 			// A BYOB reader fills our 1 MiB block directly (fewer, larger reads, no copy); streams that are
 			// not byte streams (a peer's) are read chunk by chunk and copied in.
 			let byob: ReadableStreamBYOBReader | null = null;
@@ -317,6 +350,7 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 						if (signal.aborted) throw signal.reason;
 						throw new AttemptError('network', error instanceof Error ? error.message : String(error), true);
 					}
+					lap('read');
 					if (signal.aborted) throw signal.reason;
 					if (done) break;
 					if (!bytes || bytes.byteLength === 0) continue;
@@ -355,8 +389,10 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 						flush();
 						await checkpoint();
 					}
+					lap('write');
 				}
 				flush();
+				lap('write');
 			} finally {
 				signal.removeEventListener('abort', onAbort);
 			}
@@ -365,7 +401,9 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 		}
 
 		ctx.onReceived();
+		lap('read');
 		const digest = sha ? sha.digest('hex') : await nativeDigest(access, offset);
+		lap('verify');
 		const verified = md5 ? md5.digest('hex') === job.md5 : digest === job.hash;
 		if (!verified) {
 			// Bytes that do not match are worthless: start from zero next time.
@@ -384,7 +422,8 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 			await audioDir.getFileHandle(digest);
 			await partialDir.removeEntry(job.hash).catch(() => undefined);
 			await forget();
-			return { hash: job.hash, status: 'existed', sha256: digest, bytes: offset - resumedFrom, resumedFrom };
+			lap('commit');
+			return { hash: job.hash, status: 'existed', sha256: digest, bytes: offset - resumedFrom, resumedFrom, timings };
 		} catch {
 			// not held yet
 		}
@@ -398,7 +437,8 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 			await partialDir.removeEntry(job.hash).catch(() => undefined);
 		}
 		await forget();
-		return { hash: job.hash, status: 'stored', sha256: digest, bytes: offset - resumedFrom, resumedFrom };
+		lap('commit');
+		return { hash: job.hash, status: 'stored', sha256: digest, bytes: offset - resumedFrom, resumedFrom, timings };
 	} catch (error) {
 		// Whatever stopped us, keep what was received and hashed, so the next try resumes from here.
 		if (!closed) {

@@ -561,6 +561,9 @@ export const syncFigures = [
 				const managerRates = [];
 				/** Per round, manager vs fetch back to back: the ratio reported (robust to load drifting between rounds). */
 				const pairRatios = [];
+				/** Mean worker ms per file by stage (prepare, request, read, write, verify, commit). */
+				/** @type {Record<string, number>} */
+				const stageMs = {};
 				for (let run = 0; run < RUNS + WARMUP; run++) {
 					const plainRound = () =>
 						page.evaluate(
@@ -596,7 +599,11 @@ export const syncFigures = [
 								});
 								const ms = performance.now() - started;
 								if (outcomes.some((o) => o.status !== 'stored')) throw new Error(JSON.stringify(outcomes));
-								return { bytes: files.reduce((sum, f) => sum + f.size, 0), ms };
+								/** @type {Record<string, number>} */
+								const stages = {};
+								for (const o of outcomes)
+									for (const [stage, t] of Object.entries(o.timings ?? {})) stages[stage] = (stages[stage] ?? 0) + t;
+								return { bytes: files.reduce((sum, f) => sum + f.size, 0), ms, stages };
 							},
 							{ files, headers }
 						);
@@ -606,6 +613,8 @@ export const syncFigures = [
 					const [plain, managed] = run % 2 === 0 ? [first, second] : [second, first];
 					if (plain.bytes !== managed.bytes) throw new Error(`fetched ${plain.bytes}, managed ${managed.bytes}`);
 					if (run < WARMUP) continue;
+					for (const [stage, t] of Object.entries(managed.stages))
+						stageMs[stage] = (stageMs[stage] ?? 0) + t / BIG / (RUNS - WARMUP);
 					fetchRates.push(plain.bytes / 1e6 / (plain.ms / 1000));
 					managerRates.push(managed.bytes / 1e6 / (managed.ms / 1000));
 					pairRatios.push(plain.ms / managed.ms);
@@ -624,7 +633,8 @@ export const syncFigures = [
 					file_mb: round(BIG_BYTES / 1e6, 1),
 					runs: RUNS,
 					manager_runs: managerRates.map((r) => round(r)),
-					fetch_runs: fetchRates.map((r) => round(r))
+					fetch_runs: fetchRates.map((r) => round(r)),
+					worker_ms_per_file: Object.fromEntries(Object.entries(stageMs).map(([k, v]) => [k, round(v, 1)]))
 				};
 			} finally {
 				await teardown();
