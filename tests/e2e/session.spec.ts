@@ -173,6 +173,47 @@ test('a session: join by code and link, queue, requests and votes, reactions, ba
 	}
 });
 
+test('a host that loses its network without a goodbye is replaced in seconds, not when the server forgets it', async ({
+	browser
+}) => {
+	test.setTimeout(120_000);
+	const host = await person(browser, 'Hana');
+	const ben = await person(browser, 'Ben');
+	const cy = await person(browser, 'Cy');
+	try {
+		const code = await create(host);
+		await joinByCode(ben, code);
+		await joinByCode(cy, code);
+		const [hostId, benId] = await Promise.all([myId(host.page), myId(ben.page)]);
+		const requests = (page: Page) => page.getByTestId('session-requests').locator('li');
+		await host.page.getByTestId('request-title').fill('Windowlicker');
+		await host.page.getByTestId('request-submit').click();
+		await expect(requests(cy.page)).toHaveCount(1);
+
+		// Stop the host's page in the debugger: no more heartbeats on its links or its signalling socket, but
+		// nothing is closed either — the signalling server keeps its registrations for 60 s, as after a
+		// network cut. (A frozen lifecycle state is only allowed for hidden pages.)
+		const cdp = await host.context.newCDPSession(host.page);
+		await cdp.send('Debugger.enable');
+		await cdp.send('Debugger.pause');
+		const frozenAt = Date.now();
+		// Ben joined first, so Ben is the successor; Cy follows. 30 s is half the server's 60 s.
+		await expect(room(ben.page)).toHaveAttribute('data-role', 'host', { timeout: 30_000 });
+		await expect(room(cy.page)).toHaveAttribute('data-host', benId, { timeout: 30_000 });
+		await expect(room(cy.page)).toHaveAttribute('data-phase', 'in-room');
+		console.log(`handover after a silent host: ${((Date.now() - frozenAt) / 1000).toFixed(1)} s`);
+		for (const p of [ben, cy]) {
+			await expect(memberRow(p.page, hostId)).toHaveAttribute('data-online', 'false');
+			await expect(requests(p.page)).toHaveCount(1);
+		}
+		// The room works under Ben.
+		await cy.page.getByTestId('react-heart').click();
+		await expect(ben.page.getByTestId('reaction-feed')).toContainText('Cy: Love it');
+	} finally {
+		await Promise.all([host.context.close(), ben.context.close(), cy.context.close()]);
+	}
+});
+
 test('listening mode: listeners receive the host’s sound; what the host plays becomes the setlist', async ({
 	browser
 }) => {

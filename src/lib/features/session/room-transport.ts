@@ -44,6 +44,11 @@ export interface RoomEndpoint {
 	onCall(handler: (call: IncomingAudioCall) => void): void;
 	/** Signalling is connected (dials can work). */
 	readonly online: boolean;
+	/**
+	 * Asks the signalling server for a fresh answer now: true when this device's own network reaches it.
+	 * A silent host is declared gone only then, so a member whose own network dropped never takes over.
+	 */
+	reachable(timeoutMs: number): Promise<boolean>;
 	close(): void;
 }
 
@@ -85,7 +90,8 @@ export class PeerJsRoomTransport implements RoomTransport {
 			});
 			peer.once('error', fail);
 		});
-		return new PeerJsEndpoint(peer, id);
+		const probe = new URL(`${this.options.path.replace(/\/?$/, '/')}${this.options.key}/id`, location.origin);
+		return new PeerJsEndpoint(peer, id, probe.href);
 	}
 }
 
@@ -100,7 +106,8 @@ class PeerJsEndpoint implements RoomEndpoint {
 
 	constructor(
 		peer: Peer,
-		readonly id: string
+		readonly id: string,
+		readonly probe: string
 	) {
 		this.#peer = peer;
 		peer.on('connection', (connection) => {
@@ -128,6 +135,17 @@ class PeerJsEndpoint implements RoomEndpoint {
 
 	get online(): boolean {
 		return this.#online && !this.#peer.disconnected;
+	}
+
+	async reachable(timeoutMs: number): Promise<boolean> {
+		if (!this.online) return false;
+		try {
+			// PeerServer's id endpoint: a cheap request that only the signalling server itself answers.
+			const response = await fetch(this.probe, { cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
+			return response.ok;
+		} catch {
+			return false;
+		}
 	}
 
 	/** Signalling dropped (network): keep trying; existing WebRTC links are independent of it. */

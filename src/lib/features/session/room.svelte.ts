@@ -35,10 +35,16 @@ import { DialError, type AudioCall, type RoomEndpoint, type RoomLink, type RoomT
 
 export type Phase = 'idle' | 'starting' | 'joining' | 'in-room' | 'reconnecting' | 'ended';
 
-export const HEARTBEAT_MS = 2000;
-/** A link silent this long is dead (WebRTC close events are unreliable). */
-export const SILENCE_MS = 8000;
+export const HEARTBEAT_MS = 1000;
+/** A link silent this long is dead (WebRTC close events are unreliable): five missed heartbeats. */
+export const SILENCE_MS = 5000;
 const DIAL_MS = 6000;
+/**
+ * How long a silent host gets to answer at the room's address and at its own id before the members go
+ * down the successor list. The signalling server keeps a vanished host's registration until its own
+ * heartbeat times out (60 s), so "nobody holds the address" would come that late.
+ */
+const PROBE_MS = 3000;
 const REPLY_MS = 6000;
 const GIVE_UP_MS = 3 * 60_000;
 const MAX_REJECTED = 50;
@@ -459,7 +465,9 @@ export class LiveSession {
 			}
 			if (!this.isHost || !this.#state) {
 				// Not (or no longer) the host: say where it is, if known.
-				link.send(encodeRoomMessage({ type: 'not-host', host: this.#state?.host ?? null }));
+				// While this member is itself looking for the room, the host it knew is the one that vanished.
+				const known = this.#reconnecting ? null : (this.#state?.host ?? null);
+				link.send(encodeRoomMessage({ type: 'not-host', host: known }));
 				setTimeout(() => link.close(), 500);
 				return;
 			}
@@ -597,13 +605,14 @@ export class LiveSession {
 	/** Dials `remote`, sends `join`, waits for the answer. */
 	async #tryJoin(
 		remote: string,
-		code: string
+		code: string,
+		timeoutMs = DIAL_MS
 	): Promise<'joined' | 'unavailable' | 'timeout' | 'offline' | 'not-host' | 'refused'> {
 		const endpoint = this.#endpoint;
 		if (!endpoint) return 'offline';
 		let link: RoomLink;
 		try {
-			link = await endpoint.dial(remote, DIAL_MS);
+			link = await endpoint.dial(remote, timeoutMs);
 		} catch (error) {
 			return error instanceof DialError ? error.reason : 'timeout';
 		}
@@ -707,9 +716,11 @@ export class LiveSession {
 	}
 
 	/**
-	 * Finds the room again: the address first (whoever holds it is the host); when the signalling server
-	 * says nobody holds it, the successor list from the last snapshot — dial each earlier candidate, and
-	 * take the room over when this member is the first one left.
+	 * Finds the room again: the address first (whoever holds it is the host). The host is gone when the
+	 * signalling server says nobody holds the address, or when neither the address nor the host's own id
+	 * answers within PROBE_MS while this device reaches the signalling server (a host that lost its network
+	 * without closing its socket). Then the successor list from the last snapshot: dial each earlier
+	 * candidate, and take the room over when this member is the first one left.
 	 */
 	async #reconnect(): Promise<void> {
 		this.#reconnecting = true;
@@ -718,28 +729,42 @@ export class LiveSession {
 		const deadline = performance.now() + GIVE_UP_MS;
 		const snapshot = this.#state!;
 		const code = snapshot.code;
+		let hostGone = false;
 		for (let attempt = 0; performance.now() < deadline; attempt++) {
 			if (generation !== this.#generation) return;
 			const hinted = this.#handoverTo;
 			if (hinted === this.#me) return this.#becomeHost(snapshot);
 			if (hinted && (await this.#tryJoin(hinted, code)) === 'joined') return this.#rejoined();
-			const atAddress = await this.#tryJoin(roomAddress(code), code);
 			if (generation !== this.#generation) return;
-			if (atAddress === 'joined') return this.#rejoined();
-			if (atAddress === 'unavailable') {
-				// Nobody holds the address: go down the successor list.
+			if (!hostGone) {
+				const [atAddress, atHost] = await Promise.all([
+					this.#tryJoin(roomAddress(code), code, PROBE_MS),
+					this.#tryJoin(snapshot.host, code, PROBE_MS)
+				]);
+				if (generation !== this.#generation) return;
+				if (atAddress === 'joined' || atHost === 'joined') return this.#rejoined();
+				hostGone =
+					atAddress === 'unavailable' ||
+					(atAddress === 'timeout' &&
+						(atHost === 'timeout' || atHost === 'unavailable') &&
+						(await this.#endpoint?.reachable(PROBE_MS)) === true);
+			}
+			if (hostGone) {
 				let state = snapshot;
 				for (let next = successor(state, state.host); next; next = successor(state, state.host)) {
 					if (next === this.#me) return this.#becomeHost(state);
 					const result = await this.#tryJoin(next, code);
 					if (generation !== this.#generation) return;
 					if (result === 'joined') return this.#rejoined();
-					if (result !== 'unavailable') break;
+					// Alive but not the host yet (it is still finding out): ask again shortly.
+					if (result !== 'unavailable' && result !== 'timeout') break;
 					// That member is gone too: the next one.
 					state = { ...state, members: state.members.map((m) => (m.id === next ? { ...m, online: false } : m)) };
 				}
+				// A candidate that took over holds the address once the server lets go of the old one.
+				if (attempt % 4 === 3 && (await this.#tryJoin(roomAddress(code), code)) === 'joined') return this.#rejoined();
 			}
-			await sleep(Math.min(500 * 2 ** attempt, 4000));
+			await sleep(Math.min(500 * 2 ** attempt, hostGone ? 1000 : 4000));
 		}
 		this.#reconnecting = false;
 		this.#teardown();
