@@ -12,6 +12,7 @@ export type WorkerErrorCode =
 	| 'not-audio'
 	| 'truncated'
 	| 'corrupt'
+	| 'damaged'
 	| 'disk-full';
 
 /** The one error type that crosses the worker boundary; `code` survives structured cloning. */

@@ -135,6 +135,13 @@ export const en = {
 	'import.reason.not-audio': 'not an audio file (its contents match no supported format)',
 	'import.reason.truncated': 'the file is truncated (shorter than its header says)',
 	'import.reason.corrupt': 'the file is damaged: {detail}',
+	'import.reason.damaged': 'most of its audio is damaged ({detail} unreadable)',
+	'import.notices': 'Imported with warnings',
+	'import.warning.damaged':
+		'damaged at {places} (about {seconds} s unreadable); imported, but that part will not play cleanly',
+	'import.warning.cut-off': 'ends abruptly at {at}: the file seems cut off',
+	'import.warning.duration-unknown': 'its length is unknown until it is analysed',
+	'import.warning.cover-unreadable': 'the embedded cover could not be decoded',
 	'import.interrupted': 'An earlier import was interrupted: {count} files did not finish.',
 	'import.resume': 'Resume import ({count} files)',
 	'import.notResumable':

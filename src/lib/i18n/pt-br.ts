@@ -136,6 +136,13 @@ export const ptBR: Messages = {
 	'import.reason.not-audio': 'não é um arquivo de áudio (o conteúdo não corresponde a nenhum formato suportado)',
 	'import.reason.truncated': 'o arquivo está truncado (menor do que o cabeçalho indica)',
 	'import.reason.corrupt': 'o arquivo está danificado: {detail}',
+	'import.reason.damaged': 'a maior parte do áudio está danificada ({detail} ilegível)',
+	'import.notices': 'Importados com avisos',
+	'import.warning.damaged':
+		'danificado em {places} (cerca de {seconds} s ilegíveis); importado, mas esse trecho não vai tocar direito',
+	'import.warning.cut-off': 'termina de repente em {at}: o arquivo parece cortado',
+	'import.warning.duration-unknown': 'a duração só será conhecida após a análise',
+	'import.warning.cover-unreadable': 'não foi possível decodificar a capa embutida',
 	'import.interrupted': 'Uma importação anterior foi interrompida: {count} arquivos não foram concluídos.',
 	'import.resume': 'Retomar importação ({count} arquivos)',
 	'import.notResumable':

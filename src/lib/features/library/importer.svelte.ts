@@ -5,16 +5,24 @@ import { isWorkerError, type WorkerErrorCode } from '$workers/shared/errors';
 import { analysisQueue } from '../analysis/analysis-queue.svelte';
 import { storageStatus } from '../settings/storage.svelte';
 import { isAudioFileName } from './audio-files';
+import type { ImportWarning } from './frame-check';
 import { library } from './library.svelte';
 import { offlineStore } from './offline-store.svelte';
 
-export type FailureCode = 'empty' | 'not-audio' | 'truncated' | 'corrupt' | 'disk-full' | 'unreadable' | 'other';
+export type FailureCode =
+	'empty' | 'not-audio' | 'truncated' | 'corrupt' | 'damaged' | 'disk-full' | 'unreadable' | 'other';
 
 export interface ImportFailure {
 	file: string;
 	code: FailureCode;
 	/** The underlying message, shown for 'other'. */
 	detail: string;
+}
+
+/** A file that imported with something the user should know (damage in the middle, a cut-off end…). */
+export interface ImportNotice {
+	file: string;
+	warnings: readonly ImportWarning[];
 }
 
 export type ImportPhase = 'idle' | 'running' | 'finished' | 'cancelled' | 'disk-full';
@@ -53,6 +61,7 @@ const FAILURE_CODES: readonly WorkerErrorCode[] = [
 	'not-audio',
 	'truncated',
 	'corrupt',
+	'damaged',
 	'disk-full',
 	'unreadable'
 ];
@@ -152,6 +161,7 @@ export class Importer {
 	#startedAt = $state(0);
 	#now = $state(0);
 	#failures = $state.raw<ImportFailure[]>([]);
+	#notices = $state.raw<ImportNotice[]>([]);
 	#interrupted = $state.raw<ImportJournalRow[]>([]);
 	#controller: AbortController | undefined;
 	#queue: { source: ImportSource; journalId: number }[] = [];
@@ -181,6 +191,10 @@ export class Importer {
 	}
 	get failures(): readonly ImportFailure[] {
 		return this.#failures;
+	}
+	/** Files that imported with warnings (damage in the middle, a cut-off end, an unreadable cover). */
+	get notices(): readonly ImportNotice[] {
+		return this.#notices;
 	}
 	/** Files of an earlier import that a reload or crash interrupted. */
 	get interrupted(): readonly ImportJournalRow[] {
@@ -305,6 +319,7 @@ export class Importer {
 		this.#total = audio.length + failures.length;
 		this.#done = this.#added = this.#duplicates = 0;
 		this.#failures = [...failures];
+		this.#notices = [];
 		this.#bytesTotal = 0;
 		void this.#addSizes(audio);
 		this.#bytesDone = 0;
@@ -328,7 +343,8 @@ export class Importer {
 			for (const done of inflight.values()) bytes += done;
 			this.#bytesDone = bytes;
 			this.#done = doneCount;
-			this.#current = currentPath;
+			// The file in flight longest (a long mix stays named while short files pass beside it).
+			this.#current = inflight.keys().next().value?.path ?? currentPath;
 			this.#now = performance.now();
 		};
 		const tick = () => {
@@ -402,6 +418,9 @@ export class Importer {
 					}
 				});
 				pending.push({ result, source, journalId });
+				// Only what the user can act on: "length unknown" is filled in by analysis anyway.
+				const warnings = result.warnings.filter((w) => w.code !== 'duration-unknown');
+				if (warnings.length) this.#notices = [...this.#notices, { file: source.path, warnings }];
 				stages.files!++;
 				for (const [stage, ms] of Object.entries(result.timings)) stages[stage] = (stages[stage] ?? 0) + ms;
 				// Rows of files that finish during a write go into the next one.

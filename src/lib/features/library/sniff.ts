@@ -9,6 +9,8 @@ export interface SniffResult {
 	format: AudioFormat;
 	/** Set when the header declares more bytes than the file has. */
 	truncated: boolean;
+	/** Where the audio stream starts (after a leading ID3v2 tag). */
+	audioStart: number;
 }
 
 /** How many leading bytes `sniffAudio` needs. */
@@ -42,15 +44,15 @@ export function sniffAudio(bytes: Uint8Array, fileSize: number): SniffResult | n
 			((bytes[6]! & 0x7f) << 21) | ((bytes[7]! & 0x7f) << 14) | ((bytes[8]! & 0x7f) << 7) | (bytes[9]! & 0x7f);
 		at = 10 + size + (bytes[5]! & 0x10 ? 10 : 0);
 		// A tag larger than the sniffed prefix (e.g. a 5 MB cover): trust the tag, the parser decides.
-		if (at >= bytes.length) return { format: 'mp3', truncated: at > fileSize };
+		if (at >= bytes.length) return { format: 'mp3', truncated: at > fileSize, audioStart: at };
 	}
-	if (ascii(bytes, at, 'fLaC')) return { format: 'flac', truncated: false };
-	if (ascii(bytes, at, 'OggS')) return { format: 'ogg', truncated: false };
-	if (ascii(bytes, 4, 'ftyp')) return { format: 'mp4', truncated: false };
+	if (ascii(bytes, at, 'fLaC')) return { format: 'flac', truncated: false, audioStart: at };
+	if (ascii(bytes, at, 'OggS')) return { format: 'ogg', truncated: false, audioStart: at };
+	if (ascii(bytes, 4, 'ftyp')) return { format: 'mp4', truncated: false, audioStart: 0 };
 	if (ascii(bytes, 0, 'RIFF') && ascii(bytes, 8, 'WAVE'))
-		return { format: 'wav', truncated: u32le(bytes, 4) + 8 > fileSize };
+		return { format: 'wav', truncated: u32le(bytes, 4) + 8 > fileSize, audioStart: 0 };
 	if (ascii(bytes, 0, 'FORM') && (ascii(bytes, 8, 'AIFF') || ascii(bytes, 8, 'AIFC'))) {
-		return { format: 'aiff', truncated: u32be(bytes, 4) + 8 > fileSize };
+		return { format: 'aiff', truncated: u32be(bytes, 4) + 8 > fileSize, audioStart: 0 };
 	}
 	// Raw MPEG audio: require two consecutive plausible frame headers to avoid false positives.
 	for (let i = at; i < Math.min(bytes.length - 4, at + 8192); i++) {
@@ -61,7 +63,7 @@ export function sniffAudio(bytes: Uint8Array, fileSize: number): SniffResult | n
 				bytes
 					.subarray(i + 1, Math.min(bytes.length, i + 4000))
 					.findIndex((v, j) => v === 0xff && isMpegFrameHeader(bytes, i + 1 + j));
-			if (next > i) return { format: 'mp3', truncated: false };
+			if (next > i) return { format: 'mp3', truncated: false, audioStart: at };
 		}
 	}
 	return null;

@@ -73,8 +73,16 @@ describe('format sniffing', () => {
 		expect(sniffAudio(bytes('fLaC', [0, 0, 0, 34]), 100)?.format).toBe('flac');
 		expect(sniffAudio(bytes('OggS', [0, 2]), 100)?.format).toBe('ogg');
 		expect(sniffAudio(bytes([0, 0, 0, 32], 'ftypM4A '), 100)?.format).toBe('mp4');
-		expect(sniffAudio(bytes('RIFF', [92, 0, 0, 0], 'WAVEfmt '), 100)).toEqual({ format: 'wav', truncated: false });
-		expect(sniffAudio(bytes('FORM', [0, 0, 0, 92], 'AIFF'), 100)).toEqual({ format: 'aiff', truncated: false });
+		expect(sniffAudio(bytes('RIFF', [92, 0, 0, 0], 'WAVEfmt '), 100)).toEqual({
+			format: 'wav',
+			truncated: false,
+			audioStart: 0
+		});
+		expect(sniffAudio(bytes('FORM', [0, 0, 0, 92], 'AIFF'), 100)).toEqual({
+			format: 'aiff',
+			truncated: false,
+			audioStart: 0
+		});
 		expect(sniffAudio(bytes('ID3', [4, 0, 0, 0, 0, 0, 0], 'fLaC'), 100)?.format).toBe('flac');
 		const frame = [0xff, 0xfb, 0x90, 0x64];
 		const mp3 = new Uint8Array(2000);
@@ -84,8 +92,8 @@ describe('format sniffing', () => {
 	});
 
 	it('flags WAV and AIFF files shorter than their header says', () => {
-		expect(sniffAudio(bytes('RIFF', [0, 0, 1, 0], 'WAVEfmt '), 1000)).toEqual({ format: 'wav', truncated: true });
-		expect(sniffAudio(bytes('FORM', [0, 1, 0, 0], 'AIFF'), 1000)).toEqual({ format: 'aiff', truncated: true });
+		expect(sniffAudio(bytes('RIFF', [0, 0, 1, 0], 'WAVEfmt '), 1000)).toEqual({ format: 'wav', truncated: true, audioStart: 0 });
+		expect(sniffAudio(bytes('FORM', [0, 1, 0, 0], 'AIFF'), 1000)).toEqual({ format: 'aiff', truncated: true, audioStart: 0 });
 	});
 
 	it('refuses text and images renamed to audio', () => {
