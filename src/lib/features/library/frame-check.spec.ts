@@ -90,5 +90,5 @@ describe('frame check', () => {
 		const result = check(mix.path, 4 * 1024 * 1024);
 		expect(result.damaged).toEqual([]);
 		expect(result.duration).toBeCloseTo(mix.seconds, 3);
-	});
+	}, 60_000);
 });

@@ -92,8 +92,16 @@ describe('format sniffing', () => {
 	});
 
 	it('flags WAV and AIFF files shorter than their header says', () => {
-		expect(sniffAudio(bytes('RIFF', [0, 0, 1, 0], 'WAVEfmt '), 1000)).toEqual({ format: 'wav', truncated: true, audioStart: 0 });
-		expect(sniffAudio(bytes('FORM', [0, 1, 0, 0], 'AIFF'), 1000)).toEqual({ format: 'aiff', truncated: true, audioStart: 0 });
+		expect(sniffAudio(bytes('RIFF', [0, 0, 1, 0], 'WAVEfmt '), 1000)).toEqual({
+			format: 'wav',
+			truncated: true,
+			audioStart: 0
+		});
+		expect(sniffAudio(bytes('FORM', [0, 1, 0, 0], 'AIFF'), 1000)).toEqual({
+			format: 'aiff',
+			truncated: true,
+			audioStart: 0
+		});
 	});
 
 	it('refuses text and images renamed to audio', () => {
