@@ -293,3 +293,73 @@ test('listening mode: listeners receive the host’s sound; what the host plays 
 		rmSync(dir, { recursive: true, force: true });
 	}
 });
+
+test('a room fits a 360 px phone and works from the keyboard', async ({ browser }, info) => {
+	test.setTimeout(120_000);
+	const phone = async (name: string): Promise<Person> => {
+		const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+		await context.addInitScript((n) => localStorage.setItem('cratemesh.session.name', n), name);
+		return { context, page: await open(context), name };
+	};
+	const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+	const host = await phone('Hana with a rather long DJ name');
+	const guest = await phone('Gil');
+	const errors: string[] = [];
+	for (const p of [host, guest]) p.page.on('pageerror', (error) => errors.push(error.message));
+	try {
+		expect(await overflow(guest.page)).toBeLessThanOrEqual(0);
+		// The host starts the room from the keyboard: Tab from the name field to "Create", Enter.
+		await host.page.getByTestId('session-name').focus();
+		await host.page.keyboard.press('Tab');
+		await expect(host.page.getByTestId('session-create')).toBeFocused();
+		await host.page.keyboard.press('Enter');
+		await expect(room(host.page)).toHaveAttribute('data-phase', 'in-room', { timeout: 20_000 });
+		const code = (await host.page.getByTestId('room-code').getAttribute('data-code'))!;
+		// The guest types the code and presses Enter.
+		await guest.page.getByTestId('session-code-input').focus();
+		await guest.page.keyboard.type(code);
+		await guest.page.keyboard.press('Enter');
+		await expect(room(guest.page)).toHaveAttribute('data-phase', 'in-room', { timeout: 20_000 });
+
+		// Host: listening mode and a request, by keyboard.
+		await host.page.getByTestId('listen-mode').focus();
+		await host.page.keyboard.press('Space');
+		await expect(host.page.getByTestId('listen-mode')).toBeChecked();
+		await host.page.getByTestId('request-title').focus();
+		await host.page.keyboard.type('A request title long enough to wrap on a narrow phone screen');
+		await host.page.keyboard.press('Tab');
+		await host.page.keyboard.type('Some Artist');
+		await host.page.keyboard.press('Enter');
+		const requests = (page: Page) => page.getByTestId('session-requests').locator('li');
+		await expect(requests(guest.page)).toHaveCount(1);
+
+		// Guest: listen, vote and react from the keyboard; every control is reachable and on screen when focused.
+		await guest.page.getByTestId('listen-toggle').focus();
+		await guest.page.keyboard.press('Space');
+		await expect(guest.page.getByTestId('listen-toggle')).toBeChecked();
+		await requests(guest.page).first().getByTestId('vote').focus();
+		await guest.page.keyboard.press('Enter');
+		// The requester's own vote and the guest's.
+		await expect(requests(host.page).first()).toHaveAttribute('data-votes', '2');
+		await guest.page.getByTestId('react-heart').focus();
+		await expect(guest.page.getByTestId('react-heart')).toBeInViewport();
+		await guest.page.keyboard.press('Enter');
+		await expect(host.page.getByTestId('reaction-feed')).toContainText('Gil');
+		for (const id of ['session-search', 'request-title', 'request-artist', 'listen-toggle', 'session-leave']) {
+			await guest.page.getByTestId(id).focus();
+			await expect(guest.page.getByTestId(id)).toBeFocused();
+			await expect(guest.page.getByTestId(id)).toBeInViewport();
+		}
+
+		for (const p of [host, guest]) expect(await overflow(p.page)).toBeLessThanOrEqual(0);
+		await host.page.screenshot({
+			path: `tests/.artifacts/screenshots/${info.project.name}-360-session-host.png`
+		});
+		await guest.page.screenshot({
+			path: `tests/.artifacts/screenshots/${info.project.name}-360-session-guest.png`
+		});
+		expect(errors).toEqual([]);
+	} finally {
+		await Promise.all([host.context.close(), guest.context.close()]);
+	}
+});
