@@ -5,6 +5,10 @@
  * bytes at the hashing frontier are hashed as they arrive, bytes beyond it are hashed when the frontier
  * reaches them, read back from disk. `replace` + a second `digest` serve the repair after a hash mismatch (which
  * device sent the bad part). The UI thread only moves frames here (transferred, not copied).
+ *
+ * Frames that continue one another are gathered into 4 MiB writes: a 64 KiB sync-access-handle write costs
+ * about as much as a 1 MiB one in an off-the-record profile, where OPFS lives in the browser process behind
+ * an IPC per call (64 KiB writes: 25 MB/s there, 4 MiB: 63 MB/s; on disk both are hundreds of MB/s).
  */
 import { expose } from 'comlink';
 import { createSHA256 } from 'hash-wasm';
@@ -20,9 +24,18 @@ interface Span {
 	end: number;
 }
 
+/** Received bytes not yet written: `bytes[0, length)` belongs at `at`. */
+interface Pending {
+	at: number;
+	bytes: Uint8Array;
+	length: number;
+}
+
 interface File {
 	size: number;
 	writer: PositionalWriter;
+	/** one gathering buffer per run of contiguous frames (one per sender in flight) */
+	pending: Pending[];
 	hasher: Hasher;
 	/** every byte before this offset is hashed (and written) */
 	hashed: number;
@@ -33,6 +46,9 @@ interface File {
 }
 
 const READ_BYTES = 4 * 1024 * 1024;
+const GATHER_BYTES = 4 * 1024 * 1024;
+/** Contiguous runs gathered at once (several devices send different ranges); more: the oldest is written. */
+const MAX_PENDING = 4;
 const files = new Map<number, File>();
 let nextId = 1;
 
@@ -55,8 +71,44 @@ function addSpan(spans: Span[], start: number, end: number): void {
 	spans.splice(i, j - i, merged);
 }
 
+/** Writes every gathered run (before anything is read back, and at the end). */
+function flush(f: File): void {
+	for (const run of f.pending) f.writer.writeAt(run.at, run.bytes.subarray(0, run.length));
+	f.pending = [];
+}
+
+/** Writes `bytes` at `at`, gathered with the frames before it when they continue a run. */
+function gather(f: File, at: number, bytes: Uint8Array): void {
+	const end = at + bytes.byteLength;
+	// Bytes written again over a gathered run (a repair): keep the order of writes.
+	if (f.pending.some((p) => at < p.at + p.length && end > p.at)) flush(f);
+	const run = f.pending.find((p) => p.at + p.length === at);
+	if (run && run.length + bytes.byteLength <= run.bytes.byteLength) {
+		run.bytes.set(bytes, run.length);
+		run.length += bytes.byteLength;
+		if (run.length === run.bytes.byteLength) {
+			f.writer.writeAt(run.at, run.bytes);
+			f.pending.splice(f.pending.indexOf(run), 1);
+		}
+		return;
+	}
+	if (run) {
+		f.writer.writeAt(run.at, run.bytes.subarray(0, run.length));
+		f.pending.splice(f.pending.indexOf(run), 1);
+	}
+	if (bytes.byteLength >= GATHER_BYTES) return f.writer.writeAt(at, bytes);
+	if (f.pending.length >= MAX_PENDING) {
+		const oldest = f.pending.shift()!;
+		f.writer.writeAt(oldest.at, oldest.bytes.subarray(0, oldest.length));
+	}
+	const buffer = new Uint8Array(Math.min(GATHER_BYTES, f.size - at));
+	buffer.set(bytes);
+	f.pending.push({ at, bytes: buffer, length: bytes.byteLength });
+}
+
 /** Hashes what is already on disk from the frontier on, as far as it is contiguous. */
 function advance(f: File): void {
+	if (f.ahead.length && f.ahead[0]!.start <= f.hashed) flush(f);
 	while (f.ahead.length && f.ahead[0]!.start <= f.hashed) {
 		const span = f.ahead.shift()!;
 		for (let at = f.hashed; at < span.end;) {
@@ -77,7 +129,7 @@ const api = {
 			const hasher = await createSHA256();
 			hasher.init();
 			const id = nextId++;
-			files.set(id, { size, writer, hasher, hashed: 0, ahead: [], dirty: false });
+			files.set(id, { size, writer, pending: [], hasher, hashed: 0, ahead: [], dirty: false });
 			return id;
 		} catch (error) {
 			throw toWorkerError(error);
@@ -89,7 +141,7 @@ const api = {
 		const f = file(id);
 		const end = at + bytes.byteLength;
 		if (at < 0 || end > f.size) throw new WorkerError('invalid-input', 'Write outside the file');
-		f.writer.writeAt(at, bytes);
+		gather(f, at, bytes);
 		if (at === f.hashed) {
 			f.hasher.update(bytes);
 			f.hashed = end;
@@ -109,6 +161,7 @@ const api = {
 	 */
 	replace(id: number, at: number, bytes: Uint8Array): boolean {
 		const f = file(id);
+		flush(f);
 		const held = f.writer.readAt(at, bytes.byteLength);
 		let same = held.byteLength === bytes.byteLength;
 		for (let i = 0; same && i < held.byteLength; i++) same = held[i] === bytes[i];
@@ -122,6 +175,7 @@ const api = {
 	digest(id: number): string | null {
 		const f = file(id);
 		if (f.hashed < f.size) return null;
+		flush(f);
 		// A digest finishes the hasher: any later digest (after a repair) reads the file again.
 		const wasDirty = f.dirty;
 		f.dirty = true;
@@ -141,6 +195,7 @@ const api = {
 		const f = file(id);
 		files.delete(id);
 		try {
+			flush(f);
 			return { kind: f.writer.kind, outcome: await f.writer.commit(hash) };
 		} catch (error) {
 			throw toWorkerError(error);

@@ -4,7 +4,7 @@
 // bufferedAmount thresholds, in the same run.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SYNC_FIELDS } from '../../src/lib/db/sync-fields.js';
@@ -30,6 +30,45 @@ function constant(/** @type {string} */ root, /** @type {string} */ file, /** @t
 		.split('*')
 		.map((part) => Number(part.replace(/[\s_]/g, '')))
 		.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * CPU seconds (user + system) so far of every process of the Chromium this process launched (browser,
+ * renderers, workers' threads, network service): found by its `--user-data-dir`, which all its processes
+ * carry. Unlike wall time, it says what a path costs whatever else the machine runs. NaN without /proc.
+ */
+export function browserCpu() {
+	if (!existsSync('/proc/self/stat')) return NaN;
+	const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+	/** @param {string} pid */
+	const stat = (pid) => {
+		const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return text.slice(text.lastIndexOf(')') + 2).split(' ');
+	};
+	/** @param {string} pid */
+	const cmdline = (pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+	let dir = '';
+	for (const pid of pids) {
+		try {
+			if (Number(stat(pid)[1]) !== process.pid) continue;
+			dir = /--user-data-dir=([^\0]+)/.exec(cmdline(pid))?.[1] ?? '';
+			if (dir) break;
+		} catch {
+			// gone
+		}
+	}
+	if (!dir) return NaN;
+	let total = 0;
+	for (const pid of pids) {
+		try {
+			if (!cmdline(pid).includes(dir)) continue;
+			const fields = stat(pid);
+			total += (Number(fields[11]) + Number(fields[12])) / 100;
+		} catch {
+			// gone
+		}
+	}
+	return total;
 }
 
 /** `count` distinct 300 s stereo 16-bit WAVs (~53 MB each). */
@@ -208,7 +247,7 @@ export async function bareChannel(
 	return { send, maxMessageSize, close: () => Promise.all(contexts.map((context) => context.close())) };
 }
 
-/** @type {{ mesh: number[], meshWall: number[], bare: number[], phases: Record<string, number>[], bytes: number, limits: { chunk: number, high: number, low: number }, maxMessageSize: number } | null} */
+/** @type {{ mesh: number[], meshWall: number[], meshCpuS: number[], bareCpuS: number[], bare: number[], phases: Record<string, number>[], bytes: number, limits: { chunk: number, high: number, low: number }, maxMessageSize: number } | null} */
 let measured = null;
 
 /** Runs the interleaved mesh and bare transfers once for both figures. */
@@ -258,6 +297,9 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 		const mesh = [];
 		const bareSeconds = [];
 		const meshWall = [];
+		// CPU seconds of the whole browser per transfer (both sides, all processes): the load-independent cost.
+		const meshCpuS = [];
+		const bareCpuS = [];
 		/** @type {Record<string, number>[]} */
 		const phases = [];
 		for (let i = 0; i < tracks.length; i++) {
@@ -283,6 +325,7 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 					w.observer = new MutationObserver(seen);
 					w.observer.observe(document.body, { subtree: true, childList: true, attributes: true });
 				}, hash);
+				const cpuBefore = browserCpu();
 				const started = Date.now();
 				await get.click();
 				await b
@@ -290,6 +333,7 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 					.locator(`li[data-hash="${hash}"][data-state="done"]`)
 					.waitFor({ timeout: 120_000 });
 				const wall = (Date.now() - started) / 1000;
+				if (i >= WARMUP) meshCpuS.push(browserCpu() - cpuBefore);
 				const { marks, clickedAt } = await b.evaluate(() => ({
 					marks: /** @type {any} */ (window).phases,
 					clickedAt: /** @type {any} */ (window).clickedAt
@@ -309,8 +353,12 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 				if (failed !== '0') throw new Error(`receiver rejected ${failed} frames`);
 			};
 			const runBare = async () => {
+				const cpuBefore = browserCpu();
 				const seconds = await bare.send(size);
-				if (i >= WARMUP) bareSeconds.push(seconds);
+				if (i >= WARMUP) {
+					bareSeconds.push(seconds);
+					bareCpuS.push(browserCpu() - cpuBefore);
+				}
 			};
 			// Alternate the order so drift in machine load hits both alike.
 			if (i % 2) {
@@ -331,6 +379,8 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 		measured = {
 			mesh,
 			meshWall,
+			meshCpuS,
+			bareCpuS,
 			bare: bareSeconds,
 			phases,
 			bytes: tracks[0].size,
@@ -370,6 +420,10 @@ export const meshFigures = [
 				mesh_s: m.mesh.map((s) => round(s)),
 				mesh_wall_s: m.meshWall.map((s) => round(s)),
 				bare_s: m.bare.map((s) => round(s)),
+				// CPU seconds of the browser (every process) per transfer, mesh and bare: what each path costs
+				// whatever the machine's load (the 2-core bench machine is shared)
+				mesh_cpu_s: m.meshCpuS.map((s) => round(s)),
+				bare_cpu_s: m.bareCpuS.map((s) => round(s)),
 				warmup: WARMUP,
 				// ms after the receiver's row appeared at which it entered each state, per run
 				phases_ms: m.phases,
@@ -738,6 +792,8 @@ async function measureStream(/** @type {import('../run.js').BenchContext} */ { b
 		const stream = [];
 		const local = [];
 		const firstBytes = [];
+		/** @type {Record<string, number>[]} */
+		const steps = [];
 		for (let i = 0; i < tracks.length; i++) {
 			const { hash } = tracks[i];
 			const play = onBob
@@ -752,7 +808,7 @@ async function measureStream(/** @type {import('../run.js').BenchContext} */ { b
 			});
 			const run = await b.evaluate(() => {
 				const s = /** @type {any} */ (window).__cratemeshStream;
-				return { ms: s.firstAudioMs, bytes: s.firstAudioBytes };
+				return { ms: s.firstAudioMs, bytes: s.firstAudioBytes, steps: s.firstAudioSteps };
 			});
 			await b.getByTestId('stream').and(b.locator('[data-kept="true"]')).waitFor({ timeout: 60_000 });
 			await b.getByTestId('stream-stop').click();
@@ -774,9 +830,10 @@ async function measureStream(/** @type {import('../run.js').BenchContext} */ { b
 			if (i < WARMUP) continue;
 			stream.push(run.ms);
 			firstBytes.push(run.bytes);
+			steps.push(run.steps);
 			local.push(/** @type {number} */ (localMs));
 		}
-		return { stream, local, firstBytes };
+		return { stream, local, firstBytes, steps };
 	} finally {
 		await alice.context.close();
 		await bob.context.close();
@@ -799,6 +856,8 @@ meshFigures.push({
 			runs_ms: m.stream.map((ms) => round(ms, 1)),
 			local_ms: m.local.map((ms) => round(ms, 1)),
 			bytes_at_first_audio: m.firstBytes,
+			// ms from the click to each step: offer, first bytes, MediaSource open, first append done, playing
+			steps_ms: m.steps,
 			warmup: WARMUP,
 			goal_ms: 300
 		};

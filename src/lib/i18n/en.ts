@@ -401,6 +401,8 @@ export const en = {
 	'mesh.pair.code': '6-digit code',
 	'mesh.pair.submit': 'Pair',
 	'mesh.notice': 'Connection refused or closed: {reason}',
+	'mesh.notice.version':
+		'The other device runs an older version of Cratemesh, which cannot connect to this one: update both.',
 	'mesh.trusted.title': 'Trusted devices',
 	'mesh.trusted.none': 'No paired devices yet.',
 	'mesh.trusted.lastSeen': 'last seen {time}',

@@ -402,6 +402,8 @@ export const ptBR: Messages = {
 	'mesh.pair.code': 'Código de 6 dígitos',
 	'mesh.pair.submit': 'Parear',
 	'mesh.notice': 'Conexão recusada ou encerrada: {reason}',
+	'mesh.notice.version':
+		'O outro dispositivo usa uma versão antiga do Cratemesh, que não se conecta a esta: atualize os dois.',
 	'mesh.trusted.title': 'Dispositivos confiáveis',
 	'mesh.trusted.none': 'Nenhum dispositivo pareado ainda.',
 	'mesh.trusted.lastSeen': 'visto por último em {time}',

@@ -257,6 +257,16 @@ export async function createPositionalWriter(size: number): Promise<PositionalWr
 		?.createSyncAccessHandle;
 	if (handle && createSync && incoming && audio) {
 		const sync = await createSync.call(handle);
+		// The whole size at once: one quota request (and a full disk found) up front instead of the file
+		// growing with every frame written at its end (in an off-the-record profile each growth is a round
+		// trip to the browser process: 64 KiB writes ran at 10 MB/s growing, 17 MB/s preallocated).
+		try {
+			sync.truncate(size);
+		} catch (error) {
+			sync.close();
+			await incoming.removeEntry(name).catch(() => undefined);
+			throw error;
+		}
 		let closed = false;
 		const close = () => {
 			if (!closed) sync.close();

@@ -98,11 +98,19 @@ export async function ephemeralIdentity(): Promise<Identity> {
 }
 
 /**
- * What each side signs: a domain tag, the challenge the other side sent, its own challenge and both peer
- * ids, so a signature cannot be replayed on another connection or in the other direction.
+ * What each side signs: a domain tag, the challenge the other side sent, its own challenge, both peer ids
+ * and both DTLS fingerprints as the signer sees them (its own, then the other side's), so a signature
+ * cannot be replayed on another connection or in the other direction, nor carried over a channel a relay
+ * terminates in the middle (each leg would show other fingerprints).
  */
-export function authTranscript(theirNonce: string, myNonce: string, myId: string, theirId: string): Uint8Array {
-	return utf8(`cratemesh-auth-v1\n${theirNonce}\n${myNonce}\n${myId}\n${theirId}`);
+export function authTranscript(
+	theirNonce: string,
+	myNonce: string,
+	myId: string,
+	theirId: string,
+	binding: { mine: string; theirs: string }
+): Uint8Array {
+	return utf8(`cratemesh-auth-v2\n${theirNonce}\n${myNonce}\n${myId}\n${theirId}\n${binding.mine}\n${binding.theirs}`);
 }
 
 export async function sign(identity: Identity, data: Uint8Array): Promise<string> {

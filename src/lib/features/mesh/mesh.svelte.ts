@@ -4,6 +4,7 @@ import { supabaseClient } from '$lib/supabase/client';
 import { db } from '$lib/db';
 import { library } from '$lib/features/library/library.svelte';
 import { playlists } from '$lib/features/playlists/playlists.svelte';
+import { channelBinding } from './channel-binding';
 import { defaultDeviceName, sanitizeName } from './hello';
 import { fingerprint, loadIdentity, pairingCode, type Identity } from './identity';
 import { ShownCode } from './pake';
@@ -462,7 +463,8 @@ export class Mesh {
 		const wire = {
 			send: (frame: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>) => void connection.send(frame),
 			close: () => connection.close(),
-			bufferedAmount: () => connection.dataChannel?.bufferedAmount ?? 0
+			bufferedAmount: () => connection.dataChannel?.bufferedAmount ?? 0,
+			binding: () => channelBinding(connection.peerConnection)
 		};
 		const session: Session = new Session(
 			wire,

@@ -78,7 +78,15 @@ const base = { v: v.literal(PROTOCOL_VERSION) };
 
 export const MessageSchema = v.variant('type', [
 	/** First frame each side sends: who it claims to be and a fresh challenge for the other side. */
-	v.object({ ...base, type: v.literal('hello'), name: text(256), spki: b64(400), nonce: b64(64) }),
+	/** `bind`: the signatures cover the DTLS fingerprints (session.ts); builds without it are refused ('version'). */
+	v.object({
+		...base,
+		type: v.literal('hello'),
+		name: text(256),
+		spki: b64(400),
+		nonce: b64(64),
+		bind: v.optional(v.literal('dtls'))
+	}),
 	/** The answer to the other side's challenge; when pairing, `pake` is the joiner's PAKE share (pake.ts). */
 	v.object({ ...base, type: v.literal('auth'), sig: b64(200), pake: v.optional(b64(64)) }),
 	/** Pairing: the host's PAKE share, sent when a joiner with a share meets a code being shown. */

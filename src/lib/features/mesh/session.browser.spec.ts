@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ephemeralIdentity, toBase64, type Identity } from './identity';
 import { ShownCode } from './pake';
+import type { ChannelBinding } from './channel-binding';
 import { Session, type PeerInfo, type SessionHooks, type Trust, type Wire } from './session';
 
 interface Side {
@@ -50,15 +51,43 @@ function hooks(s: Side): SessionHooks {
 type Frame = Parameters<Wire['send']>[0];
 type Tap = (frame: Frame, from: 'a' | 'b') => Frame | null;
 
-/** Two sessions joined by an in-memory pipe; `tap` sees (and may rewrite or drop) every frame, as a relay could. */
-function link(a: Side, b: Side, options: { joinCode?: string; joinTrust?: Trust; claimAs?: string; tap?: Tap } = {}) {
+/** A made-up DTLS fingerprint (what a certificate's SDP line says). */
+const fingerprint = (byte: number) =>
+	`sha-256 ${Array.from({ length: 32 }, () => byte.toString(16).padStart(2, '0').toUpperCase()).join(':')}`;
+const [FP_A, FP_B, FP_RELAY_A, FP_RELAY_B] = [0xa1, 0xb2, 0xc3, 0xd4].map(fingerprint) as [
+	string,
+	string,
+	string,
+	string
+];
+
+/**
+ * Two sessions joined by an in-memory pipe; `tap` sees (and may rewrite or drop) every frame, as a relay
+ * could. `bindings`: the DTLS fingerprints each side's channel shows (by default, one honest channel).
+ */
+function link(
+	a: Side,
+	b: Side,
+	options: {
+		joinCode?: string;
+		joinTrust?: Trust;
+		claimAs?: string;
+		tap?: Tap;
+		bindings?: { a: ChannelBinding; b: ChannelBinding };
+	} = {}
+) {
+	const bindings = options.bindings ?? {
+		a: { local: FP_A, remote: FP_B },
+		b: { local: FP_B, remote: FP_A }
+	};
 	const wire = (deliver: () => Session, from: 'a' | 'b'): Wire => ({
 		send: (frame) => {
 			const out = options.tap ? options.tap(frame, from) : frame;
 			if (out !== null) queueMicrotask(() => deliver().receive(out));
 		},
 		close: () => undefined,
-		bufferedAmount: () => 0
+		bufferedAmount: () => 0,
+		binding: () => bindings[from]
 	});
 	const toB: Session = new Session(
 		wire(() => toA, 'b'),
@@ -159,6 +188,54 @@ describe('mesh session', () => {
 		expect(f.ready).toBeNull();
 	});
 
+	it('refuses a relay that terminates DTLS in the middle, even with a trusted key and the right code', async () => {
+		// The relay rewrote both SDPs: each side's channel ends at the relay, with the relay's certificate.
+		const relayed = { a: { local: FP_A, remote: FP_RELAY_A }, b: { local: FP_B, remote: FP_RELAY_B } };
+		const [a, b] = await Promise.all([side(), side()]);
+		b.code = '123456';
+		link(a, b, { joinCode: '123456', bindings: relayed });
+		await settle();
+		expect(a.ready).toBeNull();
+		expect(b.ready).toBeNull();
+		expect([a.closed, b.closed]).toContain('forged');
+		expect(a.trusted.size + b.trusted.size).toBe(0);
+
+		// Already paired devices: the same.
+		const [c, d] = await Promise.all([side(), side()]);
+		c.trusted.set(d.identity.peerId, { spki: d.identity.spki, trust: 'own' });
+		d.trusted.set(c.identity.peerId, { spki: c.identity.spki, trust: 'own' });
+		const honest = link(c, d);
+		await settle();
+		expect(c.ready?.trust).toBe('own');
+		honest.stop();
+		for (const s of [c, d]) [s.ready, s.closed] = [null, null];
+		link(c, d, { bindings: relayed });
+		await settle();
+		expect(c.ready).toBeNull();
+		expect(d.ready).toBeNull();
+		expect(c.closed).toBe('forged');
+		expect(d.closed).toBe('forged');
+	});
+
+	it('refuses an older build that does not bind the channel, with a version error', async () => {
+		const [a, b] = await Promise.all([side(), side()]);
+		a.trusted.set(b.identity.peerId, { spki: b.identity.spki, trust: 'own' });
+		b.trusted.set(a.identity.peerId, { spki: a.identity.spki, trust: 'own' });
+		// a's hello as a build before the binding sends it (no `bind`).
+		link(a, b, {
+			tap: (frame, from) => {
+				if (from !== 'a' || typeof frame !== 'string' || !frame.includes('"hello"')) return frame;
+				const { bind: _bind, ...old } = JSON.parse(frame);
+				return JSON.stringify(old);
+			}
+		});
+		await settle();
+		expect(b.closed).toBe('version');
+		expect(a.closed).toBe('peer:version');
+		expect(a.ready).toBeNull();
+		expect(b.ready).toBeNull();
+	});
+
 	it('pairs through the PAKE: the code never crosses the wire', async () => {
 		const [a, b] = await Promise.all([side(), side()]);
 		b.code = '246810';
@@ -246,11 +323,15 @@ describe('mesh session', () => {
 
 	it('rejects and counts malformed, unknown, oversized and premature frames without throwing', async () => {
 		const [a, b] = await Promise.all([side(), side()]);
-		const session = new Session({ send: () => undefined, close: () => undefined, bufferedAmount: () => 0 }, hooks(b), {
-			identity: b.identity,
-			name: 'B',
-			remoteId: a.identity.peerId
-		});
+		const session = new Session(
+			{ send: () => undefined, close: () => undefined, bufferedAmount: () => 0, binding: () => null },
+			hooks(b),
+			{
+				identity: b.identity,
+				name: 'B',
+				remoteId: a.identity.peerId
+			}
+		);
 		session.receive('{not json');
 		session.receive(JSON.stringify({ v: 1, type: 'launch-missiles' }));
 		session.receive(JSON.stringify({ v: 2, type: 'ping', t: 1 }));
@@ -273,14 +354,18 @@ describe('mesh session', () => {
 
 	it('rate-limits a flooding peer and drops it', async () => {
 		const [a, b] = await Promise.all([side(), side()]);
-		const session = new Session({ send: () => undefined, close: () => undefined, bufferedAmount: () => 0 }, hooks(b), {
-			identity: b.identity,
-			name: 'B',
-			remoteId: a.identity.peerId,
-			rate: 10,
-			burst: 10,
-			maxRejected: 20
-		});
+		const session = new Session(
+			{ send: () => undefined, close: () => undefined, bufferedAmount: () => 0, binding: () => null },
+			hooks(b),
+			{
+				identity: b.identity,
+				name: 'B',
+				remoteId: a.identity.peerId,
+				rate: 10,
+				burst: 10,
+				maxRejected: 20
+			}
+		);
 		for (let i = 0; i < 100; i++) session.receive(JSON.stringify({ v: 1, type: 'ping', t: i }));
 		await settle();
 		expect(b.rejected.filter((r) => r === 'rate').length).toBeGreaterThan(10);
@@ -289,13 +374,17 @@ describe('mesh session', () => {
 
 	it('drops a connection that goes silent (heartbeat timeout)', async () => {
 		const [a, b] = await Promise.all([side(), side()]);
-		const session = new Session({ send: () => undefined, close: () => undefined, bufferedAmount: () => 0 }, hooks(b), {
-			identity: b.identity,
-			name: 'B',
-			remoteId: a.identity.peerId,
-			heartbeatMs: 20,
-			timeoutMs: 60
-		});
+		const session = new Session(
+			{ send: () => undefined, close: () => undefined, bufferedAmount: () => 0, binding: () => null },
+			hooks(b),
+			{
+				identity: b.identity,
+				name: 'B',
+				remoteId: a.identity.peerId,
+				heartbeatMs: 20,
+				timeoutMs: 60
+			}
+		);
 		session.start();
 		await new Promise((resolve) => setTimeout(resolve, 200));
 		expect(b.closed).toBe('timeout');

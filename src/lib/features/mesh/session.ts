@@ -4,6 +4,7 @@
  * from), trust (an already trusted key, or a pairing code proven by both sides), heartbeats that drop a
  * silent connection, a per-peer rate limit, and rejection (counted) of anything invalid.
  */
+import type { ChannelBinding } from './channel-binding';
 import { authTranscript, randomNonce, sameProof, sign, verify, type Identity } from './identity';
 import { confirmation, PakeRun } from './pake';
 import { sanitizeName } from './hello';
@@ -23,6 +24,8 @@ export interface Wire {
 	close(): void;
 	/** Bytes queued in the channel, for backpressure. */
 	bufferedAmount(): number;
+	/** The channel's DTLS fingerprints (this side's, the other side's) once it is open; signed in `auth`. */
+	binding(): ChannelBinding | null;
 }
 
 export interface PeerInfo {
@@ -130,7 +133,8 @@ export class Session {
 			type: 'hello',
 			name: sanitizeName(this.#options.name),
 			spki: this.#options.identity.spki,
-			nonce: this.#nonce
+			nonce: this.#nonce,
+			bind: 'dtls'
 		});
 		const heartbeat = this.#options.heartbeatMs ?? 4000;
 		const timeout = this.#options.timeoutMs ?? 15_000;
@@ -256,13 +260,23 @@ export class Session {
 		return { joinerSpki: joiner.spki, hostSpki: host.spki, joinerNonce: joiner.nonce, hostNonce: host.nonce };
 	}
 
+	/** Both DTLS fingerprints, this side's first; null when the channel cannot say (then nothing is signed). */
+	#binding(): { mine: string; theirs: string } | null {
+		const binding = this.#wire.binding();
+		return binding ? { mine: binding.local, theirs: binding.remote } : null;
+	}
+
 	async #onHello(message: Extract<Message, { type: 'hello' }>): Promise<void> {
 		if (this.#theirNonce) return this.#reject('unexpected');
+		// An older build signs without the channel: accepting it would let a relay strip the binding.
+		if (message.bind !== 'dtls') return this.close('version');
+		const binding = this.#binding();
+		if (!binding) return this.close('no-channel-binding');
 		this.#theirNonce = message.nonce;
 		this.#theirSpki = message.spki;
 		this.#theirName = sanitizeName(message.name);
 		const { identity, remoteId, joinCode } = this.#options;
-		const sig = await sign(identity, authTranscript(message.nonce, this.#nonce, identity.peerId, remoteId));
+		const sig = await sign(identity, authTranscript(message.nonce, this.#nonce, identity.peerId, remoteId, binding));
 		if (joinCode) this.#pake = new PakeRun(joinCode, this.#transcript(true));
 		this.send({ type: 'auth', sig, pake: this.#pake?.share });
 	}
@@ -271,7 +285,12 @@ export class Session {
 		if (!this.#theirNonce || !this.#theirSpki || this.#accepted || this.#awaitingHostProof || this.#awaitingConfirm)
 			return this.#reject('unexpected');
 		const { identity, remoteId, joinCode } = this.#options;
-		const transcript = authTranscript(this.#nonce, this.#theirNonce, remoteId, identity.peerId);
+		const binding = this.#binding();
+		if (!binding) return this.close('no-channel-binding');
+		// The other side signed its fingerprint (our `theirs`) and ours as it sees them: a relay terminating
+		// DTLS in the middle shows each side other fingerprints, so its signature cannot match.
+		const theirView = { mine: binding.theirs, theirs: binding.mine };
+		const transcript = authTranscript(this.#nonce, this.#theirNonce, remoteId, identity.peerId, theirView);
 		if (!(await verify(remoteId, this.#theirSpki, transcript, message.sig))) return this.close('forged');
 		const known = await this.#hooks.trusted(remoteId, this.#theirSpki);
 		if (known) {

@@ -46,6 +46,8 @@ export class StreamPlayer implements TransferTap {
 	/** bytes received when audio first played, and ms from `start` to the verified store write */
 	firstAudioBytes = 0;
 	keptMs = 0;
+	/** ms from `start` to each step towards first audio (offer, first bytes, source open, first append, playing), for the bench */
+	firstAudioSteps: Record<string, number> = {};
 
 	constructor(transfers: Transfers) {
 		this.#transfers = transfers;
@@ -111,8 +113,12 @@ export class StreamPlayer implements TransferTap {
 		this.firstAudioMs = 0;
 		this.firstAudioBytes = 0;
 		this.keptMs = 0;
+		this.firstAudioSteps = {};
 		if (this.#transfers.receivedOf(hash) > 0) return this.#failWith('busy');
 		this.#state = 'waiting';
+		// The element and its MediaSource open while the request goes out (that takes a media task or
+		// more); the SourceBuffer is added once the first bytes tell the format.
+		if (typeof MediaSource !== 'undefined') this.#openSource();
 		this.#transfers.tap(hash, this);
 		if (!request()) return this.#failWith('no-device');
 		return true;
@@ -168,12 +174,14 @@ export class StreamPlayer implements TransferTap {
 	// TransferTap
 
 	offer(size: number, _offset: number, meta: TrackMeta): void {
+		this.#step('offer');
 		this.#size = size;
 		if (!this.#duration && meta.duration > 0) this.#duration = meta.duration;
 		this.#sourceGone = false;
 	}
 
 	bytes(chunk: Uint8Array): void {
+		if (!this.#received) this.#step('bytes');
 		this.#received += chunk.byteLength;
 		if (!this.#format) {
 			this.#head.push(chunk);
@@ -185,9 +193,11 @@ export class StreamPlayer implements TransferTap {
 				(mime) => typeof MediaSource !== 'undefined' && MediaSource.isTypeSupported(mime)
 			);
 			if (this.#format.mode === 'mse') {
-				this.#openSource(this.#format.mime);
+				this.#state = 'buffering';
+				if (!this.#source) this.#openSource();
 				this.#queue.push(head);
-			}
+				this.#attach();
+			} else this.#teardown();
 			return;
 		}
 		if (this.#format.mode === 'mse') {
@@ -217,12 +227,19 @@ export class StreamPlayer implements TransferTap {
 
 	// internals
 
+	/** Records the first time a step towards first audio happened. */
+	#step(name: string): void {
+		if (!this.firstAudioMs && !(name in this.firstAudioSteps))
+			this.firstAudioSteps[name] = Math.round((performance.now() - this.#startedAt) * 10) / 10;
+	}
+
 	#element(): HTMLAudioElement {
 		const audio = new Audio();
 		audio.preload = 'auto';
 		const on = (event: string, fn: () => void) => audio.addEventListener(event, fn);
 		on('playing', () => {
 			if (!this.firstAudioMs) {
+				this.#step('playing');
 				this.firstAudioMs = performance.now() - this.#startedAt;
 				this.firstAudioBytes = this.#received;
 			}
@@ -249,7 +266,7 @@ export class StreamPlayer implements TransferTap {
 		return audio;
 	}
 
-	#openSource(mime: string): void {
+	#openSource(): void {
 		const audio = this.#element();
 		const source = new MediaSource();
 		this.#source = source;
@@ -258,15 +275,22 @@ export class StreamPlayer implements TransferTap {
 			'sourceopen',
 			() => {
 				if (this.#source !== source) return;
-				const buffer = source.addSourceBuffer(mime);
-				this.#buffer = buffer;
-				buffer.addEventListener('updateend', () => this.#appended());
-				this.#pump();
+				this.#step('sourceopen');
+				this.#attach();
 			},
 			{ once: true }
 		);
 		audio.src = this.#url;
-		this.#state = 'buffering';
+	}
+
+	/** Adds the SourceBuffer once the source is open and the bytes said which format it is. */
+	#attach(): void {
+		const source = this.#source;
+		if (!source || this.#buffer || source.readyState !== 'open' || this.#format?.mode !== 'mse') return;
+		const buffer = source.addSourceBuffer(this.#format.mime);
+		this.#buffer = buffer;
+		buffer.addEventListener('updateend', () => this.#appended());
+		this.#pump();
 	}
 
 	/** Appends everything queued as one append (one in flight at a time, as SourceBuffer requires). */
@@ -298,6 +322,7 @@ export class StreamPlayer implements TransferTap {
 		const audio = this.#audio;
 		const buffer = this.#buffer;
 		if (!audio || !buffer) return;
+		this.#step('appended');
 		const ranges = buffer.buffered;
 		this.#bufferedEnd = ranges.length ? ranges.end(ranges.length - 1) : 0;
 		if (this.#waitingSeek !== null && this.#playable(this.#waitingSeek)) {

@@ -285,6 +285,8 @@ export class Transfers {
 	): void {
 		const list = (Array.isArray(sessions) ? sessions : [sessions]).filter((s) => s.ready && !s.closed);
 		if (list.length === 0) return;
+		// The receiving worker starts loading now, while the request goes out and the offer comes back.
+		transferWorker();
 		let transfer = this.#incoming.get(hash);
 		if (!transfer) {
 			const size = options.size && options.size > 0 && options.size <= MAX_TRACK_BYTES ? options.size : 0;
@@ -453,8 +455,14 @@ export class Transfers {
 			}
 			transfer.meta ??= message.track;
 			if (transfer.title === transfer.hash.slice(0, 12)) transfer.title = message.track.title || transfer.title;
-			transfer.file ??= transferWorker().open(transfer.size);
-			await transfer.file;
+			// Not awaited: frames reach a watching stream at once and wait for the file only to be written.
+			if (!transfer.file) {
+				const file = transferWorker().open(transfer.size);
+				transfer.file = file;
+				file.catch(() => {
+					if (this.#incoming.get(transfer.hash) === transfer) this.#fail(transfer, 'write-failed');
+				});
+			}
 			source.state = 'sending';
 			transfer.startedAt = performance.now();
 			transfer.startedBytes = transfer.received;
@@ -512,8 +520,7 @@ export class Transfers {
 			part.at += length;
 			return true;
 		}
-		const file = await transfer.file;
-		if (file === undefined || file === null) return false;
+		if (!transfer.file) return false;
 		if (part.at + length > part.end) {
 			this.#drop(transfer, source, 'too-many-bytes');
 			return false;
@@ -522,6 +529,12 @@ export class Transfers {
 		const at = part.at;
 		part.at += length;
 		source.bytes += length;
+		// A watching stream gets the bytes before they wait for the worker's file (a copy: the worker takes
+		// the frame's buffer).
+		const tap = part.check || transfer.multi ? undefined : this.#taps.get(transfer.hash);
+		if (tap) tap.bytes(bytes.slice());
+		const file = await transfer.file.catch(() => null);
+		if (file === null || part.discard) return true;
 		if (part.check) {
 			const check = transfer.repair;
 			this.#track(
@@ -531,9 +544,6 @@ export class Transfers {
 				})
 			);
 		} else {
-			const tap = transfer.multi ? undefined : this.#taps.get(transfer.hash);
-			// The worker takes the frame's buffer: a watching stream gets its own copy.
-			if (tap) tap.bytes(bytes.slice());
 			transfer.received += length;
 			this.#track(transfer, writeFrame(file, at, bytes));
 		}
