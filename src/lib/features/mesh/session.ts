@@ -17,6 +17,10 @@ import {
 	type RejectReason
 } from './protocol';
 
+/** How long a session waits for the connection's descriptions to carry both DTLS fingerprints. */
+const BINDING_WAIT_MS = 3000;
+const BINDING_POLL_MS = 50;
+
 export type Trust = 'own' | 'collaborator';
 
 export interface Wire {
@@ -260,18 +264,27 @@ export class Session {
 		return { joinerSpki: joiner.spki, hostSpki: host.spki, joinerNonce: joiner.nonce, hostNonce: host.nonce };
 	}
 
-	/** Both DTLS fingerprints, this side's first; null when the channel cannot say (then nothing is signed). */
-	#binding(): { mine: string; theirs: string } | null {
-		const binding = this.#wire.binding();
-		return binding ? { mine: binding.local, theirs: binding.remote } : null;
+	/**
+	 * Both DTLS fingerprints, this side's first; null when the channel cannot say (then nothing is signed).
+	 * A description can lag the channel's first message (CI saw `no-channel-binding` once in a pairing), so
+	 * this waits for it briefly before giving up.
+	 */
+	async #binding(): Promise<{ mine: string; theirs: string } | null> {
+		for (let waited = 0; ; waited += BINDING_POLL_MS) {
+			const binding = this.#wire.binding();
+			if (binding) return { mine: binding.local, theirs: binding.remote };
+			if (waited >= BINDING_WAIT_MS) return null;
+			await new Promise((resolve) => setTimeout(resolve, BINDING_POLL_MS));
+		}
 	}
 
 	async #onHello(message: Extract<Message, { type: 'hello' }>): Promise<void> {
 		if (this.#theirNonce) return this.#reject('unexpected');
 		// An older build signs without the channel: accepting it would let a relay strip the binding.
 		if (message.bind !== 'dtls') return this.close('version');
-		const binding = this.#binding();
+		const binding = await this.#binding();
 		if (!binding) return this.close('no-channel-binding');
+		if (this.#theirNonce) return this.#reject('unexpected');
 		this.#theirNonce = message.nonce;
 		this.#theirSpki = message.spki;
 		this.#theirName = sanitizeName(message.name);
@@ -285,7 +298,7 @@ export class Session {
 		if (!this.#theirNonce || !this.#theirSpki || this.#accepted || this.#awaitingHostProof || this.#awaitingConfirm)
 			return this.#reject('unexpected');
 		const { identity, remoteId, joinCode } = this.#options;
-		const binding = this.#binding();
+		const binding = await this.#binding();
 		if (!binding) return this.close('no-channel-binding');
 		// The other side signed its fingerprint (our `theirs`) and ours as it sees them: a relay terminating
 		// DTLS in the middle shows each side other fingerprints, so its signature cannot match.
