@@ -392,6 +392,8 @@ export class Importer {
 					const batch = pending;
 					pending = [];
 					try {
+						// Counted as done only once their rows are written (or failed): a reload right after shows
+						// every file the panel called done in the library.
 						const recordStart = performance.now();
 						const fresh = await this.#record(batch);
 						stages.record! += performance.now() - recordStart;
@@ -409,8 +411,12 @@ export class Importer {
 							diskFull = true;
 							this.#queue = [];
 						}
+						doneCount += batch.length;
+						tick();
 						continue;
 					}
+					doneCount += batch.length;
+					tick();
 					const hashes = batch.map((item) => item.result.hash);
 					announce(hashes);
 					// New content is analysed in the background (when auto-analysis is on), after the import.
@@ -424,6 +430,7 @@ export class Importer {
 			currentPath = source.path;
 			inflight.set(source, 0);
 			tick();
+			let recording = false;
 			try {
 				const result = await importFile(source.file, {
 					signal,
@@ -439,6 +446,7 @@ export class Importer {
 				stages.files!++;
 				for (const [stage, ms] of Object.entries(result.timings)) stages[stage] = (stages[stage] ?? 0) + ms;
 				// Rows of files that finish during a write go into the next one.
+				recording = true;
 				scheduleFlush();
 			} catch (error) {
 				// Only the user's cancel ends the import; any other error is this file's failure.
@@ -456,7 +464,8 @@ export class Importer {
 			} finally {
 				inflight.delete(source);
 				finishedBytes += source.file.size;
-				doneCount++;
+				// A file waiting for its row is counted when the row is written (flush).
+				if (!recording) doneCount++;
 				tick();
 			}
 		};
