@@ -2,9 +2,9 @@
 // `npm run bench [-- <prefix>…]`: runs the figures whose names start with a prefix (all by default)
 // against the production build in headless Chromium and merges them into bench/results.json.
 // Every timing is a ratio against a baseline measured in the same run, because these machines are noisy.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
@@ -19,6 +19,7 @@ import { playerFigures } from './figures/player.js';
 import { sessionFigures } from './figures/session.js';
 import { shellFigures } from './figures/shell.js';
 import { syncFigures } from './figures/sync.js';
+import { startServer } from './server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsFile = join(root, 'bench', 'results.json');
@@ -53,32 +54,6 @@ if (!chromiumPath()) {
 	process.exit(1);
 }
 
-/** Starts `npm start`'s server (building first if the build is stale) on a free loopback port. */
-function startServer() {
-	return new Promise((resolve, reject) => {
-		// BENCH_NO_BUILD=1 serves the build as it is (e.g. one made with CRATEMESH_BUILD_DIR for side-by-side runs).
-		const args = process.env.BENCH_NO_BUILD ? ['--no-build'] : [];
-		const child = spawn(process.execPath, [join(root, 'src/server/start.js'), ...args], {
-			cwd: root,
-			// A throwaway one-box data folder: the default one may be held by a running `npm start`.
-			env: {
-				CRATEMESH_DATA_DIR: mkdtempSync(join(tmpdir(), 'cratemesh-bench-data-')),
-				...process.env,
-				PORT: '0',
-				HOST: '127.0.0.1'
-			},
-			stdio: ['ignore', 'pipe', 'inherit']
-		});
-		let output = '';
-		child.stdout.on('data', (chunk) => {
-			output += chunk;
-			const match = /running at http:\/\/localhost:(\d+)/.exec(output);
-			if (match) resolve({ child, baseURL: `http://127.0.0.1:${match[1]}` });
-		});
-		child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-	});
-}
-
 function machine() {
 	let chromiumVersion = '';
 	try {
@@ -103,9 +78,8 @@ function machine() {
 	};
 }
 
-const { child, baseURL } = /** @type {{ child: import('node:child_process').ChildProcess, baseURL: string }} */ (
-	await startServer()
-);
+// BENCH_NO_BUILD=1 serves the build as it is (e.g. one made with CRATEMESH_BUILD_DIR for side-by-side runs).
+const { child, baseURL } = await startServer(root, { build: !process.env.BENCH_NO_BUILD });
 const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
 const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : { figures: {} };
 const figures = { ...previous.figures };

@@ -32,43 +32,86 @@ function constant(/** @type {string} */ root, /** @type {string} */ file, /** @t
 		.reduce((a, b) => a * b, 1);
 }
 
-/**
- * CPU seconds (user + system) so far of every process of the Chromium this process launched (browser,
- * renderers, workers' threads, network service): found by its `--user-data-dir`, which all its processes
- * carry. Unlike wall time, it says what a path costs whatever else the machine runs. NaN without /proc.
- */
-export function browserCpu() {
-	if (!existsSync('/proc/self/stat')) return NaN;
+/** The app's chunk size and backpressure thresholds, for the bare channel to use the same. */
+export const meshLimits = (/** @type {string} */ root) => ({
+	chunk: constant(root, 'protocol.ts', 'CHUNK_BYTES'),
+	high: constant(root, 'transfers.svelte.ts', 'HIGH_WATER'),
+	low: constant(root, 'transfers.svelte.ts', 'LOW_WATER')
+});
+
+/** The pids of every process of the Chromium this process launched (browser, renderers, utilities): found by
+ * its `--user-data-dir`, which all its processes carry. Empty without /proc. */
+function browserPids() {
+	if (!existsSync('/proc/self/stat')) return [];
 	const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-	/** @param {string} pid */
-	const stat = (pid) => {
-		const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-		return text.slice(text.lastIndexOf(')') + 2).split(' ');
-	};
-	/** @param {string} pid */
-	const cmdline = (pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
 	let dir = '';
 	for (const pid of pids) {
 		try {
-			if (Number(stat(pid)[1]) !== process.pid) continue;
+			if (Number(procStat(`/proc/${pid}/stat`)[1]) !== process.pid) continue;
 			dir = /--user-data-dir=([^\0]+)/.exec(cmdline(pid))?.[1] ?? '';
 			if (dir) break;
 		} catch {
 			// gone
 		}
 	}
-	if (!dir) return NaN;
+	if (!dir) return [];
+	return pids.filter((pid) => {
+		try {
+			return cmdline(pid).includes(dir);
+		} catch {
+			return false;
+		}
+	});
+}
+
+/** Fields of a /proc stat file after the command name (so index 11/12 are utime/stime). */
+function procStat(/** @type {string} */ file) {
+	const text = readFileSync(file, 'utf8');
+	return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+const cmdline = (/** @type {string} */ pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+const cpuOf = (/** @type {string[]} */ fields) => (Number(fields[11]) + Number(fields[12])) / 100;
+
+/**
+ * CPU seconds (user + system) so far of every process of the Chromium this process launched (browser,
+ * renderers, workers' threads, network service). Unlike wall time, it says what a path costs whatever
+ * else the machine runs. NaN without /proc.
+ */
+export function browserCpu() {
+	const pids = browserPids();
+	if (pids.length === 0) return NaN;
 	let total = 0;
 	for (const pid of pids) {
 		try {
-			if (!cmdline(pid).includes(dir)) continue;
-			const fields = stat(pid);
-			total += (Number(fields[11]) + Number(fields[12])) / 100;
+			total += cpuOf(procStat(`/proc/${pid}/stat`));
 		} catch {
 			// gone
 		}
 	}
 	return total;
+}
+
+/**
+ * CPU seconds so far per thread of the launched Chromium, keyed `<process type>:<pid>/<thread name>`
+ * (a renderer's main thread is `CrRendererMain`, a worker `DedicatedWorker …`, WebRTC's
+ * `WebRTC_Network`…): where a path's cost lands, for `bench/profile-mesh.js`.
+ */
+export function threadCpu() {
+	/** @type {Record<string, number>} */
+	const out = {};
+	for (const pid of browserPids()) {
+		try {
+			const type = /--type=([a-z-]+)/.exec(cmdline(pid))?.[1] ?? 'browser';
+			for (const tid of readdirSync(`/proc/${pid}/task`)) {
+				const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+				const key = `${type}:${pid}/${comm}`;
+				out[key] = (out[key] ?? 0) + cpuOf(procStat(`/proc/${pid}/task/${tid}/stat`));
+			}
+		} catch {
+			// gone
+		}
+	}
+	return out;
 }
 
 /** `count` distinct 300 s stereo 16-bit WAVs (~53 MB each). */
@@ -122,6 +165,57 @@ export async function device(/** @type {import('@playwright/test').Browser} */ b
 	const id = ((await page.getByTestId('peer-id').textContent()) ?? '').trim();
 	return { context, page, id };
 }
+
+/**
+ * Two app installs, Alice holding `files` (imported before the mesh starts, so navigation does not cut
+ * it) and Bob paired with her by code as `tests/e2e/mesh.spec.ts` does, with Alice's track list open on
+ * Bob's side. `onBob` is Alice's entry in Bob's connected devices.
+ */
+export async function pairedDevices(
+	/** @type {import('@playwright/test').Browser} */ browser,
+	/** @type {string} */ baseURL,
+	/** @type {string[]} */ files
+) {
+	const alice = await device(browser, baseURL);
+	const bob = await device(browser, baseURL);
+	const [a, b] = [alice.page, bob.page];
+	await a.goto('/');
+	await waitForApp(a);
+	await a.getByTestId('file-input').setInputFiles(files);
+	await a
+		.getByTestId('track-count')
+		.and(a.locator(`:text-is("${files.length} tracks")`))
+		.waitFor({ timeout: 120_000 });
+	await a.goto('/devices');
+	await waitForApp(a);
+	await a.getByTestId('signalling-status').and(a.locator('[data-status="online"]')).waitFor({ timeout: 30_000 });
+	await a.getByTestId('show-code').click();
+	const code = ((await a.getByTestId('pairing-code').textContent()) ?? '').trim();
+	await b.getByTestId('pair-id').fill(alice.id);
+	await b.getByTestId('pair-code').fill(code);
+	await b.getByRole('button', { name: 'Pair', exact: true }).click();
+	const onBob = b.getByTestId('connected-devices').locator('li', { hasText: alice.id });
+	await onBob.and(b.locator('[data-ready="true"]')).waitFor({ timeout: 30_000 });
+	await a
+		.getByTestId('connected-devices')
+		.locator('li[data-ready="true"]', { hasText: bob.id })
+		.waitFor({ timeout: 30_000 });
+	await onBob.getByRole('button', { name: 'Browse tracks' }).click();
+	return {
+		alice,
+		bob,
+		onBob,
+		close: () => Promise.all([alice.context.close(), bob.context.close()])
+	};
+}
+
+/** Bob's Get button for one of Alice's tracks. */
+export const getButton = (/** @type {import('@playwright/test').Locator} */ onBob, /** @type {string} */ hash) =>
+	onBob.getByTestId('peer-tracks').locator(`li[data-hash="${hash}"]`).getByRole('button', { name: 'Get' });
+
+/** Resolves when Bob's transfer row for `hash` is done. */
+export const transferDone = (/** @type {import('@playwright/test').Page} */ b, /** @type {string} */ hash) =>
+	b.getByTestId('transfers').locator(`li[data-hash="${hash}"][data-state="done"]`).waitFor({ timeout: 300_000 });
 
 /**
  * Two plain pages (a blank document on the app's origin, served by route interception) joined by a bare
@@ -244,7 +338,13 @@ export async function bareChannel(
 		const finishedAt = /** @type {number} */ (await done);
 		return (finishedAt - startedAt) / 1000;
 	};
-	return { send, maxMessageSize, close: () => Promise.all(contexts.map((context) => context.close())) };
+	return {
+		send,
+		sender,
+		receiver,
+		maxMessageSize,
+		close: () => Promise.all(contexts.map((context) => context.close()))
+	};
 }
 
 /** @type {{ mesh: number[], meshWall: number[], meshCpuS: number[], bareCpuS: number[], bare: number[], phases: Record<string, number>[], bytes: number, limits: { chunk: number, high: number, low: number }, maxMessageSize: number } | null} */
@@ -253,47 +353,18 @@ let measured = null;
 /** Runs the interleaved mesh and bare transfers once for both figures. */
 async function measure(/** @type {import('../run.js').BenchContext} */ { browser, baseURL, root }) {
 	if (measured) return measured;
-	const limits = {
-		chunk: constant(root, 'protocol.ts', 'CHUNK_BYTES'),
-		high: constant(root, 'transfers.svelte.ts', 'HIGH_WATER'),
-		low: constant(root, 'transfers.svelte.ts', 'LOW_WATER')
-	};
+	const limits = meshLimits(root);
 	const dir = mkdtempSync(join(tmpdir(), 'cratemesh-bench-mesh-'));
 	const tracks = makeTracks(dir, WARMUP + RUNS);
-	const alice = await device(browser, baseURL);
-	const bob = await device(browser, baseURL);
+	const devices = await pairedDevices(
+		browser,
+		baseURL,
+		tracks.map((track) => track.file)
+	);
+	const { onBob } = devices;
+	const b = devices.bob.page;
 	const bare = await bareChannel(browser, baseURL, limits);
 	try {
-		// Alice imports the tracks first (so the mesh is not interrupted by navigation afterwards).
-		await alice.page.goto('/');
-		await waitForApp(alice.page);
-		await alice.page.getByTestId('file-input').setInputFiles(tracks.map((track) => track.file));
-		await alice.page
-			.getByTestId('track-count')
-			.and(alice.page.locator(`:text-is("${tracks.length} tracks")`))
-			.waitFor({ timeout: 120_000 });
-		await alice.page.goto('/devices');
-		await waitForApp(alice.page);
-		await alice.page
-			.getByTestId('signalling-status')
-			.and(alice.page.locator('[data-status="online"]'))
-			.waitFor({ timeout: 30_000 });
-
-		// Pair the way tests/e2e/mesh.spec.ts does.
-		const [a, b] = [alice.page, bob.page];
-		await a.getByTestId('show-code').click();
-		const code = ((await a.getByTestId('pairing-code').textContent()) ?? '').trim();
-		await b.getByTestId('pair-id').fill(alice.id);
-		await b.getByTestId('pair-code').fill(code);
-		await b.getByRole('button', { name: 'Pair', exact: true }).click();
-		const onBob = b.getByTestId('connected-devices').locator('li', { hasText: alice.id });
-		await onBob.and(b.locator('[data-ready="true"]')).waitFor({ timeout: 30_000 });
-		await a
-			.getByTestId('connected-devices')
-			.locator('li[data-ready="true"]', { hasText: bob.id })
-			.waitFor({ timeout: 30_000 });
-		await onBob.getByRole('button', { name: 'Browse tracks' }).click();
-
 		const mesh = [];
 		const bareSeconds = [];
 		const meshWall = [];
@@ -305,9 +376,7 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 		for (let i = 0; i < tracks.length; i++) {
 			const { hash, size } = tracks[i];
 			const runMesh = async () => {
-				const get = onBob.getByTestId('peer-tracks').locator(`li[data-hash="${hash}"]`).getByRole('button', {
-					name: 'Get'
-				});
+				const get = getButton(onBob, hash);
 				await get.waitFor({ timeout: 30_000 });
 				// When the receiver's row changes state (queued → receiving → verifying → done), in page time.
 				await b.evaluate((hash) => {
@@ -328,10 +397,7 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 				const cpuBefore = browserCpu();
 				const started = Date.now();
 				await get.click();
-				await b
-					.getByTestId('transfers')
-					.locator(`li[data-hash="${hash}"][data-state="done"]`)
-					.waitFor({ timeout: 120_000 });
+				await transferDone(b, hash);
 				const wall = (Date.now() - started) / 1000;
 				if (i >= WARMUP) meshCpuS.push(browserCpu() - cpuBefore);
 				const { marks, clickedAt } = await b.evaluate(() => ({
@@ -390,8 +456,7 @@ async function measure(/** @type {import('../run.js').BenchContext} */ { browser
 		return measured;
 	} finally {
 		await bare.close();
-		await alice.context.close();
-		await bob.context.close();
+		await devices.close();
 		rmSync(dir, { recursive: true, force: true });
 	}
 }
@@ -759,29 +824,13 @@ function makeMp3s(/** @type {string} */ dir, /** @type {number} */ count) {
 async function measureStream(/** @type {import('../run.js').BenchContext} */ { browser, baseURL }) {
 	const dir = mkdtempSync(join(tmpdir(), 'cratemesh-bench-stream-'));
 	const tracks = makeMp3s(dir, WARMUP + STREAM_RUNS);
-	const alice = await device(browser, baseURL);
-	const bob = await device(browser, baseURL);
+	const { bob, onBob, close } = await pairedDevices(
+		browser,
+		baseURL,
+		tracks.map((track) => track.file)
+	);
+	const b = bob.page;
 	try {
-		const [a, b] = [alice.page, bob.page];
-		await a.goto('/');
-		await waitForApp(a);
-		await a.getByTestId('file-input').setInputFiles(tracks.map((track) => track.file));
-		await a
-			.getByTestId('track-count')
-			.and(a.locator(`:text-is("${tracks.length} tracks")`))
-			.waitFor({ timeout: 120_000 });
-		await a.goto('/devices');
-		await waitForApp(a);
-		await a.getByTestId('signalling-status').and(a.locator('[data-status="online"]')).waitFor({ timeout: 30_000 });
-		await a.getByTestId('show-code').click();
-		const code = ((await a.getByTestId('pairing-code').textContent()) ?? '').trim();
-		await b.getByTestId('pair-id').fill(alice.id);
-		await b.getByTestId('pair-code').fill(code);
-		await b.getByRole('button', { name: 'Pair', exact: true }).click();
-		const onBob = b.getByTestId('connected-devices').locator('li', { hasText: alice.id });
-		await onBob.and(b.locator('[data-ready="true"]')).waitFor({ timeout: 30_000 });
-		await onBob.getByRole('button', { name: 'Browse tracks' }).click();
-
 		// Baseline: the same kind of <audio> element playing the same file with the bytes local (served on the
 		// app's origin by route interception): what first audio costs without the mesh.
 		const bytes = Object.fromEntries(tracks.map((track) => [track.hash, readFileSync(track.file)]));
@@ -835,8 +884,7 @@ async function measureStream(/** @type {import('../run.js').BenchContext} */ { b
 		}
 		return { stream, local, firstBytes, steps };
 	} finally {
-		await alice.context.close();
-		await bob.context.close();
+		await close();
 		rmSync(dir, { recursive: true, force: true });
 	}
 }

@@ -464,6 +464,7 @@ export class Mesh {
 			send: (frame: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>) => void connection.send(frame),
 			close: () => connection.close(),
 			bufferedAmount: () => connection.dataChannel?.bufferedAmount ?? 0,
+			maxMessageSize: () => connection.peerConnection?.sctp?.maxMessageSize ?? 0,
 			binding: () => channelBinding(connection.peerConnection)
 		};
 		const session: Session = new Session(

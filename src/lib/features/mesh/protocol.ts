@@ -14,8 +14,16 @@ import { ChangeSchema, HlcOrEmptySchema, MAX_BATCH_CHANGES, SYNC_VERSION } from 
 export const PROTOCOL_VERSION = 1;
 /** Largest control frame accepted (characters of JSON). */
 export const MAX_CONTROL_BYTES = 256 * 1024;
-/** Audio chunk size: DataChannel throughput is flat across 16–256 KiB messages (field notes). */
-export const CHUNK_BYTES = 64 * 1024;
+/**
+ * Audio chunk size: the SCTP `maxMessageSize` Chromium and Safari announce (262,144; a larger `send()`
+ * throws). A bare channel moves bytes at the same rate with 16–256 KiB messages (field notes), but every
+ * message costs the app a frame's handling on both sides (event, queue, worker message), so fewer is
+ * cheaper. Capped by what the connection announces (`Wire.maxMessageSize`).
+ */
+export const CHUNK_BYTES = 256 * 1024;
+/** The first frames of a track (a stream's first audio waits for them) and the size used when the
+ * connection does not say its limit: every WebRTC stack accepts 64 KiB. */
+export const FIRST_CHUNK_BYTES = 64 * 1024;
 export const MAX_CATALOG = 500;
 
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
@@ -129,7 +137,8 @@ export const MessageSchema = v.variant('type', [
 	v.object({ ...base, type: v.literal('none'), hash, reason: text(64) }),
 	/** Library sync (own devices only): send me your changes recorded after `since` (your change order). */
 	v.object({ ...base, type: v.literal('sync-hello'), sv: v.literal(SYNC_VERSION), since: HlcOrEmptySchema }),
-	/** Changes in the sender's change order; `upTo` is the last one's; `total` is how many this pull sends. */
+	/** Changes in the sender's change order; `upTo` is the last one's; `total` is how many this pull sends;
+	 * `full` (see `sync-gc.ts`). */
 	v.object({
 		...base,
 		type: v.literal('sync-batch'),
@@ -137,7 +146,10 @@ export const MessageSchema = v.variant('type', [
 		changes: v.pipe(v.array(ChangeSchema), v.maxLength(MAX_BATCH_CHANGES)),
 		upTo: HlcOrEmptySchema,
 		total: count(1e9),
-		done: v.boolean()
+		done: v.boolean(),
+		/** Every record the sender holds (a full resync: it collected tombstones the puller had not
+		 * acknowledged); after the last batch the puller deletes what it had seen and the sender no longer has. */
+		full: v.optional(v.literal(true))
 	}),
 	/** The batch is stored: the sender may send more (at most two unacknowledged batches in flight). */
 	v.object({ ...base, type: v.literal('sync-ack'), n: count(1e7) }),

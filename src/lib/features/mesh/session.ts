@@ -30,6 +30,8 @@ export interface Wire {
 	bufferedAmount(): number;
 	/** The channel's DTLS fingerprints (this side's, the other side's) once it is open; signed in `auth`. */
 	binding(): ChannelBinding | null;
+	/** The largest message the other side accepts (SCTP `maxMessageSize`); 0 when unknown. */
+	maxMessageSize?(): number;
 }
 
 export interface PeerInfo {
@@ -178,6 +180,11 @@ export class Session {
 
 	bufferedAmount(): number {
 		return this.#wire.bufferedAmount();
+	}
+
+	/** The largest binary frame the other side accepts; 0 when the channel does not say. */
+	maxMessageSize(): number {
+		return this.#wire.maxMessageSize?.() ?? 0;
 	}
 
 	close(reason: string, tell = true): void {

@@ -5,7 +5,14 @@ import { encodeHlc } from '$lib/db/hlc';
 import { installStamps, STAMPS, type StampRecord } from '$lib/db/stamps';
 import { addCue, deleteCue, updateCue } from '$lib/features/analysis/cues';
 import { playlists } from '$lib/features/playlists/playlists.svelte';
-import { applyChanges, canonicalDump, readPage } from './sync-store';
+import {
+	applyChanges,
+	canonicalDump,
+	collectTombstones,
+	getCollected,
+	readPage,
+	sweepAfterFullResync
+} from './sync-store';
 import type { Message } from './protocol';
 import type { Session } from './session';
 import { LibrarySync } from './sync.svelte';
@@ -245,5 +252,104 @@ describe('library sync engine', () => {
 		expect(await sync.handle(own.session, { v: 1, type: 'sync-ack', n: batches.at(-1)!.n })).toBe(true);
 		// An ack for a batch never sent is refused.
 		expect(await sync.handle(own.session, { v: 1, type: 'sync-ack', n: 999 })).toBe(false);
+	});
+
+	it('a device that missed collected tombstones gets a full resync and is pulled from only after it', async () => {
+		const sync = new LibrarySync(
+			() => undefined,
+			() => undefined
+		);
+		const sent: Message[] = [];
+		const session = {
+			remoteId: 'cm-away',
+			trust: 'own',
+			closed: false,
+			send: (message: object) => sent.push({ v: 1, ...message } as Message)
+		} as unknown as Session;
+		const mark = encodeHlc({ ms: 4_100_000_000_000, counter: 0, node: 'abcabcabcabc' });
+		const previous = await db().settings.get('meshSyncCollected');
+		await db().settings.put({ key: 'meshSyncCollected', value: { seq: mark, d: mark } });
+		try {
+			// It acknowledged only an old point of ours: no pull from it yet.
+			await sync.pull(session);
+			expect(sent.filter((m) => m.type === 'sync-hello')).toHaveLength(0);
+			const old = encodeHlc({ ms: 1_000, counter: 0, node: 'abcabcabcabc' });
+			await sync.handle(session, { v: 1, type: 'sync-hello', sv: 1, since: old });
+			await expect.poll(() => sent.some((m) => m.type === 'sync-batch' && m.done)).toBe(true);
+			const batches = sent.filter((m): m is Extract<Message, { type: 'sync-batch' }> => m.type === 'sync-batch');
+			expect(batches.every((m) => m.full)).toBe(true);
+			// Everything, including records older than its watermark; the end is past the collected mark.
+			expect(batches.flatMap((m) => m.changes.map((c) => c.k))).toContain(hash(10));
+			expect(batches.at(-1)!.upTo >= mark).toBe(true);
+			for (const batch of batches) await sync.handle(session, { v: 1, type: 'sync-ack', n: batch.n });
+			// Its last ack covers the collected mark: now it is pulled from.
+			await expect.poll(() => sent.some((m) => m.type === 'sync-hello')).toBe(true);
+		} finally {
+			if (previous) await db().settings.put(previous);
+			else await db().settings.delete('meshSyncCollected');
+		}
+	});
+});
+
+describe('tombstone collection (real IndexedDB)', () => {
+	const t = (ms: number) => encodeHlc({ ms, counter: 0, node: 'abcabcabcabc' });
+	const tomb = (key: string, c: number, d: number, seq: number): StampRecord => ({
+		id: `tracks/${key}`,
+		t: 'tracks',
+		k: key,
+		c: t(c),
+		d: t(d),
+		s: { title: t(c) },
+		v: { title: key },
+		seq: t(seq)
+	});
+
+	it('collects what every own device acknowledged and what is past the horizon, nothing else', async () => {
+		const now = Date.now();
+		const day = 24 * 60 * 60 * 1000;
+		await stamps().bulkPut([
+			tomb('gc-acked', now - 3 * day, now - 2 * day, now - 2 * day),
+			tomb('gc-unacked', now - 3 * day, now - day, now - day),
+			tomb('gc-ancient', now - 200 * day, now - 100 * day, now - 1000)
+		]);
+		await db()
+			.table('syncPeers')
+			.bulkPut([
+				{ peerId: 'cm-gc-1', since: '', lastSync: null, sent: 0, received: 0, theyHave: t(now - 1.5 * day) },
+				{ peerId: 'cm-gc-2', since: '', lastSync: null, sent: 0, received: 0, theyHave: t(now - 0.5 * day) }
+			]);
+		const before = await getCollected();
+		const { collected, marks } = await collectTombstones(['cm-gc-1', 'cm-gc-2'], now);
+		expect(collected).toBeGreaterThanOrEqual(2);
+		expect(await stamps().get('tracks/gc-acked')).toBeUndefined();
+		// cm-gc-1 has not stored it yet, and it is recent.
+		expect(await stamps().get('tracks/gc-unacked')).toBeDefined();
+		// Past the horizon though nobody acknowledged it.
+		expect(await stamps().get('tracks/gc-ancient')).toBeUndefined();
+		expect(marks.seq >= t(now - 1000)).toBe(true);
+		expect(marks.seq >= before.seq).toBe(true);
+		expect(await getCollected()).toEqual(marks);
+		// Live rows are never collected.
+		expect(await stamps().get(`tracks/${hash(10)}`)).toBeDefined();
+		await stamps().delete('tracks/gc-unacked');
+	});
+
+	it('after a full resync, deletes the rows the peer had seen and no longer holds; keeps newer ones', async () => {
+		await db().tracks.bulkPut([track(60), track(61)]);
+		const old = (await stamps().get(`tracks/${hash(60)}`))!;
+		const peerAcked = old.seq;
+		await db().tracks.put(track(62));
+		const held = new Set([`tracks/${hash(61)}`]);
+		const applied = await sweepAfterFullResync(held, peerAcked);
+		expect(applied.tracks).toContain(hash(60));
+		expect(await db().tracks.get(hash(60))).toBeUndefined();
+		// In the peer's set: kept. Created after the point the peer had stored: new to it, kept.
+		expect(await db().tracks.get(hash(61))).toBeDefined();
+		expect(await db().tracks.get(hash(62))).toBeDefined();
+		const swept = (await stamps().get(`tracks/${hash(60)}`))!;
+		expect(swept.d > swept.c).toBe(true);
+		// The delete is stamped just after the row's creation: re-importing it later revives it.
+		await db().tracks.put(track(60));
+		expect(await db().tracks.get(hash(60))).toBeDefined();
 	});
 });

@@ -18,6 +18,7 @@ import {
 	type StampRecord,
 	type SyncTable
 } from '$lib/db/stamps';
+import { collectable, lowestAck, raiseCollected, sweepable, sweepStamp, type Collected } from './sync-gc';
 import { isAlive, mergeRow, type RowState } from './sync-merge';
 import { encodeChange, type WireChange } from './sync-wire';
 
@@ -61,11 +62,12 @@ export interface Page {
 	more: boolean;
 }
 
-/** Records after `cursor` in change order, as changes for `peerId` (skipping what it gave us as it is). */
+/** Records after `cursor` in change order, as changes for `peerId` (skipping what it gave us as it is;
+ * an empty `peerId` skips nothing, as a full resync needs). */
 export async function readPage(cursor: [Hlc, string], limit: number, peerId: string): Promise<Page> {
 	const records = await stamps().where('[seq+id]').above(cursor).limit(limit).toArray();
 	if (records.length === 0) return { changes: [], last: null, more: false };
-	const wanted = records.filter((record) => record.src !== peerId);
+	const wanted = peerId ? records.filter((record) => record.src !== peerId) : records;
 	const rows = new Map<SyncTable, Map<string, Row>>();
 	for (const table of SYNC_TABLES) {
 		const keys = wanted.filter((r) => r.t === table && isAlive(r)).map((r) => r.k);
@@ -204,6 +206,9 @@ export interface PeerRow {
 	peerId: string;
 	/** The highest change-order stamp of theirs that is stored here. */
 	since: Hlc;
+	/** The highest change-order stamp of ours they acknowledged storing (their `sync-hello`, `sync-ack`):
+	 * tombstone collection waits for every own device's (`sync-gc.ts`). Absent in rows from before. */
+	theyHave?: Hlc;
 	lastSync: number | null;
 	sent: number;
 	received: number;
@@ -230,6 +235,64 @@ export async function updatePeer(
 
 export async function listPeers(): Promise<PeerRow[]> {
 	return peers().toArray();
+}
+
+const COLLECTED_KEY = 'meshSyncCollected';
+
+/** The highest change-order and delete stamps of the tombstones collected here. */
+export async function getCollected(): Promise<Collected> {
+	const row = await db().settings.get(COLLECTED_KEY);
+	const value = row?.value as Partial<Collected> | undefined;
+	return { seq: value?.seq ?? '', d: value?.d ?? '' };
+}
+
+/**
+ * Deletes the tombstones `sync-gc.ts` allows: those every own device (`ownPeerIds`) acknowledged, and
+ * those deleted before the horizon. Returns how many went and the raised collected marks.
+ */
+export async function collectTombstones(
+	ownPeerIds: string[],
+	nowMs = Date.now()
+): Promise<{ collected: number; marks: Collected }> {
+	const database = db();
+	return database.transaction('rw', [stamps(), peers(), database.settings], async () => {
+		const rows = await peers().bulkGet(ownPeerIds);
+		const lowest = lowestAck(rows.map((row) => row?.theyHave ?? ''));
+		const gone = await stamps()
+			.filter((record) => collectable(record, lowest, nowMs))
+			.toArray();
+		const before = await getCollected();
+		if (gone.length === 0) return { collected: 0, marks: before };
+		await stamps().bulkDelete(gone.map((record) => record.id));
+		const marks = raiseCollected(before, gone);
+		await database.settings.put({ key: COLLECTED_KEY, value: marks });
+		return { collected: gone.length, marks };
+	});
+}
+
+/**
+ * After a full resync from a peer (`held`: the ids of every record it sent): deletes the live rows here
+ * that the peer had seen (created at or before `peerAcked`, the point of ours it had stored) and no
+ * longer holds, so it collected their delete. Written as a merge of a delete stamped just after each row's
+ * creation, so a later re-creation elsewhere still wins.
+ */
+export async function sweepAfterFullResync(held: Set<string>, peerAcked: Hlc): Promise<Applied> {
+	const records = await stamps()
+		.filter((record) => sweepable(record, held.has(record.id), peerAcked))
+		.toArray();
+	const incoming: Incoming[] = [];
+	for (const table of SYNC_TABLES) {
+		const mine = records.filter((record) => record.t === table);
+		const rows = await liveRows(
+			table,
+			mine.map((record) => record.k)
+		);
+		for (const record of mine) {
+			const state = stateOf(record, rows.get(record.k));
+			incoming.push({ table, key: record.k, state: { ...state, d: sweepStamp(record.c) } });
+		}
+	}
+	return applyChanges('', incoming);
 }
 
 /** A canonical dump of the synced tables (sorted, local ids and local-only fields left out), for tests. */

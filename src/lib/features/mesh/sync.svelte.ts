@@ -4,14 +4,29 @@
  * (`sync-batch`) with at most two unacknowledged (`sync-ack` after each batch is stored), and the
  * watermark moves only once a batch is applied. A sync starts when an own device connects, when a peer
  * says it has new changes (`sync-poke`, sent after local edits, debounced) and after applying changes
- * that other devices may lack. Collaborators get nothing.
+ * that other devices may lack. Collaborators get nothing. Tombstones are collected by the rules in
+ * `sync-gc.ts`: each side records how far the other acknowledged its change order; a device that missed
+ * collected tombstones gets a full resync (and is not pulled from until it has).
  */
 import { db } from '$lib/db';
 import { maxHlc, type Hlc } from '$lib/db/hlc';
-import { onLocalEdit, type SyncTable } from '$lib/db/stamps';
+import { onLocalEdit, stampId, type SyncTable } from '$lib/db/stamps';
 import type { Message } from './protocol';
 import type { Session } from './session';
-import { applyChanges, countAfter, getPeer, listPeers, readPage, updatePeer, type Incoming } from './sync-store';
+import { needsFullResync } from './sync-gc';
+import {
+	applyChanges,
+	collectTombstones,
+	countAfter,
+	getCollected,
+	getPeer,
+	listPeers,
+	readPage,
+	sweepAfterFullResync,
+	updatePeer,
+	type Incoming
+} from './sync-store';
+import { listTrusted } from './trust';
 import { decodeChange, MAX_BATCH_CHANGES, MAX_BATCH_CHARS, type WireChange } from './sync-wire';
 
 export interface PeerSyncView {
@@ -35,6 +50,9 @@ const WINDOW = 2;
 const POKE_MS = 800;
 const REFRESH_MS = 1000;
 const PAUSED_KEY = 'meshSyncPaused';
+/** Tombstone collection runs at most this often (a scan of the stamps), and this long after start. */
+const COLLECT_MS = 60_000;
+const FIRST_COLLECT_MS = 10_000;
 
 interface Pull {
 	session: Session;
@@ -45,6 +63,9 @@ interface Pull {
 	again: boolean;
 	/** batches are applied one after another, in order */
 	chain: Promise<void>;
+	/** a full resync: the ids of every record the peer sent, and whether any was refused (then no sweep) */
+	held: Set<string> | null;
+	refusedAny: boolean;
 }
 
 interface Serve {
@@ -67,6 +88,12 @@ export class LibrarySync {
 	#changedTracks = new Set<string>();
 	#changedTables = new Set<SyncTable>();
 	#refreshTimer: ReturnType<typeof setTimeout> | undefined;
+	/** the `upTo` of each batch sent and not yet acknowledged, per peer (an ack moves its `theyHave`) */
+	#sentUpTo = new Map<string, Map<number, Hlc>>();
+	/** own devices not pulled from until they finished a full resync from here */
+	#deferred = new Set<string>();
+	#collectedAt = 0;
+	#collectTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(
 		onApplied: (tracks: string[], tables: Set<SyncTable>) => void,
@@ -93,6 +120,35 @@ export class LibrarySync {
 			this.#view(peer.peerId, { lastSync: peer.lastSync, sent: peer.sent, received: peer.received });
 		if (!this.#listening) onLocalEdit(() => this.#schedulePoke());
 		this.#listening = true;
+		clearTimeout(this.#collectTimer);
+		this.#collectTimer = setTimeout(() => void this.collect(), FIRST_COLLECT_MS);
+	}
+
+	/**
+	 * Collects the tombstones every own device acknowledged, and those past the horizon (`sync-gc.ts`).
+	 * Throttled unless `force`; returns how many went.
+	 */
+	async collect(force = false): Promise<number> {
+		const now = Date.now();
+		if (!force && now - this.#collectedAt < COLLECT_MS) return 0;
+		this.#collectedAt = now;
+		try {
+			const own = (await listTrusted()).filter((device) => device.trust === 'own').map((device) => device.peerId);
+			return (await collectTombstones(own, now)).collected;
+		} catch (error) {
+			console.warn('mesh: collecting tombstones failed:', error);
+			return 0;
+		}
+	}
+
+	/** Records how far a peer acknowledged our change order; a deferred pull from it may go ahead. */
+	async #acknowledged(session: Session, upTo: Hlc): Promise<void> {
+		const peerId = session.remoteId;
+		const row = await updatePeer(peerId, (old) => ({ theyHave: maxHlc(old.theyHave ?? '', upTo) }));
+		if (this.#deferred.has(peerId) && !needsFullResync(row.theyHave ?? '', await getCollected())) {
+			this.#deferred.delete(peerId);
+			void this.pull(session);
+		}
 	}
 
 	async setPaused(paused: boolean): Promise<void> {
@@ -128,6 +184,8 @@ export class LibrarySync {
 	disconnected(peerId: string): void {
 		this.#sessions.delete(peerId);
 		this.#pulls.delete(peerId);
+		this.#deferred.delete(peerId);
+		this.#sentUpTo.delete(peerId);
 		const serve = this.#serves.get(peerId);
 		this.#serves.delete(peerId);
 		serve?.wake?.();
@@ -142,10 +200,27 @@ export class LibrarySync {
 			existing.again = true;
 			return;
 		}
-		const pull: Pull = { session, since: '', received: 0, total: 0, again: false, chain: Promise.resolve() };
+		const pull: Pull = {
+			session,
+			since: '',
+			received: 0,
+			total: 0,
+			again: false,
+			chain: Promise.resolve(),
+			held: null,
+			refusedAny: false
+		};
 		this.#pulls.set(session.remoteId, pull);
 		this.#view(session.remoteId, { pulling: { received: 0, total: 0 }, error: '' });
-		pull.since = (await getPeer(session.remoteId)).since;
+		const [peer, collected] = await Promise.all([getPeer(session.remoteId), getCollected()]);
+		// It may hold rows whose delete it missed (collected here): not before it has resynced from us.
+		if (needsFullResync(peer.theyHave ?? '', collected)) {
+			this.#deferred.add(session.remoteId);
+			if (this.#pulls.get(session.remoteId) === pull) this.#pulls.delete(session.remoteId);
+			this.#view(session.remoteId, { pulling: null });
+			return;
+		}
+		pull.since = peer.since;
 		session.send({ type: 'sync-hello', sv: 1, since: pull.since });
 	}
 
@@ -191,6 +266,11 @@ export class LibrarySync {
 				void this.#serve(session, message.since);
 				return true;
 			case 'sync-ack': {
+				const upTo = this.#sentUpTo.get(peerId)?.get(message.n);
+				if (upTo !== undefined) {
+					this.#sentUpTo.get(peerId)!.delete(message.n);
+					void this.#acknowledged(session, upTo);
+				}
 				const serve = this.#serves.get(peerId);
 				if (!serve) return message.n <= (this.#lastSent.get(peerId) ?? 0);
 				serve.inFlight = Math.max(0, serve.inFlight - 1);
@@ -219,10 +299,14 @@ export class LibrarySync {
 		if (this.#pulls.get(peerId) !== pull) return;
 		const incoming: Incoming[] = [];
 		let refused = 0;
+		if (batch.full) pull.held ??= new Set();
 		for (const change of batch.changes) {
 			const decoded = decodeChange(change);
-			if (decoded.ok) incoming.push({ table: decoded.table, key: decoded.key, state: decoded.state });
-			else {
+			if (decoded.ok) {
+				incoming.push({ table: decoded.table, key: decoded.key, state: decoded.state });
+				pull.held?.add(stampId(decoded.table, decoded.key));
+			} else {
+				pull.refusedAny = true;
 				refused++;
 				this.#onRefused(peerId, `sync change: ${decoded.reason}`);
 			}
@@ -243,11 +327,13 @@ export class LibrarySync {
 		}
 		pull.received += batch.changes.length;
 		pull.total = Math.max(batch.total, pull.received);
+		if (batch.done && pull.held) await this.#sweep(pull);
 		const row = await updatePeer(peerId, (old) => ({
 			since: maxHlc(old.since, batch.upTo),
 			received: old.received + batch.changes.length,
 			...(batch.done ? { lastSync: Date.now() } : {})
 		}));
+		// After the sweep: the last ack of a full resync lets the peer pull from us again.
 		session.send({ type: 'sync-ack', n: batch.n });
 		const refusedTotal = (this.#views[peerId]?.refused ?? 0) + refused;
 		if (!batch.done) {
@@ -262,6 +348,28 @@ export class LibrarySync {
 		this.#refresh();
 		this.#view(peerId, { received: row.received, refused: refusedTotal, lastSync: row.lastSync, pulling: null });
 		if (pull.again) void this.pull(session);
+		void this.collect();
+	}
+
+	/**
+	 * The end of a full resync: rows here that the peer had seen and no longer holds were deleted there
+	 * and their tombstones collected; delete them here too (not when a change was refused: its row would
+	 * look missing).
+	 */
+	async #sweep(pull: Pull): Promise<void> {
+		const peerId = pull.session.remoteId;
+		if (pull.refusedAny || !pull.held) return;
+		try {
+			const peer = await getPeer(peerId);
+			const applied = await sweepAfterFullResync(pull.held, peer.theyHave ?? '');
+			if (applied.changed) {
+				for (const hash of applied.tracks) this.#changedTracks.add(hash);
+				for (const table of applied.tables) this.#changedTables.add(table);
+				if (this.#sessions.size > 1) this.#poke(peerId);
+			}
+		} catch (error) {
+			console.warn('mesh: sweeping after a full resync failed:', error);
+		}
 	}
 
 	/** Streams this device's changes after `since` to a peer, in batches, at most WINDOW unacknowledged. */
@@ -277,6 +385,12 @@ export class LibrarySync {
 		this.#serves.set(peerId, serve);
 		const active = () => this.#serves.get(peerId) === serve && !session.closed;
 		try {
+			// What it asks from is what it has stored of ours.
+			await this.#acknowledged(session, since);
+			const collected = await getCollected();
+			// It missed tombstones collected here: everything we hold, so it can tell what was deleted.
+			const full = needsFullResync(since, collected);
+			if (full) since = '';
 			const total = await countAfter(since);
 			let sent = 0;
 			let n = 0;
@@ -285,8 +399,12 @@ export class LibrarySync {
 				while (serve.inFlight >= WINDOW && active()) await new Promise<void>((resolve) => (serve.wake = resolve));
 				if (!active()) return;
 				serve.inFlight++;
-				session.send({ type: 'sync-batch', n: ++n, changes, upTo, total, done });
+				// A full stream ends at least at the collected mark (the last change may have been collected).
+				if (full && done) upTo = maxHlc(upTo, collected.seq);
+				session.send({ type: 'sync-batch', n: ++n, changes, upTo, total, done, ...(full ? { full: true } : {}) });
 				this.#lastSent.set(peerId, n);
+				const acks = this.#sentUpTo.get(peerId) ?? this.#sentUpTo.set(peerId, new Map()).get(peerId)!;
+				acks.set(n, upTo);
 				sent += changes.length;
 				this.#view(peerId, { serving: { sent, total } });
 			};
@@ -295,7 +413,7 @@ export class LibrarySync {
 			let chars = 0;
 			let upTo: Hlc = '';
 			while (cursor && active()) {
-				const page = await readPage(cursor, PAGE, peerId);
+				const page = await readPage(cursor, PAGE, full ? '' : peerId);
 				for (const change of page.changes) {
 					const size = JSON.stringify(change).length + 1;
 					if (batch.length && (chars + size > MAX_BATCH_CHARS || batch.length >= MAX_BATCH_CHANGES)) {

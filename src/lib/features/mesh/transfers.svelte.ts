@@ -13,7 +13,14 @@
 import { db, type TrackRow } from '$lib/db';
 import { readAudio } from '$lib/storage/audio-store';
 import { replaceFrame, transferWorker, writeFrame } from '$lib/workers/transfer-client';
-import { CHUNK_BYTES, trackMetaFromRow, trackRowFromMeta, type Message, type TrackMeta } from './protocol';
+import {
+	CHUNK_BYTES,
+	FIRST_CHUNK_BYTES,
+	trackMetaFromRow,
+	trackRowFromMeta,
+	type Message,
+	type TrackMeta
+} from './protocol';
 import type { Session } from './session';
 
 export type TransferState = 'queued' | 'receiving' | 'paused' | 'verifying' | 'checking' | 'done' | 'failed';
@@ -117,12 +124,14 @@ interface Incoming {
 /** Pause sending above this many queued bytes; resume when the channel drains below the low mark. */
 export const HIGH_WATER = 4 * 1024 * 1024;
 export const LOW_WATER = 1024 * 1024;
-const READ_BYTES = 1024 * 1024;
+/** The sender reads the file in slices this big (each read of a stored file is a round trip to the
+ * browser's storage; fewer, larger ones cost less), the next one while it sends the current one. */
+const READ_BYTES = 4 * 1024 * 1024;
 /** With several senders: the size of the ranges handed out, and how many each device has asked for ahead. */
 export const RANGE_BYTES = 8 * 1024 * 1024;
 const PIPELINE = 2;
 /** Receiver: wait for the worker when this many frames are on their way to it (bounds memory). */
-const MAX_IN_FLIGHT = 64;
+const MAX_IN_FLIGHT = 32;
 const PROGRESS_MS = 100;
 /** The first bytes of a track go out in small reads on a nearly empty channel, so a receiver that
  * streams gets its first frames in milliseconds instead of behind megabytes of queued data. */
@@ -167,15 +176,21 @@ export async function serveTrack(
 	session.send({ type: 'offer', hash, size: blob.size, offset, ...(end !== undefined ? { end } : {}), track: meta });
 	const read = (start: number, bytes: number) =>
 		start < stop ? blob.slice(start, Math.min(stop, start + bytes)).arrayBuffer() : null;
-	// The next read is in flight while this one is sent; the first one is small so the first frame leaves at once.
+	// The largest frame the receiver takes (64 KiB when its stack does not say).
+	const limit = session.maxMessageSize();
+	const bulk = limit >= FIRST_CHUNK_BYTES ? Math.min(CHUNK_BYTES, limit) : FIRST_CHUNK_BYTES;
+	// The next read is in flight while this one is sent; the first one is small, in small frames, so the
+	// first frame leaves at once (a stream's first audio waits for it).
 	let next = read(offset, FIRST_READ_BYTES);
 	for (let start = offset, length = FIRST_READ_BYTES; next && !session.closed; start += length, length = READ_BYTES) {
 		const buffer = await next;
 		next = read(start + length, READ_BYTES);
-		const high = start === offset ? FIRST_HIGH_WATER : HIGH_WATER;
-		for (let at = 0; at < buffer.byteLength && !session.closed; at += CHUNK_BYTES) {
+		const first = start === offset;
+		const high = first ? FIRST_HIGH_WATER : HIGH_WATER;
+		const chunk = first ? FIRST_CHUNK_BYTES : bulk;
+		for (let at = 0; at < buffer.byteLength && !session.closed; at += chunk) {
 			if (session.bufferedAmount() > high) await drain(session);
-			session.sendBinary(new Uint8Array(buffer, at, Math.min(CHUNK_BYTES, buffer.byteLength - at)));
+			session.sendBinary(new Uint8Array(buffer, at, Math.min(chunk, buffer.byteLength - at)));
 		}
 	}
 	session.send({ type: 'sent', hash });
