@@ -92,16 +92,40 @@ test('PeerJS server restarted mid-session: sessions carry on, signalling comes b
 		// `Page.setWebLifecycleState` 'frozen' is ignored for a visible page in headless Chromium (measured:
 		// timers kept running), so the page's JavaScript is paused in the debugger instead — the same for
 		// the mesh: nothing on that page handles a frame or a timer.
+		// The drop is watched for as it happens: Alice redials a trusted device about 2 s after dropping it,
+		// so its entry comes back (not ready) and a later look could miss that it ever went. The observer
+		// records when Bob's entry leaves the list and what the notice said at that moment.
+		await alice.page.evaluate((bobId) => {
+			const w = window as unknown as { __drop?: { at: number; reason: string; peer: string } };
+			const listed = () =>
+				[...document.querySelectorAll('[data-testid="connected-devices"] li')].some((li) =>
+					li.textContent?.includes(bobId)
+				);
+			const observer = new MutationObserver(() => {
+				if (listed()) return;
+				const notice = document.querySelector('[data-testid="mesh-notice"]');
+				w.__drop = {
+					at: Date.now(),
+					reason: notice?.getAttribute('data-reason') ?? '',
+					peer: notice?.getAttribute('data-peer') ?? ''
+				};
+				observer.disconnect();
+			});
+			observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+		}, bob.id);
 		const cdp = await bob.page.context().newCDPSession(bob.page);
 		await cdp.send('Debugger.enable');
 		await cdp.send('Debugger.pause');
 		const frozenAt = Date.now();
-		await expect(alice.page.getByTestId('mesh-notice')).toHaveAttribute('data-reason', 'timeout', {
-			// Bounded: the timeout plus one heartbeat interval (19 s), with room for a loaded machine.
+		// Bounded: the timeout plus one heartbeat interval (19 s), with room for a loaded machine.
+		const dropped = await alice.page.waitForFunction(() => (window as unknown as { __drop?: object }).__drop, null, {
 			timeout: 40_000
 		});
-		console.log(`frozen peer dropped after ${Date.now() - frozenAt} ms`);
-		await expect(link(alice, bob)).toHaveCount(0);
+		const drop = (await dropped.jsonValue()) as { at: number; reason: string; peer: string };
+		console.log(`frozen peer dropped after ${drop.at - frozenAt} ms`);
+		expect(drop).toMatchObject({ reason: 'timeout', peer: bob.id });
+		// Until Bob answers again, Alice's entry for him (if redialled) is not ready.
+		await expect(link(alice, bob).and(alice.page.locator('[data-ready="true"]'))).toHaveCount(0);
 
 		await cdp.send('Debugger.resume');
 		await cdp.send('Debugger.disable');
