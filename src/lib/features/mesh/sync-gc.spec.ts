@@ -268,7 +268,7 @@ describe('tombstone collection', () => {
 		}
 		// The runs did collect (the property is not vacuous).
 		expect(collected).toBeGreaterThan(100);
-	});
+	}, 120_000);
 
 	it('rules: live rows never; no own devices: every tombstone; the horizon; full resync below the collected mark', () => {
 		const now = 1_800_000_000_000;
