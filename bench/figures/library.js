@@ -215,15 +215,42 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 			}).observe({ type: 'longtask', buffered: false });
 			new PerformanceObserver((list) => {
 				for (const entry of /** @type {any[]} */ (list.getEntries()))
-					w.__frames.push([entry.startTime, entry.duration, entry.scripts.reduce((t, s) => t + s.duration, 0)]);
+					w.__frames.push([
+						entry.startTime,
+						entry.duration,
+						entry.scripts.reduce((t, s) => t + s.duration, 0),
+						// Which of our code held the frame: the three longest scripts, to attribute a long task.
+						[...entry.scripts]
+							.sort((a, b) => b.duration - a.duration)
+							.slice(0, 3)
+							.map((s) => ({
+								ms: Math.round(s.duration),
+								invoker: s.invoker,
+								source: `${(s.sourceURL || '').split('/').pop()}:${s.sourceFunctionName || '?'}@${s.sourceCharPosition}`,
+								layout_ms: Math.round(s.forcedStyleAndLayoutDuration)
+							})),
+						Math.round(entry.renderStart ? entry.startTime + entry.duration - entry.renderStart : 0)
+					]);
 			}).observe({ type: 'long-animation-frame', buffered: false });
 			document.addEventListener('change', () => (w.__changeAt ??= performance.now()), true);
 		});
+		// A devtools timeline trace of the import gives each main-thread task's thread (CPU) time next to its
+		// wall time: on a loaded machine a short task is stretched by waiting for a core, and only the thread
+		// time says whether our code made it long. BENCH_TRACE_IMPORT=<dir> adds JS samples and keeps the file.
+		const traceDir = process.env.BENCH_TRACE_IMPORT;
+		const tracing = await startTrace(cdp, Boolean(traceDir));
 		const importCpuBefore = cpu();
 		const started = Date.now();
 		await page.getByTestId('folder-input').setInputFiles(folder.dir, { timeout: 300_000 });
 		await page.getByTestId('import-summary').waitFor({ timeout: 900_000 });
 		const importMs = Date.now() - started;
+		const trace = await tracing();
+		if (traceDir)
+			writeFileSync(
+				join(traceDir, `import-${persistent ? 'disk' : 'memory'}-${folder.dir.split('/').pop()}.trace.json`),
+				trace
+			);
+		const threadTasks = longTasksByThreadTime(trace);
 		const importCpu = cpuSpent(importCpuBefore, cpu());
 		const summary = await page.getByTestId('import-summary').textContent();
 		if (!summary?.includes(`Added ${folder.files} files`)) throw new Error(`import incomplete: ${summary}`);
@@ -233,11 +260,26 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 			const holdsChange = ([start, duration]) => start <= w.__changeAt && w.__changeAt <= start + duration;
 			const pick = w.__tasks.filter(holdsChange);
 			const pickFrame = w.__frames.find(holdsChange);
+			// The import's tasks: from the selection on. Tasks before it belong to the page starting up (the
+			// bench selects the folder as soon as the page is ready) and are reported apart.
+			const others = w.__tasks.filter((/** @type {number[]} */ t) => !holdsChange(t) && t[0] >= w.__changeAt);
+			const before = w.__tasks.filter((/** @type {number[]} */ t) => !holdsChange(t) && t[0] < w.__changeAt);
+			const worst = others.reduce((a, t) => (a && a[1] >= t[1] ? a : t), null);
+			const worstFrame =
+				worst && w.__frames.find((/** @type {any[]} */ f) => f[0] <= worst[0] + worst[1] && worst[0] <= f[0] + f[1]);
 			return {
-				longest: Math.max(
-					0,
-					...w.__tasks.filter((/** @type {number[]} */ t) => !holdsChange(t)).map((/** @type {number[]} */ t) => t[1])
-				),
+				longestAt: worst ? Math.round(worst[0] - (w.__changeAt ?? 0)) : null,
+				longestFrame: worstFrame
+					? {
+							ms: Math.round(worstFrame[1]),
+							script_ms: Math.round(worstFrame[2]),
+							render_ms: worstFrame[4],
+							scripts: worstFrame[3]
+						}
+					: null,
+				longTasks: others.length,
+				longest: Math.max(0, ...others.map((/** @type {number[]} */ t) => t[1])),
+				beforeSelection: Math.max(0, ...before.map((/** @type {number[]} */ t) => t[1])),
 				pick: Math.max(0, ...pick.map((/** @type {number[]} */ t) => t[1])),
 				pickScript: pickFrame ? pickFrame[2] : 0
 			};
@@ -298,12 +340,74 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 					}
 				: null,
 			stages,
-			tasks
+			tasks,
+			threadTasks
 		};
 	} finally {
 		await context.close();
 		if (profile) rmSync(profile, { recursive: true, force: true });
 	}
+}
+
+/**
+ * Starts a devtools timeline trace over CDP (with V8 samples if asked); the returned function stops it and
+ * returns its JSON text.
+ * @param {import('@playwright/test').CDPSession} cdp
+ */
+async function startTrace(cdp, samples = false) {
+	await cdp.send('Tracing.start', {
+		transferMode: 'ReturnAsStream',
+		traceConfig: {
+			includedCategories: [
+				'devtools.timeline',
+				'toplevel',
+				...(samples
+					? ['disabled-by-default-devtools.timeline', 'disabled-by-default-v8.cpu_profiler', 'v8.execute']
+					: [])
+			]
+		}
+	});
+	return async () => {
+		const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+		await cdp.send('Tracing.end');
+		const { stream } = /** @type {{ stream: string }} */ (await complete);
+		const parts = [];
+		for (;;) {
+			const chunk = await cdp.send('IO.read', { handle: stream, size: 1 << 20 });
+			parts.push(chunk.base64Encoded ? Buffer.from(chunk.data, 'base64').toString() : chunk.data);
+			if (chunk.eof) break;
+		}
+		await cdp.send('IO.close', { handle: stream });
+		return parts.join('');
+	};
+}
+
+/**
+ * The page's main-thread tasks after the one that delivered the selection (its `change` event): the
+ * longest by thread time, and how many exceeded 50 ms of wall time and of thread time.
+ * @param {string} text trace JSON
+ */
+function longTasksByThreadTime(text) {
+	const parsed = JSON.parse(text);
+	/** @type {any[]} */
+	const events = parsed.traceEvents ?? parsed;
+	const mains = new Set(
+		events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`)
+	);
+	const onMain = events.filter((e) => e.ph === 'X' && mains.has(`${e.pid}:${e.tid}`));
+	const change = onMain.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'change');
+	const after = change ? change.ts + change.dur : 0;
+	// 'RunTask' with the devtools categories, else 'ThreadControllerImpl::RunTask' ('toplevel' alone).
+	const name = onMain.some((e) => e.name === 'RunTask') ? 'RunTask' : 'ThreadControllerImpl::RunTask';
+	const tasks = onMain.filter((e) => e.name === name && e.ts > after);
+	const longest = tasks.reduce((a, e) => ((e.tdur ?? 0) > (a?.tdur ?? -1) ? e : a), null);
+	return {
+		tasks: tasks.length,
+		longestThreadMs: longest ? longest.tdur / 1000 : 0,
+		longestThreadWallMs: longest ? longest.dur / 1000 : 0,
+		overWall50: tasks.filter((e) => e.dur > 50_000).length,
+		overThread50: tasks.filter((e) => (e.tdur ?? 0) > 50_000).length
+	};
 }
 
 /** @type {Promise<Record<string, import('../run.js').Figure>> | undefined} */
@@ -372,7 +476,38 @@ function measureImport(ctx) {
 				unit: 'ms',
 				baseline: null,
 				ratio: null,
-				note: `longest main-thread task of the on-disk and incognito imports (longtask API, ≥ 50 ms reported; 0 = none), ${taskNote}`
+				note: `longest main-thread task of the on-disk and incognito imports (longtask API, ≥ 50 ms reported; 0 = none), ${taskNote}`,
+				thread_time: {
+					note: 'from a devtools trace of the same imports: the longest task by thread (CPU) time of the UI thread, and how many tasks exceeded 50 ms of wall vs of thread time; wall time beyond thread time is waiting for a core or for the browser process',
+					on_disk: big.threadTasks && {
+						longest_thread_ms: round(big.threadTasks.longestThreadMs, 1),
+						its_wall_ms: round(big.threadTasks.longestThreadWallMs, 1),
+						over_50_wall: big.threadTasks.overWall50,
+						over_50_thread: big.threadTasks.overThread50,
+						tasks: big.threadTasks.tasks
+					},
+					incognito: incognito.threadTasks && {
+						longest_thread_ms: round(incognito.threadTasks.longestThreadMs, 1),
+						its_wall_ms: round(incognito.threadTasks.longestThreadWallMs, 1),
+						over_50_wall: incognito.threadTasks.overWall50,
+						over_50_thread: incognito.threadTasks.overThread50,
+						tasks: incognito.threadTasks.tasks
+					}
+				},
+				on_disk: {
+					ms: round(big.tasks.longest, 1),
+					before_selection_ms: round(big.tasks.beforeSelection, 1),
+					long_tasks: big.tasks.longTasks,
+					at_ms_after_selection: big.tasks.longestAt,
+					frame: big.tasks.longestFrame
+				},
+				incognito: {
+					ms: round(incognito.tasks.longest, 1),
+					before_selection_ms: round(incognito.tasks.beforeSelection, 1),
+					long_tasks: incognito.tasks.longTasks,
+					at_ms_after_selection: incognito.tasks.longestAt,
+					frame: incognito.tasks.longestFrame
+				}
 			},
 			'library.import_small_files_per_s': {
 				value: round(small.files / (few.importMs / 1000), 1),
@@ -537,6 +672,30 @@ async function openLibrary(/** @type {import('@playwright/test').Page} */ page, 
 }
 
 /**
+ * Waits for the app's start-up work to finish (service worker installed and its precache fetched, mesh,
+ * collab and the analysis scan started) and for the main thread to be idle for a while: search is
+ * measured as a user with a library meets it, not while a first visit is still setting itself up.
+ * Returns how long that took.
+ */
+async function settle(/** @type {import('@playwright/test').Page} */ page) {
+	return page.evaluate(async () => {
+		const t0 = performance.now();
+		const timeout = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+		await Promise.race([navigator.serviceWorker.ready, timeout(30_000)]);
+		// Ten idle periods in a row with most of a frame free, or 15 s at most.
+		let quiet = 0;
+		while (quiet < 10 && performance.now() - t0 < 15_000) {
+			const free = await new Promise((resolve) =>
+				requestIdleCallback((deadline) => resolve(deadline.timeRemaining()), { timeout: 200 })
+			);
+			quiet = /** @type {number} */ (free) >= 40 ? quiet + 1 : 0;
+			await timeout(20);
+		}
+		return performance.now() - t0;
+	});
+}
+
+/**
  * Types queries the way a user does (an input event per query) and times until the new result is in the
  * DOM: a MutationObserver on the result counter fires right after the table's update is committed.
  */
@@ -627,8 +786,24 @@ function measureScale({ browser, baseURL }) {
 					() => performance.getEntriesByName('cratemesh:first-rows')[0]?.startTime ?? NaN
 				);
 				const total = await page.getByTestId('track-count').textContent();
-				const search = await searchLatencies(page, QUERIES);
-				const baseline = await searchLatencies(page, NO_MATCH);
+				const settleMs = await settle(page);
+				// BENCH_PROFILE_SEARCH=<dir>: a devtools timeline trace of the typed queries, for finding what they cost.
+				const profileDir = process.env.BENCH_PROFILE_SEARCH;
+				const tracer = profileDir ? page.context().browser() : null;
+				if (tracer)
+					await tracer.startTracing(page, {
+						path: join(/** @type {string} */ (profileDir), `search-${size}.trace.json`),
+						categories: [
+							'devtools.timeline',
+							'disabled-by-default-devtools.timeline',
+							'v8.execute',
+							'blink.user_timing'
+						]
+					});
+				// Three passes of the 30 queries, so p95 is a percentile of 90 samples rather than the second-slowest of 30.
+				const search = await searchLatencies(page, [...QUERIES, ...QUERIES, ...QUERIES]);
+				if (tracer) await tracer.stopTracing();
+				const baseline = await searchLatencies(page, [...NO_MATCH, ...NO_MATCH, ...NO_MATCH]);
 				const p95 = quantile(search.times, 0.95);
 				const base = quantile(baseline.times, 0.95);
 				figures[`library.search_p95_ms_${size}`] = {
@@ -636,11 +811,17 @@ function measureScale({ browser, baseURL }) {
 					unit: 'ms',
 					baseline: round(base, 1),
 					ratio: round(p95 / base),
-					queries: QUERIES.length,
+					queries: search.times.length,
 					tracks: total?.trim() ?? '',
 					median_ms: round(quantile(search.times, 0.5), 1),
 					worker_p95_ms: round(quantile(search.worker, 0.95), 1),
-					worker_median_ms: round(quantile(search.worker, 0.5), 1)
+					worker_median_ms: round(quantile(search.worker, 0.5), 1),
+					settle_ms: round(settleMs),
+					note: 'typed queries, from the input event to the result in the DOM, once start-up work has settled (settle_ms); baseline: queries that match nothing',
+					slowest: [...QUERIES, ...QUERIES, ...QUERIES]
+						.map((query, i) => /** @type {const} */ ([query, round(search.times[i], 1), search.worker[i]]))
+						.sort((a, b) => b[1] - a[1])
+						.slice(0, 4)
 				};
 				if (size === '100k')
 					figures['library.first_rows_ms_100k'] = {
