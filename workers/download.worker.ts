@@ -3,7 +3,8 @@
  * The player's download manager: fetches the files a sync asks for, by priority (current playlist >
  * emergency > future), two at a time, resuming with HTTP Range from bytes kept in OPFS across reloads and
  * network drops, and commits a file into the content-addressed store only after its SHA-256 (or, where
- * the source vouches only for one, MD5) matches. See src/lib/features/sync/README.md.
+ * the source vouches only for one, MD5) matches. Bytes are hashed as they arrive, so verifying costs
+ * nothing once the last byte is in. See src/lib/features/sync/README.md.
  */
 import { expose } from 'comlink';
 import { createMD5, createSHA256 } from 'hash-wasm';
@@ -53,9 +54,11 @@ export interface DownloadTimings {
 	request: number;
 	/** Waiting for body bytes. */
 	read: number;
-	/** Disk writes, incremental hashing and checkpoints. */
+	/** Disk writes and checkpoints. */
 	write: number;
-	/** The final SHA-256 (native, over the bytes read back) or the incremental digest. */
+	/** Hashing the bytes as they arrive (and, on a resume without a saved hash state, the stored prefix). */
+	hash: number;
+	/** Finishing the digests and comparing them. */
 	verify: number;
 	/** Close, move to the content address, forget the partial. */
 	commit: number;
@@ -84,14 +87,13 @@ export interface DownloadOptions {
 	/** Hash state and offset are saved at most this often (bytes and ms both reached), and on any stop. */
 	checkpointBytes?: number;
 	checkpointMs?: number;
-	/** Files up to this size are verified with native SHA-256 at the end; larger ones hashed as they arrive. */
-	nativeHashMax?: number;
 }
 
 type Opener = (file: FileRef, offset: number) => Promise<OpenedFile>;
 
 const WRITE_BYTES = 1024 * 1024;
-const NATIVE_HASH_MAX = 64 * 1024 * 1024;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function isFile(dir: FileSystemDirectoryHandle, name: string): Promise<boolean> {
 	try {
@@ -102,22 +104,53 @@ async function isFile(dir: FileSystemDirectoryHandle, name: string): Promise<boo
 	}
 }
 
-/** SHA-256 of the first `size` bytes of the file, read back in one buffer and hashed natively. */
-async function nativeDigest(access: SyncHandle, size: number): Promise<string> {
-	const bytes = new Uint8Array(size);
-	let read = 0;
-	while (read < size) {
-		const n = access.read(bytes.subarray(read), { at: read });
-		if (n <= 0) break;
-		read += n;
-	}
-	const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes.subarray(0, read)));
-	return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+/** Which of `hashes` the store's folder holds: one lookup per file, a few dozen at a time. */
+async function opfsHeld(dir: FileSystemDirectoryHandle, hashes: string[]): Promise<string[]> {
+	const found: string[] = [];
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: Math.min(32, hashes.length) }, async () => {
+			while (next < hashes.length) {
+				const hash = hashes[next++]!;
+				if (await isFile(dir, hash)) found.push(hash);
+			}
+		})
+	);
+	return found;
 }
 
 type Hasher = Awaited<ReturnType<typeof createSHA256>>;
 const freeSha: Hasher[] = [];
 const freeMd5: Hasher[] = [];
+
+/** Restores a saved hash-wasm state; false when there is none or it does not load. */
+function restore(hasher: Hasher, state: Uint8Array | null | undefined): boolean {
+	if (!state) return false;
+	try {
+		hasher.load(state);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * Hashes the first `size` bytes already on disk (a partial kept without a usable hash state, e.g. by a
+ * version that verified at the end), so the digest still covers the whole file. Yields between blocks
+ * so a cancel gets through.
+ */
+async function rehashPrefix(access: SyncHandle, size: number, hashers: Hasher[], signal: AbortSignal): Promise<void> {
+	for (const h of hashers) h.init();
+	const block = new Uint8Array(WRITE_BYTES);
+	for (let at = 0; at < size;) {
+		const n = access.read(block.subarray(0, Math.min(WRITE_BYTES, size - at)), { at });
+		if (n <= 0) throw new AttemptError('source', `Partial file shorter than its ${size} saved bytes`, true);
+		for (const h of hashers) h.update(block.subarray(0, n));
+		at += n;
+		if (at % (16 * WRITE_BYTES) === 0) await sleep(0);
+		if (signal.aborted) throw signal.reason;
+	}
+}
 
 type SyncHandle = {
 	read(buffer: Uint8Array, options?: { at?: number }): number;
@@ -173,13 +206,63 @@ interface AttemptContext {
 	dirs: Promise<[FileSystemDirectoryHandle | null, FileSystemDirectoryHandle | null]>;
 	/** The batch's partial rows, read once at its start and kept current (no IndexedDB read per file). */
 	rows: Map<string, PartialRow>;
-	/** Hashes held in the IndexedDB fallback of the store (read once per batch). */
-	heldInIdb: ReadonlySet<string>;
+	/** Hashes the store holds (OPFS or its IndexedDB fallback), looked up once, in parallel, at the batch's start. */
+	held: ReadonlySet<string>;
+}
+
+/** A response body and the file offset its first byte belongs at. */
+interface Body {
+	stream: ReadableStream<Uint8Array>;
+	start: number;
+}
+
+/** Thrown when the source's answer contradicts the bytes we hold: they are dropped and the try repeated. */
+class ResetError extends AttemptError {}
+
+/** Asks the source for the file from `offset` and waits for the answer's head. */
+async function requestBody(ctx: AttemptContext, offset: number, signal: AbortSignal): Promise<Body> {
+	const opened = await ctx.open(ctx.job, offset);
+	if (opened.kind !== 'http') {
+		if (opened.offset !== offset && opened.offset !== 0)
+			throw new ResetError('source', 'Stream does not start where asked', true);
+		return { stream: opened.stream, start: opened.offset };
+	}
+	const headers: Record<string, string> = { ...opened.headers };
+	if (offset > 0) headers.Range = `bytes=${offset}-`;
+	let response: Response;
+	try {
+		response = await fetch(opened.url, { headers, signal, cache: 'no-store' });
+	} catch (error) {
+		if (signal.aborted) throw signal.reason;
+		throw new AttemptError('network', error instanceof Error ? error.message : String(error), true);
+	}
+	// Our bytes disagree with the server's idea of the file: start over.
+	if (response.status === 416 && offset > 0) throw new ResetError('http', 'HTTP 416 on resume', true);
+	if (!response.ok) throw classifyStatus(response.status);
+	let start = 0; // 200: the server ignored Range (if any); the whole file follows.
+	if (response.status === 206) {
+		start = rangeStart(response.headers.get('Content-Range')) ?? -1;
+		if (start !== offset) {
+			void response.body?.cancel().catch(() => undefined);
+			throw new ResetError('http', `Range answered from ${start}, asked ${offset}`, true);
+		}
+	}
+	if (!response.body) throw new AttemptError('http', 'Empty response body', true);
+	return { stream: response.body, start };
+}
+
+/** The partial file and its synchronous access handle (exclusive: another tab downloading it makes this throw). */
+async function openPartial(dir: FileSystemDirectoryHandle, hash: string) {
+	const handle = await dir.getFileHandle(hash, { create: true });
+	const access = await (
+		handle as unknown as { createSyncAccessHandle(): Promise<SyncHandle> }
+	).createSyncAccessHandle();
+	return { handle, access };
 }
 
 /** One try at one file: resume, fetch, hash, verify, commit. Throws AttemptError or the abort reason. */
 async function attempt(ctx: AttemptContext): Promise<Outcome> {
-	const timings: DownloadTimings = { prepare: 0, request: 0, read: 0, write: 0, verify: 0, commit: 0 };
+	const timings: DownloadTimings = { prepare: 0, request: 0, read: 0, write: 0, hash: 0, verify: 0, commit: 0 };
 	let mark = performance.now();
 	const lap = (stage: keyof DownloadTimings) => {
 		const now = performance.now();
@@ -195,21 +278,38 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 	const forget = async () => {
 		if (ctx.rows.delete(job.hash)) await table.delete(job.hash);
 	};
-	if (ctx.heldInIdb.has(job.hash) || (await isFile(audioDir, job.hash))) {
+	if (ctx.held.has(job.hash)) {
 		await partialDir.removeEntry(job.hash).catch(() => undefined);
 		await forget();
 		return { hash: job.hash, status: 'existed', sha256: job.hash, bytes: 0, resumedFrom: 0 };
 	}
-	const fileHandle = await partialDir.getFileHandle(job.hash, { create: true });
-	const access = await (
-		fileHandle as unknown as { createSyncAccessHandle(): Promise<SyncHandle> }
-	).createSyncAccessHandle();
-	// Files up to NATIVE_HASH_MAX are verified at the end with WebCrypto over the bytes read back from disk
-	// (native SHA-256 is ~3× hash-wasm here, and nothing is hashed twice after a resume); larger ones are
-	// hashed as they arrive with hash-wasm, whose state is saved with each checkpoint.
-	const native = !job.md5 && job.size <= options.nativeHashMax;
-	const sha = native ? null : (freeSha.pop() ?? (await createSHA256()));
+	// Nothing kept for this file: ask for it from 0 while its partial file is being opened (two round trips
+	// to the browser process that used to sit in the transfer slot before the request went out). A kept
+	// partial is checked against its row first, as the Range request depends on it.
+	const row = ctx.rows.get(job.hash);
+	const fresh = !row || row.size !== job.size;
+	const requestAbort = new AbortController();
+	const onAbort = () => requestAbort.abort(signal.reason);
+	signal.addEventListener('abort', onAbort, { once: true });
+	const early = fresh ? requestBody(ctx, 0, requestAbort.signal) : null;
+	early?.catch(() => undefined); // awaited below; not unhandled if opening the file throws first
+	let file: Awaited<ReturnType<typeof openPartial>>;
+	try {
+		file = await openPartial(partialDir, job.hash);
+	} catch (error) {
+		requestAbort.abort();
+		void early?.then((body) => body.stream.cancel()).catch(() => undefined);
+		signal.removeEventListener('abort', onAbort);
+		throw error;
+	}
+	const { handle: fileHandle, access } = file;
+	// Every byte is hashed (hash-wasm) as it arrives and the state is saved with each checkpoint: the digest
+	// is ready when the last byte is, and a resume never re-reads the file. A native digest at the end
+	// (WebCrypto over the bytes read back) cost as much CPU in this Chromium (its SHA-256 does not use the
+	// CPU's SHA extensions) and sat on the critical path after the transfer; see the README's speed section.
+	const sha = freeSha.pop() ?? (await createSHA256());
 	const md5 = job.md5 ? (freeMd5.pop() ?? (await createMD5())) : null;
+	const hashers = md5 ? [sha, md5] : [sha];
 	let closed = false;
 	const close = () => {
 		if (closed) return;
@@ -232,8 +332,10 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 		if (buffered === 0) return;
 		const view = buffer.subarray(0, buffered);
 		access.write(view, { at: offset });
-		sha?.update(view);
+		lap('write');
+		sha.update(view);
 		md5?.update(view);
+		lap('hash');
 		offset += buffered;
 		buffered = 0;
 	};
@@ -242,7 +344,7 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 		offset = 0;
 		saved = -1;
 		access.truncate(0);
-		sha?.init();
+		sha.init();
 		md5?.init();
 	};
 	const checkpoint = async () => {
@@ -252,7 +354,7 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 			hash: job.hash,
 			size: job.size,
 			offset,
-			sha256: sha ? sha.save() : null,
+			sha256: sha.save(),
 			md5: md5 ? md5.save() : null,
 			updatedAt: Date.now()
 		};
@@ -262,61 +364,33 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 		savedAt = performance.now();
 	};
 	try {
-		const row = ctx.rows.get(job.hash);
-		if (
-			row &&
-			row.size === job.size &&
-			row.offset <= access.getSize() &&
-			!!row.md5 === !!md5 &&
-			!!row.sha256 === !!sha
-		) {
+		if (!fresh && row.offset <= access.getSize()) {
 			access.truncate(row.offset);
-			if (sha && row.sha256) sha.load(row.sha256);
-			if (md5 && row.md5) md5.load(row.md5);
+			lap('prepare');
+			// The saved state covers exactly the row's offset; without one (or one that does not load), the
+			// bytes on disk are hashed again, so the final digest is always over the whole file.
+			if (!restore(sha, row.sha256) || (md5 && !restore(md5, row.md5)))
+				await rehashPrefix(access, row.offset, hashers, signal);
+			lap('hash');
 			offset = saved = resumedFrom = row.offset;
 		} else restart();
-
 		lap('prepare');
+
 		if (offset < job.size || job.size === 0) {
-			const opened = await ctx.open(job, offset);
-			let body: ReadableStream<Uint8Array>;
-			if (opened.kind === 'http') {
-				const headers: Record<string, string> = { ...opened.headers };
-				if (offset > 0) headers.Range = `bytes=${offset}-`;
-				let response: Response;
-				try {
-					response = await fetch(opened.url, { headers, signal, cache: 'no-store' });
-				} catch (error) {
-					if (signal.aborted) throw signal.reason;
-					throw new AttemptError('network', error instanceof Error ? error.message : String(error), true);
-				}
-				if (response.status === 416 && offset > 0) {
-					// Our bytes disagree with the server's idea of the file: start over.
+			let body: Body;
+			try {
+				body = await (early ?? requestBody(ctx, offset, requestAbort.signal));
+			} catch (error) {
+				if (error instanceof ResetError) {
 					restart();
 					await forget();
-					throw new AttemptError('http', 'HTTP 416 on resume', true);
 				}
-				if (!response.ok) throw classifyStatus(response.status);
-				if (response.status === 206) {
-					const start = rangeStart(response.headers.get('Content-Range'));
-					if (start !== offset) {
-						restart();
-						await forget();
-						throw new AttemptError('http', `Range answered from ${start}, asked ${offset}`, true);
-					}
-				} else if (offset > 0) {
-					// 200: the server ignored Range; the whole file follows.
-					restart();
-					resumedFrom = 0;
-				}
-				if (!response.body) throw new AttemptError('http', 'Empty response body', true);
-				body = response.body;
-			} else {
-				if (opened.offset !== offset) {
-					restart();
-					if (opened.offset !== 0) throw new AttemptError('source', 'Stream does not start where asked', true);
-				}
-				body = opened.stream;
+				throw error;
+			}
+			if (body.start !== offset) {
+				// The whole file follows (a 200 to a Range request, a stream from the start).
+				restart();
+				resumedFrom = 0;
 			}
 			lap('request');
 			// A BYOB reader fills our 1 MiB block directly (fewer, larger reads, no copy); streams that are
@@ -324,12 +398,12 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 			let byob: ReadableStreamBYOBReader | null = null;
 			let chunks: ReadableStreamDefaultReader<Uint8Array> | null = null;
 			try {
-				byob = body.getReader({ mode: 'byob' });
+				byob = body.stream.getReader({ mode: 'byob' });
 			} catch {
-				chunks = body.getReader();
+				chunks = body.stream.getReader();
 			}
-			const onAbort = () => void (byob ?? chunks)!.cancel().catch(() => undefined);
-			signal.addEventListener('abort', onAbort, { once: true });
+			const cancelRead = () => void (byob ?? chunks)!.cancel().catch(() => undefined);
+			signal.addEventListener('abort', cancelRead, { once: true });
 			try {
 				for (;;) {
 					let bytes: Uint8Array | undefined;
@@ -394,17 +468,20 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 				flush();
 				lap('write');
 			} finally {
-				signal.removeEventListener('abort', onAbort);
+				signal.removeEventListener('abort', cancelRead);
 			}
 			if (offset < job.size)
 				throw new AttemptError('network', `Connection closed at ${offset} of ${job.size} bytes`, true);
+		} else if (early) {
+			// An empty file needs no bytes; a request made ahead is not read.
+			requestAbort.abort();
 		}
 
 		ctx.onReceived();
 		lap('read');
-		const digest = sha ? sha.digest('hex') : await nativeDigest(access, offset);
-		lap('verify');
+		const digest = sha.digest('hex');
 		const verified = md5 ? md5.digest('hex') === job.md5 : digest === job.hash;
+		lap('verify');
 		if (!verified) {
 			// Bytes that do not match are worthless: start from zero next time.
 			close();
@@ -416,16 +493,16 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 				false
 			);
 		}
+		// The content address is always the SHA-256 of the bytes, also when MD5 was what we could verify. A file
+		// already there (e.g. held under its SHA-256 when the job named an MD5) is left alone: it may be playing.
+		// The lookup goes out before the flush to disk, which blocks this thread.
+		const existing = isFile(audioDir, digest);
 		close();
-		// The content address is always the SHA-256 of the bytes, also when MD5 was what we could verify.
-		try {
-			await audioDir.getFileHandle(digest);
+		if (await existing) {
 			await partialDir.removeEntry(job.hash).catch(() => undefined);
 			await forget();
 			lap('commit');
 			return { hash: job.hash, status: 'existed', sha256: digest, bytes: offset - resumedFrom, resumedFrom, timings };
-		} catch {
-			// not held yet
 		}
 		const movable = fileHandle as unknown as { move?(dir: FileSystemDirectoryHandle, name: string): Promise<void> };
 		if (movable.move) await movable.move(audioDir, digest);
@@ -451,11 +528,11 @@ async function attempt(ctx: AttemptContext): Promise<Outcome> {
 		}
 		throw error;
 	} finally {
+		requestAbort.abort();
+		signal.removeEventListener('abort', onAbort);
 		close();
-		if (sha) {
-			sha.init();
-			freeSha.push(sha);
-		}
+		sha.init();
+		freeSha.push(sha);
 		if (md5) {
 			md5.init();
 			freeMd5.push(md5);
@@ -469,11 +546,8 @@ const DEFAULTS: Required<DownloadOptions> = {
 	maxAttempts: 6,
 	progressIntervalMs: 250,
 	checkpointBytes: 2 * 1024 * 1024,
-	checkpointMs: 1000,
-	nativeHashMax: NATIVE_HASH_MAX
+	checkpointMs: 1000
 };
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const api = {
 	/**
@@ -491,10 +565,15 @@ const api = {
 	): Promise<Outcome[]> {
 		const opts: Required<DownloadOptions> = { ...DEFAULTS, ...options };
 		const hashes = jobs.map((j) => j.hash);
-		const known = await partialsTable().bulkGet(hashes);
-		const rows = new Map(known.filter((r): r is PartialRow => !!r).map((r) => [r.hash, r]));
-		const heldInIdb = await idbHeld(hashes);
 		const dirs = Promise.all([opfsDir(PARTIAL_DIR), opfsDir(AUDIO_DIR)]);
+		const [known, held] = await Promise.all([
+			partialsTable().bulkGet(hashes),
+			dirs.then(async ([, audio]) => {
+				const [inIdb, inOpfs] = await Promise.all([idbHeld(hashes), audio ? opfsHeld(audio, hashes) : []]);
+				return new Set([...inIdb, ...inOpfs]);
+			})
+		]);
+		const rows = new Map(known.filter((r): r is PartialRow => !!r).map((r) => [r.hash, r]));
 		const batchSignal = signalFromPort(cancel);
 		const byHash = new Map(jobs.map((j) => [j.hash, j]));
 		const queue = new DownloadQueue(jobs, opts.parallel);
@@ -554,7 +633,7 @@ const api = {
 						signal: controller.signal,
 						options: opts,
 						rows,
-						heldInIdb,
+						held,
 						dirs,
 						onReceived: () => {
 							// Hashing and the move into the store overlap the next transfer.

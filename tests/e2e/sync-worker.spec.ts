@@ -209,8 +209,8 @@ test('the server dies mid-download: the download resumes from its offset when it
 	server.onDied = () => {
 		restarted = new Promise((resolve) => setTimeout(() => void server.start().then(resolve), 1500));
 	};
-	// nativeHashMax 0: hashed as it arrives, so the resume also restores the saved hash-wasm state.
-	const settings = { ...FAST, checkpointBytes: 128 * 1024, checkpointMs: 50, nativeHashMax: 0 };
+	// Hashed as it arrives: the resume restores the saved hash-wasm state with the offset.
+	const settings = { ...FAST, checkpointBytes: 128 * 1024, checkpointMs: 50 };
 	const result = await runBatch(page, [big], settings);
 	await restarted;
 	expect(result.error).toBeUndefined();
@@ -224,6 +224,98 @@ test('the server dies mid-download: the download resumes from its offset when it
 	// Bytes re-sent after the restart: at most one checkpoint interval was lost.
 	expect(server.sent.get('big')!).toBeLessThan(3_000_000 + 1_200_000);
 	expect(await storedDigest(page, big.hash)).toBe(big.hash);
+});
+
+/** Drops the saved hash state of a partial download (as a version that verified at the end kept it). */
+function dropHashState(page: Page, hash: string): Promise<number> {
+	return page.evaluate(
+		(hash) =>
+			new Promise<number>((resolve, reject) => {
+				const open = indexedDB.open('cratemesh');
+				open.onerror = () => reject(open.error);
+				open.onsuccess = () => {
+					const tx = open.result.transaction('syncPartials', 'readwrite');
+					const store = tx.objectStore('syncPartials');
+					const get = store.get(hash);
+					let offset = -1;
+					get.onsuccess = () => {
+						const row = get.result as { offset: number; sha256: unknown } | undefined;
+						if (!row) return;
+						offset = row.offset;
+						store.put({ ...row, sha256: null });
+					};
+					tx.oncomplete = () => {
+						open.result.close();
+						resolve(offset);
+					};
+					tx.onerror = () => reject(tx.error);
+				};
+			}),
+		hash
+	);
+}
+
+/** Flips one byte of the kept partial bytes on disk. */
+function tamperPartial(page: Page, hash: string, at: number): Promise<void> {
+	return page.evaluate(
+		async ({ hash, at }) => {
+			const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('sync-partial');
+			const handle = await dir.getFileHandle(hash);
+			const old = new Uint8Array(await (await handle.getFile()).slice(at, at + 1).arrayBuffer());
+			const writable = await handle.createWritable({ keepExistingData: true });
+			await writable.write({ type: 'write', position: at, data: new Uint8Array([old[0]! ^ 0xff]) });
+			await writable.close();
+		},
+		{ hash, at }
+	);
+}
+
+test('a partial kept without a hash state is hashed again from disk on resume: the whole file is verified', async ({
+	context
+}) => {
+	const page = await openPlayer(context);
+	const settings = { ...FAST, checkpointBytes: 128 * 1024, checkpointMs: 50 };
+	const intact = serve('intact', bytes(2_000_000, 61), {}, { bytesPerSecond: 1_500_000 });
+	const tampered = serve('tampered', bytes(2_000_000, 62), {}, { bytesPerSecond: 1_500_000 });
+
+	for (const job of [intact, tampered]) {
+		const cancelled = await runBatch(page, [job], settings, 700_000);
+		expect(cancelled.error).toBe('aborted');
+		expect(await dropHashState(page, job.hash)).toBeGreaterThan(1000);
+	}
+	await tamperPartial(page, tampered.hash, 1000);
+
+	// The intact prefix is re-read and hashed: the download resumes with Range and the file is stored.
+	const resumed = await runBatch(page, [intact], settings);
+	expect(resumed.outcomes[0]).toMatchObject({ status: 'stored' });
+	expect(resumed.outcomes[0]!.resumedFrom).toBeGreaterThan(0);
+	expect(requestsFor('intact').at(-1)!.range).toMatch(/^bytes=[1-9]\d*-$/);
+	expect(await storedDigest(page, intact.hash)).toBe(intact.hash);
+
+	// A changed byte in the kept prefix fails the digest over the whole file: rejected, never playable…
+	const rejected = await runBatch(page, [tampered], settings);
+	expect(rejected.outcomes[0]).toMatchObject({ status: 'failed', code: 'corrupt' });
+	expect(requestsFor('tampered').at(-1)!.range).toMatch(/^bytes=[1-9]\d*-$/);
+	expect(await storedDigest(page, tampered.hash)).toBeNull();
+	// …and the next sync fetches it again from zero.
+	const again = await runBatch(page, [tampered], settings);
+	expect(again.outcomes[0]).toMatchObject({ status: 'stored', resumedFrom: 0 });
+	expect(requestsFor('tampered').at(-1)!.range).toBeNull();
+	expect(await storedDigest(page, tampered.hash)).toBe(tampered.hash);
+});
+
+test('a corrupted byte after a resume with the saved hash state is rejected', async ({ context }) => {
+	const page = await openPlayer(context);
+	const settings = { ...FAST, checkpointBytes: 128 * 1024, checkpointMs: 50 };
+	const file = serve('late-corrupt', bytes(2_000_000, 71), {}, { bytesPerSecond: 1_500_000 });
+	const cancelled = await runBatch(page, [file], settings, 400_000);
+	expect(cancelled.error).toBe('aborted');
+	// The byte flipped by the server is past the resume point (the middle of the file).
+	server.files.get('late-corrupt')!.corrupt = true;
+	const result = await runBatch(page, [file], settings);
+	expect(result.outcomes[0]).toMatchObject({ status: 'failed', code: 'corrupt' });
+	expect(requestsFor('late-corrupt').at(-1)!.range).toMatch(/^bytes=[1-9]\d*-$/);
+	expect(await storedDigest(page, file.hash)).toBeNull();
 });
 
 test('a reload mid-download and a cancelled batch both resume from the saved offset', async ({ context }) => {
