@@ -1,52 +1,10 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tone } from '../fixtures/audio.js';
 import { waitForApp } from './helpers';
-
-interface Person {
-	context: BrowserContext;
-	page: Page;
-	name: string;
-}
-
-/** One browser profile with a name for rooms; refused room frames are shown when a test fails. */
-async function person(browser: Browser, name: string): Promise<Person> {
-	const context = await browser.newContext();
-	await context.addInitScript((n) => localStorage.setItem('cratemesh.session.name', n), name);
-	const page = await open(context);
-	return { context, page, name };
-}
-
-async function open(context: BrowserContext, path = '/session'): Promise<Page> {
-	const page = await context.newPage();
-	page.on('console', (message) => {
-		if (message.text().startsWith('session: refused')) console.log(message.text());
-	});
-	await page.goto(path);
-	await waitForApp(page);
-	return page;
-}
-
-const room = (page: Page) => page.getByTestId('session-room');
-const memberRow = (page: Page, id: string) => page.getByTestId('session-members').locator(`li[data-member="${id}"]`);
-const myId = (page: Page) =>
-	page.evaluate(() => (window as unknown as { __cratemeshSession: { me: string } }).__cratemeshSession.me);
-
-async function create(host: Person): Promise<string> {
-	await host.page.getByTestId('session-create').click();
-	await expect(room(host.page)).toHaveAttribute('data-phase', 'in-room', { timeout: 20_000 });
-	const code = await host.page.getByTestId('room-code').getAttribute('data-code');
-	expect(code).toMatch(/^[2-9a-hjkmnp-z]{6}$/);
-	return code!;
-}
-
-async function joinByCode(p: Person, typed: string): Promise<void> {
-	await p.page.getByTestId('session-code-input').fill(typed);
-	await p.page.getByTestId('session-join').click();
-	await expect(room(p.page)).toHaveAttribute('data-phase', 'in-room', { timeout: 20_000 });
-}
+import { create, joinByCode, memberRow, myId, open, person, room, type Person } from './session-helpers';
 
 test('a session: join by code and link, queue, requests and votes, reactions, bad frames, a listener that drops and rejoins, host handover', async ({
 	browser

@@ -900,6 +900,8 @@ export const en = {
 	'session.reacted': '{name}: {reaction}',
 	'session.members': 'Here now ({count})',
 	'session.you': 'you',
+	'session.via.supabase': 'Connected through Supabase Realtime · {count} present',
+	'session.via.peerjs': 'Connected through this app’s signalling server',
 	'session.offline': 'dropped out',
 	'session.listening': 'Listening',
 	'session.notPlaying': 'Not playing',

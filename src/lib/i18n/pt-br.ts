@@ -906,6 +906,8 @@ export const ptBR: Messages = {
 	'session.reacted': '{name}: {reaction}',
 	'session.members': 'Aqui agora ({count})',
 	'session.you': 'você',
+	'session.via.supabase': 'Conectado pelo Supabase Realtime · {count} presentes',
+	'session.via.peerjs': 'Conectado pelo servidor de sinalização do app',
 	'session.offline': 'caiu',
 	'session.listening': 'Ouvindo',
 	'session.notPlaying': 'Sem tocar',

@@ -5,7 +5,10 @@ import { decodeAiff, isAiff } from './aiff';
  * the same way (AIFF included, which <audio> cannot play). The next track is decoded while the current
  * one plays and started on the audio clock at the exact end of the current one (gapless), or `crossfade`
  * seconds earlier with equal-power fades. Pause suspends the AudioContext, so everything scheduled
- * keeps its place on the audio timeline.
+ * keeps its place on the audio timeline — except while `keepRunning` is set (a live session's host sends
+ * this output to listeners): then pause stops the decks and remembers the position, and the clock keeps
+ * running, because a suspended context stops the sent stream and each listener's jitter buffer reads the
+ * gap as a network delay spike (their delay jumped by the length of the pause).
  *
  * Not UI state: the controller (playback.svelte.ts) mirrors what it needs into runes.
  */
@@ -68,6 +71,9 @@ export class AudioEngine {
 	#nextGen = 0;
 	#buffers = new Map<string, Promise<AudioBuffer>>();
 	#timer: ReturnType<typeof setInterval> | null = null;
+	#keepRunning = false;
+	/** Paused with the clock running (`keepRunning`): the current deck's position; its sources are stopped. */
+	#pausedAt: number | null = null;
 
 	/** The scheduled next track became the current one (it is audible now). */
 	onTransition: (track: EngineTrack) => void = () => {};
@@ -114,6 +120,7 @@ export class AudioEngine {
 	get position(): number {
 		const deck = this.#current;
 		if (!deck || !this.#ctx) return 0;
+		if (this.#pausedAt !== null) return this.#pausedAt;
 		return Math.max(0, Math.min(deck.buffer.duration, this.#ctx.currentTime - deck.startAt + deck.offset));
 	}
 
@@ -124,6 +131,26 @@ export class AudioEngine {
 
 	get suspended(): boolean {
 		return this.#ctx?.state !== 'running';
+	}
+
+	/** Paused while the clock runs on (see `keepRunning`). */
+	get held(): boolean {
+		return this.#pausedAt !== null;
+	}
+
+	/**
+	 * Keep the audio clock running through pauses (the output is being sent live). Turning it on while
+	 * paused the ordinary way turns that pause into a held one, so resuming the clock plays nothing.
+	 */
+	set keepRunning(on: boolean) {
+		this.#keepRunning = on;
+		const ctx = this.#ctx;
+		if (!on || !ctx || ctx.state === 'running' || ctx.state === 'closed') return;
+		if (this.#current && this.#pausedAt === null) this.#hold();
+	}
+
+	get keepRunning(): boolean {
+		return this.#keepRunning;
 	}
 
 	set crossfade(seconds: number) {
@@ -202,6 +229,7 @@ export class AudioEngine {
 		this.#next = null;
 		this.#nextGen++;
 		this.#stopDeck(this.#current);
+		this.#pausedAt = null;
 		this.#current = this.#startDeck(track, buffer, ctx.currentTime + LEAD, offset);
 		this.#watch();
 		return true;
@@ -225,7 +253,9 @@ export class AudioEngine {
 		this.#stopDeck(this.#next);
 		this.#restoreFade();
 		this.#next = this.#startDeck(track, buffer, this.#nextStart(buffer), 0);
-		this.#applyCrossfade();
+		// Held: scheduled from the resume instead.
+		if (this.#pausedAt !== null) this.#stopDeck(this.#next);
+		else this.#applyCrossfade();
 		return true;
 	}
 
@@ -233,20 +263,43 @@ export class AudioEngine {
 		const deck = this.#current;
 		if (!deck || !this.#ctx) return;
 		const offset = Math.max(0, Math.min(deck.buffer.duration - 0.05, seconds));
+		if (this.#pausedAt !== null) {
+			this.#pausedAt = offset;
+			return;
+		}
 		this.#stopDeck(deck);
 		this.#current = this.#startDeck(deck.track, deck.buffer, this.#ctx.currentTime + LEAD, offset);
 		if (this.#next) this.#reschedule();
 	}
 
 	pause(): Promise<void> {
-		return this.#ctx && this.#ctx.state === 'running' ? this.#ctx.suspend() : Promise.resolve();
+		if (!this.#ctx || this.#ctx.state !== 'running') return Promise.resolve();
+		if (!this.#keepRunning) return this.#ctx.suspend();
+		if (this.#current && this.#pausedAt === null) this.#hold();
+		return Promise.resolve();
 	}
 
 	resume(): Promise<void> {
+		const deck = this.#current;
+		const at = this.#pausedAt;
+		if (deck && at !== null) {
+			this.#pausedAt = null;
+			this.#current = this.#startDeck(deck.track, deck.buffer, this.context.currentTime + LEAD, at);
+			if (this.#next) this.#reschedule();
+		}
 		return this.unlock();
 	}
 
+	/** Stops the decks where they are; `resume` starts them again from there. */
+	#hold(): void {
+		this.#pausedAt = this.position;
+		this.#stopDeck(this.#next);
+		this.#stopDeck(this.#current);
+		this.#restoreFade();
+	}
+
 	stop(): void {
+		this.#pausedAt = null;
 		this.#playGen++;
 		this.#nextGen++;
 		this.#stopDeck(this.#next);
@@ -338,7 +391,7 @@ export class AudioEngine {
 	/** Promotes the next deck once it plays; reports the end when nothing follows. */
 	#check(ended?: Deck): void {
 		const ctx = this.#ctx;
-		if (!ctx) return;
+		if (!ctx || this.#pausedAt !== null) return;
 		const next = this.#next;
 		if (next && ctx.currentTime >= next.startAt) {
 			this.#current = next;

@@ -31,7 +31,16 @@ import {
 	type RoomState
 } from './room-protocol';
 import { createRoom, DEFAULT_TARGET_MS, drop, join, reduce, successor, takeOver } from './room-state';
-import { DialError, type AudioCall, type RoomEndpoint, type RoomLink, type RoomTransport } from './room-transport';
+import {
+	DialError,
+	type AudioCall,
+	type PresentMember,
+	type RoomEndpoint,
+	type RoomLink,
+	type RoomPresence,
+	type RoomTransport,
+	type TransportKind
+} from './room-transport';
 
 export type Phase = 'idle' | 'starting' | 'joining' | 'in-room' | 'reconnecting' | 'ended';
 
@@ -47,6 +56,10 @@ const DIAL_MS = 6000;
 const PROBE_MS = 3000;
 const REPLY_MS = 6000;
 const GIVE_UP_MS = 3 * 60_000;
+/** How long a newcomer keeps trying a room address that does not answer (its host may be handing over). */
+const FIND_MS = 25_000;
+/** How long a newcomer waits for the room's presence before dialling. */
+const PRESENCE_WAIT_MS = 2000;
 const MAX_REJECTED = 50;
 const IDS_KEY = 'cratemesh.session.ids';
 const NAME_KEY = 'cratemesh.session.name';
@@ -89,6 +102,8 @@ function identityFor(code: string): { id: string; secret: string } {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type JoinResult = 'joined' | 'unavailable' | 'timeout' | 'offline' | 'not-host' | 'refused';
+
 export class LiveSession {
 	#phase = $state<Phase>('idle');
 	#error = $state<string | null>(null);
@@ -102,7 +117,13 @@ export class LiveSession {
 	#clockOffset = $state<number | null>(null);
 	#name = $state('');
 
-	#transport: (() => Promise<RoomTransport>) | null = null;
+	#transports: (() => Promise<RoomTransport[]>) | null = null;
+	/** The transport this room was created or found on (handover and rejoin stay on it). */
+	#transport: RoomTransport | null = null;
+	#kind = $state<TransportKind | null>(null);
+	#presence: RoomPresence | null = null;
+	#present = $state.raw<readonly PresentMember[]>([]);
+	#hostSince = 0;
 	#endpoint: RoomEndpoint | null = null;
 	#address: RoomEndpoint | null = null;
 	#addressRetry: ReturnType<typeof setTimeout> | undefined;
@@ -122,9 +143,21 @@ export class LiveSession {
 	#bestRtt = Infinity;
 	#generation = 0;
 
-	/** Where room links come from (the app sets the PeerJS transport; tests may set another). */
-	useTransport(factory: () => Promise<RoomTransport>): void {
-		this.#transport = factory;
+	/**
+	 * Where room links come from, in order of preference: a new room uses the first; joining tries each
+	 * until one finds the room (a room made over Supabase Realtime is not on the built-in server).
+	 */
+	useTransports(factory: () => Promise<RoomTransport[]>): void {
+		this.#transports = factory;
+	}
+
+	/** Which signalling the room uses. */
+	get transport(): TransportKind | null {
+		return this.#kind;
+	}
+	/** Who the room's presence lists (Supabase Realtime only; empty otherwise). */
+	get present(): readonly PresentMember[] {
+		return this.#present;
 	}
 
 	get phase(): Phase {
@@ -188,10 +221,13 @@ export class LiveSession {
 		this.#reset('starting', name);
 		const generation = this.#generation;
 		try {
+			const transport = (await this.#getTransports())[0];
+			if (!transport) throw new Error('no transport');
+			this.#transport = transport;
+			this.#kind = transport.kind;
 			for (let attempt = 0; attempt < 5; attempt++) {
 				const code = newRoomCode();
 				const identity = identityFor(code);
-				const transport = await this.#getTransport();
 				let address: RoomEndpoint;
 				try {
 					address = await transport.open(roomAddress(code));
@@ -207,7 +243,9 @@ export class LiveSession {
 				this.#me = identity.id;
 				this.#secret = identity.secret;
 				this.#state = createRoom(code, { id: identity.id, name: this.#name }, Date.now());
+				this.#hostSince = Date.now();
 				this.#phase = 'in-room';
+				this.#watchPresence(code)?.announce(this.#name, this.#hostSince);
 				this.#started();
 				return;
 			}
@@ -234,14 +272,23 @@ export class LiveSession {
 			const identity = identityFor(code);
 			this.#me = identity.id;
 			this.#secret = identity.secret;
-			const transport = await this.#getTransport();
-			this.#endpoint = await transport.open(identity.id);
-			this.#wireEndpoint(this.#endpoint);
-			const result = await this.#tryJoin(roomAddress(code), code);
-			if (generation !== this.#generation) return false;
-			if (result !== 'joined') {
+			let result: JoinResult = 'unavailable';
+			for (const transport of await this.#getTransports()) {
+				this.#transport = transport;
+				this.#kind = transport.kind;
+				this.#endpoint = await transport.open(identity.id);
+				this.#wireEndpoint(this.#endpoint);
+				result = await this.#findRoom(code);
+				if (generation !== this.#generation) return false;
+				if (result === 'joined') break;
+				this.#presence?.close();
+				this.#presence = null;
 				this.#endpoint.close();
 				this.#endpoint = null;
+			}
+			if (result !== 'joined') {
+				this.#transport = null;
+				this.#kind = null;
 				this.#phase = 'idle';
 				this.#error = result === 'unavailable' ? 'no-room' : 'unreachable';
 				return false;
@@ -265,7 +312,9 @@ export class LiveSession {
 		// Give the goodbye frames a moment to leave before the connections close (closing a PeerJS
 		// connection tears the peer connection down at once).
 		const links = [...this.#links.values()].map((entry) => entry.link);
-		const doomed = [...links, this.#host?.link, this.#address, this.#endpoint];
+		const doomed = [...links, this.#host?.link, this.#address, this.#presence, this.#endpoint];
+		this.#presence = null;
+		this.#present = [];
 		this.#links.clear();
 		this.#host = null;
 		this.#address = null;
@@ -303,7 +352,11 @@ export class LiveSession {
 	/** Host: send this device's output to listeners, with a common jitter-buffer target. */
 	setListenMode(on: boolean, targetMs = this.#state?.listen.targetMs ?? DEFAULT_TARGET_MS): void {
 		if (!this.isHost) return;
-		if (on) void playback.engine.unlock().catch(() => undefined);
+		if (on) {
+			// Pauses must not stop the clock while the output is sent (see AudioEngine.keepRunning).
+			playback.engine.keepRunning = true;
+			void playback.engine.unlock().catch(() => undefined);
+		}
 		this.act({ type: 'listen-mode', on, targetMs });
 	}
 
@@ -329,9 +382,55 @@ export class LiveSession {
 
 	// ——— setup ———
 
-	async #getTransport(): Promise<RoomTransport> {
-		if (!this.#transport) throw new Error('no transport');
-		return this.#transport();
+	async #getTransports(): Promise<RoomTransport[]> {
+		if (!this.#transports) throw new Error('no transport');
+		return this.#transports();
+	}
+
+	#watchPresence(code: string): RoomPresence | null {
+		this.#presence?.close();
+		const presence = this.#endpoint?.presence(code) ?? null;
+		this.#presence = presence;
+		presence?.onChange((present) => {
+			if (this.#presence === presence) this.#present = present;
+		});
+		return presence;
+	}
+
+	/**
+	 * A newcomer looks for the room: with presence (Realtime), at the member that says it hosts the room
+	 * (the latest claim), then at the room's address. A host that vanished may still hold the address for
+	 * a while (until the signalling server notices), so a timeout there is retried for up to FIND_MS while
+	 * the room hands itself over.
+	 */
+	async #findRoom(code: string): Promise<JoinResult> {
+		const presence = this.#watchPresence(code);
+		if (presence) {
+			await new Promise<void>((resolve) => {
+				const timer = setTimeout(resolve, PRESENCE_WAIT_MS);
+				presence.onChange(() => {
+					clearTimeout(timer);
+					resolve();
+				});
+			});
+		}
+		const deadline = performance.now() + FIND_MS;
+		let result: JoinResult = 'timeout';
+		for (;;) {
+			const hosts = (presence?.present ?? [])
+				.filter((m) => m.hostSince !== null && m.id !== this.#me)
+				.sort((a, b) => b.hostSince! - a.hostSince!);
+			if (hosts[0]) {
+				result = await this.#tryJoin(hosts[0].id, code);
+				if (result === 'joined') break;
+			}
+			result = await this.#tryJoin(roomAddress(code), code);
+			if (result === 'joined' || result === 'unavailable' || result === 'refused') break;
+			if (performance.now() > deadline) break;
+			await sleep(1000);
+		}
+		if (result === 'joined') presence?.announce(this.#name, null);
+		return result;
 	}
 
 	#reset(phase: Phase, name: string): void {
@@ -404,11 +503,15 @@ export class LiveSession {
 		this.#stopListening();
 		this.#tap?.close();
 		this.#tap = null;
+		if (playback.engine.keepRunning) playback.engine.keepRunning = false;
 		for (const entry of this.#links.values()) entry.link.close();
 		this.#links.clear();
 		this.#secrets.clear();
 		this.#host?.link.close();
 		this.#host = null;
+		this.#presence?.close();
+		this.#presence = null;
+		this.#present = [];
 		this.#address?.close();
 		this.#address = null;
 		this.#endpoint?.close();
@@ -573,7 +676,9 @@ export class LiveSession {
 	#syncCalls(): void {
 		const state = this.#state;
 		const endpoint = this.#endpoint;
-		if (!state || !endpoint || !this.isHost || !state.listen.on) {
+		const sending = !!state && !!endpoint && this.isHost && state.listen.on;
+		if (playback.engine.keepRunning !== sending) playback.engine.keepRunning = sending;
+		if (!sending || !state || !endpoint) {
 			for (const call of this.#calls.values()) call.close();
 			this.#calls.clear();
 			return;
@@ -607,7 +712,7 @@ export class LiveSession {
 		remote: string,
 		code: string,
 		timeoutMs = DIAL_MS
-	): Promise<'joined' | 'unavailable' | 'timeout' | 'offline' | 'not-host' | 'refused'> {
+	): Promise<JoinResult> {
 		const endpoint = this.#endpoint;
 		if (!endpoint) return 'offline';
 		let link: RoomLink;
@@ -780,6 +885,8 @@ export class LiveSession {
 		this.#reconnecting = false;
 		this.#handoverTo = null;
 		this.#state = takeOver(snapshot, this.#me!, Date.now());
+		this.#hostSince = Date.now();
+		this.#presence?.announce(this.#name, this.#hostSince);
 		this.#phase = 'in-room';
 		this.#listening = false;
 		this.#claimAddress();
@@ -791,15 +898,17 @@ export class LiveSession {
 		const state = this.#state;
 		if (!state || !this.isHost || this.#address) return;
 		const generation = this.#generation;
-		void this.#getTransport()
-			.then((transport) => transport.open(roomAddress(state.code)))
+		const transport = this.#transport;
+		if (!transport) return;
+		void transport
+			.open(roomAddress(state.code), { takeover: true })
 			.then((address) => {
 				if (generation !== this.#generation || !this.isHost) return address.close();
 				this.#address = address;
 				address.onLink((link) => this.#incomingLink(link));
 			})
 			.catch(() => {
-				if (generation === this.#generation) this.#addressRetry = setTimeout(() => this.#claimAddress(), 3000);
+				if (generation === this.#generation) this.#addressRetry = setTimeout(() => this.#claimAddress(), 1000);
 			});
 	}
 

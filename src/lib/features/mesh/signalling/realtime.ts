@@ -31,6 +31,14 @@ export interface RealtimeSocketOptions {
 	/** An inbox joined only to send is left after this long without use (watched ones stay). */
 	idleMs?: number;
 	presence?: { max: number; windowMs: number };
+	/** Let media calls through (live sessions' listening mode). */
+	media?: boolean;
+	/**
+	 * When another client is present with this id: `wait` until it leaves (a second tab of a device),
+	 * `fail` with ID-TAKEN (a room address already held), `force` (take it anyway: a new room host whose
+	 * vanished predecessor is still listed until the server notices).
+	 */
+	claim?: 'wait' | 'fail' | 'force';
 }
 
 const MAX_WATCHED = 16;
@@ -64,6 +72,7 @@ export class RealtimeSocket extends SignallingSocket {
 	#maxBatch: number;
 	#idleMs: number;
 	#presenceLimit: { max: number; windowMs: number };
+	#claim: 'wait' | 'fail' | 'force';
 	#inbox: RealtimeChannel | undefined;
 	#inboxSynced = false;
 	#tracked = false;
@@ -87,6 +96,8 @@ export class RealtimeSocket extends SignallingSocket {
 		this.#maxBatch = options.maxBatchBytes ?? 48 * 1024;
 		this.#idleMs = options.idleMs ?? 120_000;
 		this.#presenceLimit = options.presence ?? { max: 4, windowMs: 30_000 };
+		this.#claim = options.claim ?? 'wait';
+		this.media = options.media ?? false;
 	}
 
 	topic(peerId: string): string {
@@ -106,7 +117,8 @@ export class RealtimeSocket extends SignallingSocket {
 	#joinInbox(): void {
 		if (this.#stopped || !this.peerId) return;
 		const channel = this.#client.channel(this.topic(this.peerId), {
-			config: { broadcast: { self: false, ack: false }, presence: { key: this.peerId } }
+			// ack: `probe` waits for the server's reply to a broadcast (nothing else is sent on the inbox).
+			config: { broadcast: { self: false, ack: true }, presence: { key: this.peerId } }
 		});
 		this.#inbox = channel;
 		channel.on('broadcast', { event: 'signal' }, (message: { payload?: unknown }) => this.#receive(message.payload));
@@ -149,10 +161,32 @@ export class RealtimeSocket extends SignallingSocket {
 		);
 	}
 
+	#othersPresent(): boolean {
+		const metas = (this.#inbox?.presenceState()[this.peerId!] ?? []) as { token?: unknown }[];
+		return metas.some((meta) => meta.token !== this.token);
+	}
+
+	/** A fresh round trip to the server: true when it acknowledged a broadcast within `timeoutMs`. */
+	async probe(timeoutMs: number): Promise<boolean> {
+		const inbox = this.#inbox;
+		if (!inbox || this.#stopped || !this.#tracked || !this.#client.isConnected()) return false;
+		try {
+			return (await inbox.send({ type: 'broadcast', event: 'probe', payload: {} }, { timeout: timeoutMs })) === 'ok';
+		} catch {
+			return false;
+		}
+	}
+
 	#maybeTrack(): void {
 		const inbox = this.#inbox;
 		if (!inbox || this.#stopped || !this.#inboxSynced) return;
-		if (this.#otherTab()) {
+		if (this.#claim === 'fail' && !this.#tracked && this.#othersPresent()) {
+			this.#stopped = true;
+			this.setState('error', 'ID-TAKEN');
+			this.emit('message', { type: 'ID-TAKEN', payload: { msg: 'ID is taken' } });
+			return;
+		}
+		if (this.#claim !== 'force' && this.#otherTab()) {
 			// Our own stale presence from a dropped connection also looks like this until the server
 			// times it out; waiting (not failing) covers both.
 			if (this.#tracked) void inbox.untrack();

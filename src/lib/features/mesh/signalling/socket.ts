@@ -9,7 +9,8 @@
  * What the base class adds for both: reconnection is the transport's job (the Peer never sees a
  * disconnect, so its DataConnections survive a signalling outage), every message from the network is
  * validated before PeerJS sees it (PeerJS indexes objects with peer-chosen strings), and a per-sender
- * rate limit; refused messages are counted.
+ * rate limit; refused messages are counted. Only data connections pass, unless a subclass turns `media`
+ * on (live sessions' listening mode sends calls).
  */
 import * as v from 'valibot';
 import { RateLimit } from '../protocol';
@@ -49,8 +50,8 @@ export class Backoff {
 const id = v.pipe(v.string(), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
 const connectionId = v.pipe(v.string(), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
 const Sdp = v.object({ type: v.picklist(['offer', 'answer']), sdp: v.pipe(v.string(), v.maxLength(64 * 1024)) });
-/** Only data connections with a serializer PeerJS has: a peer-chosen name indexes PeerJS's serializer table. */
-const OfferPayload = v.object({
+/** Data connections with a serializer PeerJS has: a peer-chosen name indexes PeerJS's serializer table. */
+const DataOffer = v.object({
 	type: v.literal('data'),
 	connectionId,
 	sdp: v.object({ ...Sdp.entries, type: v.literal('offer') }),
@@ -59,13 +60,22 @@ const OfferPayload = v.object({
 	label: v.optional(v.pipe(v.string(), v.maxLength(128))),
 	metadata: v.optional(v.unknown())
 });
+/** Media calls (a live session's listening mode); refused unless the socket was made with `media`. */
+const MediaOffer = v.object({
+	type: v.literal('media'),
+	connectionId,
+	sdp: v.object({ ...Sdp.entries, type: v.literal('offer') }),
+	metadata: v.optional(v.unknown())
+});
+const OfferPayload = v.variant('type', [DataOffer, MediaOffer]);
+const kind = v.picklist(['data', 'media']);
 const AnswerPayload = v.object({
-	type: v.literal('data'),
+	type: kind,
 	connectionId,
 	sdp: v.object({ ...Sdp.entries, type: v.literal('answer') })
 });
 const CandidatePayload = v.object({
-	type: v.literal('data'),
+	type: kind,
 	connectionId,
 	candidate: v.object({
 		candidate: v.pipe(v.string(), v.maxLength(2048)),
@@ -102,6 +112,8 @@ export abstract class SignallingSocket {
 	protected token = '';
 	/** Messages refused before PeerJS saw them. */
 	rejected = 0;
+	/** Media calls are let through (rooms' listening mode); the mesh has no use for them. */
+	protected media = false;
 
 	constructor(hooks: SocketHooks = {}) {
 		this.hooks = hooks;
@@ -168,6 +180,7 @@ export abstract class SignallingSocket {
 		if (!parsed.success) return this.reject('malformed');
 		const message = parsed.output;
 		if (message.src === this.peerId) return this.reject('unexpected');
+		if ('payload' in message && message.payload.type === 'media' && !this.media) return this.reject('media');
 		let limit = this.#limits.get(message.src);
 		if (!limit) {
 			if (this.#limits.size > 256) this.#limits.clear();
