@@ -9,6 +9,12 @@
 // host page (a local loop: no codec, no network); for the skew, two such local loops.
 
 const CLICKS = Number(process.env.BENCH_SESSION_CLICKS ?? 12);
+// After the main bursts the host pauses its (silent) track for PAUSE_MS and resumes; PAUSE_CLICKS more
+// bursts, further apart (a listener whose delay jumped by a second must not match the previous burst).
+// BENCH_SESSION_PAUSE=suspend pauses the old way (the AudioContext suspended) for comparison.
+const PAUSE_MS = 3000;
+const PAUSE_CLICKS = 6;
+const PAUSE_GAP_MS = 2500;
 const round = (/** @type {number} */ n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 /** @param {number[]} values */
 const median = (values) => {
@@ -111,6 +117,25 @@ export const sessionFigures = [
 		}
 	},
 	{
+		name: 'collab.pause_latency_ms',
+		async run(/** @type {import('../run.js').BenchContext} */ ctx) {
+			const m = await measure(ctx);
+			if (m.afterPause === null) throw new Error('no burst after the pause reached the listeners');
+			return {
+				value: round(m.afterPause),
+				unit: 'ms',
+				baseline: round(m.latency),
+				ratio: round(m.afterPause / m.latency, 2),
+				pause_mode: m.pauseMode,
+				pause_ms: PAUSE_MS,
+				max_ms: round(m.afterPauseMax),
+				per_click_ms: m.afterPausePerClick,
+				skew_after_pause_ms: m.afterPauseSkew === undefined ? null : round(m.afterPauseSkew),
+				note: `mouth-to-ear latency (as collab.listen_latency_ms) over ${PAUSE_CLICKS} bursts ${PAUSE_GAP_MS / 1000} s apart after the host paused its playing track for ${PAUSE_MS / 1000} s and resumed; baseline: the latency before the pause, same run. pause_mode app = the player's pause in listening mode (clock kept running); suspend = the old pause (AudioContext suspended, BENCH_SESSION_PAUSE=suspend)`
+			};
+		}
+	},
+	{
 		name: 'collab.sync_skew_ms',
 		async run(/** @type {import('../run.js').BenchContext} */ ctx) {
 			const m = await measure(ctx);
@@ -180,30 +205,72 @@ async function run(/** @type {import('../run.js').BenchContext} */ { browser, ba
 		await host.page.evaluate(installDetector, 'local');
 		if (states.some((state) => state !== 'running')) throw new Error(`audio contexts not running: ${states}`);
 
+		const burst = () =>
+			host.page.evaluate(async () => {
+				const engine = /** @type {any} */ (window).__cratemeshPlayback.engine;
+				/** @type {AudioContext} */
+				const context = engine.context;
+				const at = context.currentTime + 0.2;
+				const osc = context.createOscillator();
+				osc.frequency.value = 1000;
+				const gain = context.createGain();
+				gain.gain.value = 0.8;
+				osc.connect(gain).connect(engine.output);
+				osc.start(at);
+				osc.stop(at + 0.03);
+				while (context.currentTime < at + 0.05) await new Promise((r) => setTimeout(r, 10));
+				const stamp = context.getOutputTimestamp();
+				const out = performance.timeOrigin + stamp.performanceTime + (at - stamp.contextTime) * 1000;
+				// The burst enters the tap when the graph renders it, the host's output latency before its speakers.
+				return { rendered: out - (context.outputLatency || context.baseLatency) * 1000, out };
+			});
+		// The host plays a track (digital silence) so that a pause holds something, as a DJ's would.
+		await host.page.evaluate(async () => {
+			const rate = 48_000;
+			const frames = rate * 120;
+			const buffer = new ArrayBuffer(44 + frames * 2);
+			const view = new DataView(buffer);
+			const text = (/** @type {number} */ at, /** @type {string} */ t) =>
+				[...t].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
+			text(0, 'RIFF');
+			view.setUint32(4, 36 + frames * 2, true);
+			text(8, 'WAVEfmt ');
+			view.setUint32(16, 16, true);
+			view.setUint16(20, 1, true);
+			view.setUint16(22, 1, true);
+			view.setUint32(24, rate, true);
+			view.setUint32(28, rate * 2, true);
+			view.setUint16(32, 2, true);
+			view.setUint16(34, 16, true);
+			text(36, 'data');
+			view.setUint32(40, frames * 2, true);
+			const engine = /** @type {any} */ (window).__cratemeshPlayback.engine;
+			await engine.play({ uid: 9e6, hash: 'bench-silence', gainDb: 0, load: async () => buffer });
+		});
 		/** @type {{ rendered: number, out: number }[]} */
 		const mouths = [];
 		for (let i = 0; i < CLICKS + 1; i++) {
-			mouths.push(
-				await host.page.evaluate(async () => {
-					const engine = /** @type {any} */ (window).__cratemeshPlayback.engine;
-					/** @type {AudioContext} */
-					const context = engine.context;
-					const at = context.currentTime + 0.2;
-					const osc = context.createOscillator();
-					osc.frequency.value = 1000;
-					const gain = context.createGain();
-					gain.gain.value = 0.8;
-					osc.connect(gain).connect(engine.output);
-					osc.start(at);
-					osc.stop(at + 0.03);
-					while (context.currentTime < at + 0.05) await new Promise((r) => setTimeout(r, 10));
-					const stamp = context.getOutputTimestamp();
-					const out = performance.timeOrigin + stamp.performanceTime + (at - stamp.contextTime) * 1000;
-					// The burst enters the tap when the graph renders it, the host's output latency before its speakers.
-					return { rendered: out - (context.outputLatency || context.baseLatency) * 1000, out };
-				})
-			);
+			mouths.push(await burst());
 			await host.page.waitForTimeout(1200);
+		}
+		const pauseMode = process.env.BENCH_SESSION_PAUSE === 'suspend' ? 'suspend' : 'app';
+		await host.page.evaluate(
+			async ({ ms, mode }) => {
+				const engine = /** @type {any} */ (window).__cratemeshPlayback.engine;
+				if (mode === 'suspend') engine.keepRunning = false;
+				await engine.pause();
+				await new Promise((r) => setTimeout(r, ms));
+				await engine.resume();
+				if (mode === 'suspend') engine.keepRunning = true;
+			},
+			{ ms: PAUSE_MS, mode: pauseMode }
+		);
+		await host.page.waitForTimeout(500);
+		/** @type {{ rendered: number, out: number }[]} */
+		const afterPause = [];
+		for (let i = 0; i < PAUSE_CLICKS; i++) {
+			afterPause.push(await burst());
+			await host.page.waitForTimeout(PAUSE_GAP_MS);
 		}
 		await host.page.waitForTimeout(1000);
 		const collect = (/** @type {import('@playwright/test').Page} */ page, key = '__benchDetector') =>
@@ -238,6 +305,12 @@ async function run(/** @type {import('../run.js').BenchContext} */ { browser, ba
 				`bursts detected: both listeners ${both.length}, both local loops ${local.length} of ${CLICKS} (a ${onA.length}, b ${onB.length}, local ${local1.length}/${local2.length})`
 			);
 		const complete = both;
+		const pausedRows = afterPause.map(({ rendered: mouth }) => ({
+			a: onA.find((t) => t > mouth - 20 && t < mouth + PAUSE_GAP_MS) ?? null,
+			b: onB.find((t) => t > mouth - 20 && t < mouth + PAUSE_GAP_MS) ?? null,
+			mouth
+		}));
+		const pausedLatencies = pausedRows.flatMap((r) => got([r.a, r.b]).map((t) => t - r.mouth));
 		const latencies = listened.flatMap((r) => got([r.a, r.b]).map((t) => t - r.mouth));
 		const skews = both.map((r) => Math.abs(/** @type {number} */ (r.a) - /** @type {number} */ (r.b)));
 		const hostLatency = await host.page.evaluate(() => {
@@ -262,6 +335,13 @@ async function run(/** @type {import('../run.js').BenchContext} */ { browser, ba
 			localPerClick: rows.map((r) => [r.l1, r.l2].map((t) => (t === null ? null : round(t - r.mouth)))),
 			listenerDelayEstimate: await a.page.evaluate(() => /** @type {any} */ (window).__cratemeshSession.delayMs),
 
+			pauseMode,
+			afterPause: pausedLatencies.length ? median(pausedLatencies) : null,
+			afterPauseMax: pausedLatencies.length ? Math.max(...pausedLatencies) : null,
+			afterPausePerClick: pausedRows.map((r) => [r.a, r.b].map((t) => (t === null ? null : round(t - r.mouth)))),
+			afterPauseSkew: median(
+				pausedRows.filter((r) => r.a !== null && r.b !== null).map((r) => Math.abs(Number(r.a) - Number(r.b)))
+			),
 			skew: median(skews),
 			skewMax: Math.max(...skews),
 			skewPerClick: skews.map((s) => round(s)),

@@ -62,17 +62,29 @@ interface Device {
 function device(
 	port: number,
 	id: string,
-	options: { flushMs?: number; presence?: { max: number; windowMs: number } } = {}
+	options: {
+		flushMs?: number;
+		presence?: { max: number; windowMs: number };
+		media?: boolean;
+		claim?: 'wait' | 'fail' | 'force';
+		token?: string;
+	} = {}
 ): Device {
 	const messages: ServerMessage[] = [];
 	const states: SignallingState[] = [];
 	const online: string[] = [];
 	const socket = new RealtimeSocket(
-		{ client: client(port), ...options },
+		{
+			client: client(port),
+			flushMs: options.flushMs,
+			presence: options.presence,
+			media: options.media,
+			claim: options.claim
+		},
 		{ state: (state) => states.push(state), online: (peerId) => online.push(peerId) }
 	);
 	socket.on('message', (message) => messages.push(message as ServerMessage));
-	socket.start(id, `token-${id}`);
+	socket.start(id, options.token ?? `token-${id}`);
 	cleanups.push(() => socket.close());
 	return { socket, messages, states, online };
 }
@@ -249,5 +261,53 @@ describe('Realtime signalling (realtime-js ↔ one-box endpoint)', () => {
 			ws.on('error', () => undefined);
 		});
 		expect(refused).toBe(401);
+	});
+
+	it('lets media calls through only to a socket made for them (rooms), not to the mesh', async () => {
+		const box = await startBox();
+		cleanups.push(() => stopBox(box));
+		const a = device(box.port, A, { media: true });
+		const mesh = device(box.port, B);
+		const room = device(box.port, C, { media: true });
+		await until(() => [a, mesh, room].every((d) => d.socket.state === 'online'));
+		const call = (dst: string): ServerMessage => ({
+			type: 'OFFER',
+			dst,
+			payload: { type: 'media', connectionId: 'mc_1', sdp: { type: 'offer', sdp: 'v=0\r\n' }, metadata: null }
+		});
+		const media = (type: 'ANSWER' | 'CANDIDATE', dst: string): ServerMessage =>
+			type === 'ANSWER'
+				? { type, dst, payload: { type: 'media', connectionId: 'mc_1', sdp: { type: 'answer', sdp: 'v=0\r\n' } } }
+				: { ...candidate(dst, 1), payload: { ...(candidate(dst, 1).payload as object), type: 'media' } };
+		for (const dst of [B, C]) {
+			a.socket.send(call(dst));
+			a.socket.send(media('CANDIDATE', dst));
+		}
+		await until(() => room.messages.length === 3 && mesh.socket.rejected === 2);
+		expect(room.messages.slice(1).map((m) => (m.payload as { type: string }).type)).toEqual(['media', 'media']);
+		expect(mesh.messages).toEqual([{ type: 'OPEN' }]);
+		room.socket.send(media('ANSWER', A));
+		await until(() => a.messages.some((m) => m.type === 'ANSWER'));
+		expect(a.socket.rejected).toBe(0);
+	});
+
+	it('claims an id: `fail` when someone holds it (a room address), `force` to take over, and probes the server', async () => {
+		const box = await startBox();
+		cleanups.push(() => stopBox(box));
+		const holder = device(box.port, A, { claim: 'fail' });
+		await until(() => holder.socket.state === 'online');
+		expect(await holder.socket.probe(2000)).toBe(true);
+		const second = device(box.port, A, { claim: 'fail', token: 'other' });
+		await until(() => second.messages.some((m) => m.type === 'ID-TAKEN'));
+		expect(second.socket.state).toBe('error');
+		expect(await second.socket.probe(500)).toBe(false);
+		const successor = device(box.port, A, { claim: 'force', token: 'successor' });
+		await until(() => successor.socket.state === 'online');
+		expect(successor.messages).toEqual([{ type: 'OPEN' }]);
+		// Both are listed: an offer reaches the successor (a vanished holder would just not answer).
+		const b = device(box.port, B);
+		await until(() => b.socket.state === 'online');
+		b.socket.send(offer(A));
+		await until(() => successor.messages.some((m) => m.type === 'OFFER'));
 	});
 });
