@@ -27,6 +27,9 @@ import { contentSecurityPolicy, inlineScriptHashes, securityHeaders } from './se
 const REVALIDATE =
 	/^\/($|[^/]*\.html$|sw\.js|workbox-[\w-]+\.js|manifest\.webmanifest|index\.html|_app\/version\.json)$/;
 
+/** A room address whose holder sent no PeerJS heartbeat (every 5 s) for this long may be claimed by another. */
+const ROOM_STALE_MS = 12_000;
+
 /**
  * The whole server: the app's static build, the PeerJS signalling server under /peerjs, runtime
  * config and a health check, on one origin.
@@ -86,15 +89,49 @@ export function createCratemeshServer(options) {
 		createWebSocketServer: (wsOptions) => (peerSockets = new WebSocketServer({ noServer: true, path: wsOptions.path }))
 	});
 	const realtime = onebox?.realtime;
+	/** @type {Map<string, any>} PeerServer clients holding a live session's room address (`cmroom-…`). */
+	const roomAddresses = new Map();
 	server.on('upgrade', (req, socket, head) => {
-		const path = new URL(req.url ?? '/', 'http://cratemesh').pathname;
-		if (peerSockets?.shouldHandle(req))
-			peerSockets.handleUpgrade(req, socket, head, (ws) => peerSockets?.emit('connection', ws, req));
-		else if (realtime && path === realtime.path) realtime.handleUpgrade(req, socket, head);
+		const url = new URL(req.url ?? '/', 'http://cratemesh');
+		const path = url.pathname;
+		if (peerSockets?.shouldHandle(req)) {
+			const upgrade = () =>
+				peerSockets?.handleUpgrade(req, socket, head, (ws) => peerSockets?.emit('connection', ws, req));
+			// A room's address held by a host that has sent no heartbeat for ROOM_STALE_MS (its page stopped, its
+			// network gone) is handed to whoever claims it next — in practice the member that took the room
+			// over. PeerServer alone would keep it for alive_timeout (60 s), and newcomers typing the code would
+			// reach nobody for that long. A live host heartbeats every 5 s, so it cannot be displaced this way.
+			const id = url.searchParams.get('id') ?? '';
+			const holder = roomAddresses.get(id);
+			if (
+				holder &&
+				holder.getToken() !== url.searchParams.get('token') &&
+				Date.now() - holder.getLastPing() > ROOM_STALE_MS
+			) {
+				const old = holder.getSocket();
+				roomAddresses.delete(id);
+				if (!old) return upgrade();
+				// PeerServer forgets the client on its socket's close; claim the id after that.
+				const timer = setTimeout(upgrade, 1000);
+				old.once('close', () => {
+					clearTimeout(timer);
+					setImmediate(upgrade);
+				});
+				old.terminate();
+				return;
+			}
+			upgrade();
+		} else if (realtime && path === realtime.path) realtime.handleUpgrade(req, socket, head);
 		else socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
 	});
-	peerServer.on('connection', () => peersOnline++);
-	peerServer.on('disconnect', () => (peersOnline = Math.max(0, peersOnline - 1)));
+	peerServer.on('connection', (client) => {
+		peersOnline++;
+		if (client.getId().startsWith('cmroom-')) roomAddresses.set(client.getId(), client);
+	});
+	peerServer.on('disconnect', (client) => {
+		peersOnline = Math.max(0, peersOnline - 1);
+		if (roomAddresses.get(client.getId()) === client) roomAddresses.delete(client.getId());
+	});
 	app.use('/peerjs', peerServer);
 
 	app.get('/healthz', (_req, res) => {

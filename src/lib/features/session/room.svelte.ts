@@ -70,6 +70,8 @@ interface MemberLink {
 	reactions: RateLimit;
 	rejected: number;
 	lastHeard: number;
+	/** The member said goodbye (a link closing without one may mean this host was cut off). */
+	left: boolean;
 }
 
 export interface ReactionEvent {
@@ -595,13 +597,16 @@ export class LiveSession {
 				limit: new RateLimit(20, 40),
 				reactions: new RateLimit(3, 6),
 				rejected: 0,
-				lastHeard: performance.now()
+				lastHeard: performance.now(),
+				left: false
 			});
 			old?.link.close();
 			this.#calls.get(link.remote)?.close();
 			this.#calls.delete(link.remote);
 			link.onClose(() => {
-				if (this.#links.get(link.remote)?.link !== link) return;
+				const entry = this.#links.get(link.remote);
+				if (entry?.link !== link) return;
+				if (!entry.left) this.#suspectReplaced();
 				this.#links.delete(link.remote);
 				this.#calls.get(link.remote)?.close();
 				this.#calls.delete(link.remote);
@@ -632,6 +637,7 @@ export class LiveSession {
 				if (!entry.reactions.take()) return this.#rejectMember(entry, id, 'reaction rate');
 				return this.#showReaction(id, message.reaction, true);
 			case 'leave':
+				entry.left = true;
 				return entry.link.close();
 			default:
 				return this.#rejectMember(entry, id, `unexpected ${message.type}`);
@@ -708,11 +714,7 @@ export class LiveSession {
 	// ——— member side ———
 
 	/** Dials `remote`, sends `join`, waits for the answer. */
-	async #tryJoin(
-		remote: string,
-		code: string,
-		timeoutMs = DIAL_MS
-	): Promise<JoinResult> {
+	async #tryJoin(remote: string, code: string, timeoutMs = DIAL_MS): Promise<JoinResult> {
 		const endpoint = this.#endpoint;
 		if (!endpoint) return 'offline';
 		let link: RoomLink;
@@ -914,8 +916,12 @@ export class LiveSession {
 
 	#tick(): void {
 		const now = performance.now();
+		const gap = now - this.#lastTick;
+		this.#lastTick = now;
 		if (this.isHost) {
 			for (const entry of this.#links.values()) if (now - entry.lastHeard > SILENCE_MS) entry.link.close();
+			// This page did not run for a while (stopped, frozen, asleep): the room may have moved on without it.
+			if (gap > SILENCE_MS) this.#suspectReplaced();
 			return;
 		}
 		const host = this.#host;
@@ -930,6 +936,75 @@ export class LiveSession {
 				this.act({ type: 'delay', ms });
 			});
 		}
+	}
+
+	#lastTick = performance.now();
+	#verifying = false;
+
+	/**
+	 * A host whose members went silent all at once may have been the one cut off (its network, its page
+	 * stopped): the members then handed the room to a successor. Once it has no member left it asks the
+	 * members of its last snapshot (successor order first); one that is the room's host now welcomes it,
+	 * one that is a member there names the host (`not-host`). It then rejoins as a member and adopts the
+	 * current room, letting go of the room's address. A host that still has members of its own keeps the
+	 * room (a split after a network partition stays split; see the README). Backs off to 15 s between
+	 * rounds, for up to GIVE_UP_MS.
+	 */
+	#suspectReplaced(): void {
+		if (this.#verifying || !this.isHost) return;
+		this.#verifying = true;
+		const generation = this.#generation;
+		void (async () => {
+			try {
+				await sleep(200);
+				const deadline = performance.now() + GIVE_UP_MS;
+				for (let round = 0; performance.now() < deadline; round++) {
+					if (generation !== this.#generation || !this.isHost || this.#links.size > 0) return;
+					const state = this.#state!;
+					const ranked: string[] = [];
+					for (let s = state, next = successor(s, this.#me!); next; next = successor(s, this.#me!)) {
+						ranked.push(next);
+						s = { ...s, members: s.members.map((m) => (m.id === next ? { ...m, online: false } : m)) };
+					}
+					const others = state.members.filter((m) => m.id !== this.#me && !ranked.includes(m.id)).map((m) => m.id);
+					for (const id of [...ranked, ...others].slice(0, 8)) {
+						if (generation !== this.#generation || !this.isHost || this.#links.size > 0) return;
+						this.#handoverTo = null;
+						let result = await this.#tryJoin(id, state.code, PROBE_MS);
+						const named = this.#handoverTo as string | null;
+						this.#handoverTo = null;
+						if (result === 'not-host' && named && named !== this.#me && this.#links.size === 0 && this.isHost)
+							result = await this.#tryJoin(named, state.code, PROBE_MS);
+						if (result === 'joined') return this.#stepDown();
+					}
+					await sleep(Math.min(15_000, 1000 * 2 ** round));
+				}
+			} finally {
+				this.#verifying = false;
+			}
+		})();
+	}
+
+	/** Replaced while away: now a member of the room as it is (the welcome set the state and the host link). */
+	#stepDown(): void {
+		const host = this.#state?.host;
+		console.info(`session: this room moved on to host ${host}; rejoined as a member`);
+		for (const entry of this.#links.values()) {
+			if (host) entry.link.send(encodeRoomMessage({ type: 'handover', to: host }));
+			entry.link.close();
+		}
+		this.#links.clear();
+		this.#secrets.clear();
+		for (const call of this.#calls.values()) call.close();
+		this.#calls.clear();
+		this.#tap?.close();
+		this.#tap = null;
+		if (playback.engine.keepRunning) playback.engine.keepRunning = false;
+		clearTimeout(this.#addressRetry);
+		const address = this.#address;
+		this.#address = null;
+		address?.close();
+		this.#presence?.announce(this.#name, null);
 	}
 
 	#reject(from: string, reason: string): void {
