@@ -29,12 +29,13 @@ export function startServer(
 			stdio: ['ignore', 'pipe', 'pipe']
 		});
 		let output = '';
-		// Generous: a first one-box start (PGlite creating its database) takes seconds on a loaded machine.
-		// A server that never says it is ready must not keep the port for the next test.
+		// Generous: a first one-box start (PGlite creating its database) takes seconds on a quiet machine and
+		// over a minute at load 13–15 (measured). A server that never says it is ready must not keep the port
+		// for the next test.
 		const timer = setTimeout(() => {
 			child.kill('SIGKILL');
 			reject(new Error(`server did not start: ${output}`));
-		}, 60_000);
+		}, 150_000);
 		child.stdout!.on('data', (chunk) => {
 			output += chunk;
 			if (/Local-only mode|Supabase: |One box: built-in/.test(output)) {

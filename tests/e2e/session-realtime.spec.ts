@@ -8,12 +8,13 @@
 import { expect, test, type Page } from '@playwright/test';
 import { freePort, startOneBox } from './app-server';
 import { waitForApp } from './helpers';
-import { create, joinByCode, memberRow, myId, person, requests, room, type Person } from './session-helpers';
+import { create, freeze, joinByCode, memberRow, myId, person, requests, room, type Person } from './session-helpers';
 
 let box: Awaited<ReturnType<typeof startOneBox>>;
 let base: string;
 
 test.beforeAll(async () => {
+	test.setTimeout(180_000);
 	const port = await freePort();
 	// The mesh signals over Realtime too, so the built-in PeerJS server's count is the rooms' alone.
 	box = await startOneBox(port, { MESH_SIGNALLING: 'supabase' });
@@ -110,6 +111,54 @@ test('a room over Supabase Realtime: presence shows who is here, actions, listen
 					() => (window as unknown as { __cratemeshSession: { rejected: number } }).__cratemeshSession.rejected
 				)
 			).toBe(0);
+	} finally {
+		await Promise.all(people.map((p) => p.context.close()));
+	}
+});
+
+test('over Realtime, a host that goes silent is replaced, a newcomer finds the new host by presence, and the old host rejoins as a member', async ({
+	browser
+}) => {
+	test.setTimeout(180_000);
+	const people: Person[] = [];
+	try {
+		const host = await person(browser, 'Hana', { baseURL: base });
+		const ben = await person(browser, 'Ben', { baseURL: base });
+		const cy = await person(browser, 'Cy', { baseURL: base });
+		people.push(host, ben, cy);
+		for (const p of people) await signIn(p.page);
+		const code = await create(host);
+		await joinByCode(ben, code);
+		await joinByCode(cy, code);
+		const [hostId, benId] = await Promise.all([myId(host.page), myId(ben.page)]);
+		await expect(room(cy.page)).toHaveAttribute('data-transport', 'supabase');
+
+		// The host's page stops: its Realtime connection stays open (the server keeps its presence, at the
+		// room's address too), it just answers nothing.
+		const resume = await freeze(host.page);
+		await expect(room(ben.page)).toHaveAttribute('data-role', 'host', { timeout: 30_000 });
+		await expect(room(cy.page)).toHaveAttribute('data-host', benId, { timeout: 30_000 });
+		await cy.page.getByTestId('request-title').fill('Xtal');
+		await cy.page.getByTestId('request-submit').click();
+		await expect(requests(ben.page)).toHaveCount(1);
+
+		// A newcomer: presence names Ben as the latest host (the stopped one is still listed).
+		const dee = await person(browser, 'Dee', { baseURL: base });
+		people.push(dee);
+		await signIn(dee.page);
+		await joinByCode(dee, code);
+		await expect(room(dee.page)).toHaveAttribute('data-host', benId);
+		await expect(room(dee.page)).toHaveAttribute('data-transport', 'supabase');
+
+		// The old host comes back and rejoins Ben's room as a member, with the room as it is now.
+		await resume();
+		await expect(room(host.page)).toHaveAttribute('data-host', benId, { timeout: 45_000 });
+		await expect(room(host.page)).toHaveAttribute('data-role', 'dj');
+		await expect(requests(host.page)).toHaveCount(1);
+		await expect(memberRow(ben.page, hostId)).toHaveAttribute('data-online', 'true', { timeout: 20_000 });
+		await expect(ben.page.getByTestId('room-transport')).toHaveAttribute('data-present', '4', { timeout: 20_000 });
+		await host.page.getByTestId('react-fire').click();
+		await expect(dee.page.getByTestId('reaction-feed')).toContainText('Hana: Fire');
 	} finally {
 		await Promise.all(people.map((p) => p.context.close()));
 	}

@@ -417,7 +417,7 @@ export class LiveSession {
 			});
 		}
 		const deadline = performance.now() + FIND_MS;
-		let result: JoinResult = 'timeout';
+		let result: JoinResult;
 		for (;;) {
 			const hosts = (presence?.present ?? [])
 				.filter((m) => m.hostSince !== null && m.id !== this.#me)
