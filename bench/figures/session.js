@@ -190,6 +190,30 @@ async function run(/** @type {import('../run.js').BenchContext} */ { browser, ba
 		const targetMs = await host.page.evaluate(
 			() => /** @type {any} */ (window).__cratemeshSession.state.listen.targetMs
 		);
+		// The host plays a track (digital silence) so that a pause holds something, as a DJ's would.
+		await host.page.evaluate(async () => {
+			const engine = /** @type {any} */ (window).__cratemeshPlayback.engine;
+			// At the context's own rate (no resampling) and early: decoding must not disturb the measurement.
+			const rate = engine.context.sampleRate;
+			const frames = rate * 60;
+			const buffer = new ArrayBuffer(44 + frames * 2);
+			const view = new DataView(buffer);
+			const text = (/** @type {number} */ at, /** @type {string} */ t) =>
+				[...t].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
+			text(0, 'RIFF');
+			view.setUint32(4, 36 + frames * 2, true);
+			text(8, 'WAVEfmt ');
+			view.setUint32(16, 16, true);
+			view.setUint16(20, 1, true);
+			view.setUint16(22, 1, true);
+			view.setUint32(24, rate, true);
+			view.setUint32(28, rate * 2, true);
+			view.setUint16(32, 2, true);
+			view.setUint16(34, 16, true);
+			text(36, 'data');
+			view.setUint32(40, frames * 2, true);
+			await engine.play({ uid: 9e6, hash: 'bench-silence', gainDb: 0, load: async () => buffer });
+		});
 		// Let the jitter buffers settle on the room's target before measuring.
 		await host.page.waitForTimeout(3000);
 		const states = [
@@ -224,29 +248,6 @@ async function run(/** @type {import('../run.js').BenchContext} */ { browser, ba
 				// The burst enters the tap when the graph renders it, the host's output latency before its speakers.
 				return { rendered: out - (context.outputLatency || context.baseLatency) * 1000, out };
 			});
-		// The host plays a track (digital silence) so that a pause holds something, as a DJ's would.
-		await host.page.evaluate(async () => {
-			const rate = 48_000;
-			const frames = rate * 120;
-			const buffer = new ArrayBuffer(44 + frames * 2);
-			const view = new DataView(buffer);
-			const text = (/** @type {number} */ at, /** @type {string} */ t) =>
-				[...t].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
-			text(0, 'RIFF');
-			view.setUint32(4, 36 + frames * 2, true);
-			text(8, 'WAVEfmt ');
-			view.setUint32(16, 16, true);
-			view.setUint16(20, 1, true);
-			view.setUint16(22, 1, true);
-			view.setUint32(24, rate, true);
-			view.setUint32(28, rate * 2, true);
-			view.setUint16(32, 2, true);
-			view.setUint16(34, 16, true);
-			text(36, 'data');
-			view.setUint32(40, frames * 2, true);
-			const engine = /** @type {any} */ (window).__cratemeshPlayback.engine;
-			await engine.play({ uid: 9e6, hash: 'bench-silence', gainDb: 0, load: async () => buffer });
-		});
 		/** @type {{ rendered: number, out: number }[]} */
 		const mouths = [];
 		for (let i = 0; i < CLICKS + 1; i++) {
