@@ -234,23 +234,24 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 			}).observe({ type: 'long-animation-frame', buffered: false });
 			document.addEventListener('change', () => (w.__changeAt ??= performance.now()), true);
 		});
-		// A devtools timeline trace of the import gives each main-thread task's thread (CPU) time next to its
-		// wall time: on a loaded machine a short task is stretched by waiting for a core, and only the thread
-		// time says whether our code made it long. BENCH_TRACE_IMPORT=<dir> adds JS samples and keeps the file.
-		const traceDir = process.env.BENCH_TRACE_IMPORT;
-		const tracing = await startTrace(cdp, Boolean(traceDir));
+		// BENCH_TRACE_IMPORT=1: a devtools timeline trace of the import gives each main-thread task's thread
+		// (CPU) time next to its wall time: on a loaded machine a short task is stretched by waiting for a core,
+		// and only the thread time says whether our code made it long. =<dir> adds JS samples and keeps the
+		// file. Off by default: it records every task of every thread and process during the measured import.
+		const traceOption = process.env.BENCH_TRACE_IMPORT;
+		const tracing = traceOption ? await startTrace(cdp, traceOption !== '1') : null;
 		const importCpuBefore = cpu();
 		const started = Date.now();
 		await page.getByTestId('folder-input').setInputFiles(folder.dir, { timeout: 300_000 });
 		await page.getByTestId('import-summary').waitFor({ timeout: 900_000 });
 		const importMs = Date.now() - started;
-		const trace = await tracing();
-		if (traceDir)
+		const trace = tracing ? await tracing() : null;
+		if (trace && traceOption && traceOption !== '1')
 			writeFileSync(
-				join(traceDir, `import-${persistent ? 'disk' : 'memory'}-${folder.dir.split('/').pop()}.trace.json`),
+				join(traceOption, `import-${persistent ? 'disk' : 'memory'}-${folder.dir.split('/').pop()}.trace.json`),
 				trace
 			);
-		const threadTasks = longTasksByThreadTime(trace);
+		const threadTasks = trace ? longTasksByThreadTime(trace) : null;
 		const importCpu = cpuSpent(importCpuBefore, cpu());
 		const summary = await page.getByTestId('import-summary').textContent();
 		if (!summary?.includes(`Added ${folder.files} files`)) throw new Error(`import incomplete: ${summary}`);
@@ -477,7 +478,7 @@ function measureImport(ctx) {
 				baseline: null,
 				ratio: null,
 				note: `longest main-thread task of the import the other import figures measure (on-disk profile; longtask API, ≥ 50 ms reported; 0 = none), ${taskNote}; the incognito-like run is reported apart (incognito)`,
-				thread_time: {
+				thread_time: big.threadTasks && {
 					note: 'from a devtools trace of the same imports: the longest task by thread (CPU) time of the UI thread, and how many tasks exceeded 50 ms of wall vs of thread time; wall time beyond thread time is waiting for a core or for the browser process',
 					on_disk: big.threadTasks && {
 						longest_thread_ms: round(big.threadTasks.longestThreadMs, 1),
