@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HlcClock, maxHlc, type Hlc } from '$lib/db/hlc';
-import { localChange, stampId, type StampRecord, type SyncTable } from '$lib/db/stamps';
+import { maxHlc, type Hlc } from '$lib/db/hlc';
 import {
 	collectable,
 	lowestAck,
@@ -13,7 +12,8 @@ import {
 	TOMBSTONE_HORIZON_MS,
 	type Collected
 } from './sync-gc';
-import { isAlive, mergeRow, type RowState } from './sync-merge';
+import { isAlive } from './sync-merge';
+import { random, Replica } from './test-replica';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -23,50 +23,16 @@ const DAY = 24 * 60 * 60 * 1000;
  * as the store, and pulls that are full resyncs when the serving side collected tombstones the puller had
  * not acknowledged (followed by the sweep), as `LibrarySync` does.
  */
-class Device {
-	rows = new Map<string, Record<string, unknown>>();
-	stamps = new Map<string, StampRecord>();
+class Device extends Replica {
 	since = new Map<string, Hlc>();
 	theyHave = new Map<string, Hlc>();
 	collected: Collected = NOTHING_COLLECTED;
-	clock: HlcClock;
 	constructor(
 		readonly name: string,
 		node: string,
 		readonly wall: () => number
 	) {
-		this.clock = new HlcClock(node, wall);
-	}
-	write(table: SyncTable, key: string, after: Record<string, unknown> | undefined): void {
-		const id = stampId(table, key);
-		const record = localChange(this.stamps.get(id), table, key, this.rows.get(id), after, this.clock.now());
-		if (record) this.stamps.set(id, record);
-		if (after) this.rows.set(id, after);
-		else this.rows.delete(id);
-	}
-	state(id: string): RowState {
-		const r = this.stamps.get(id)!;
-		return { c: r.c, d: r.d, s: r.s, f: (isAlive(r) ? this.rows.get(id) : r.v) ?? {} };
-	}
-	receive(id: string, remote: RowState): void {
-		for (const stamp of [remote.c, remote.d, ...Object.values(remote.s)]) this.clock.observe(stamp);
-		const merged = mergeRow(this.stamps.has(id) ? this.state(id) : undefined, remote);
-		if (!merged.changed) return;
-		const [table, ...rest] = id.split('/');
-		const { state } = merged;
-		const alive = isAlive(state);
-		this.stamps.set(id, {
-			id,
-			t: table as SyncTable,
-			k: rest.join('/'),
-			c: state.c,
-			d: state.d,
-			s: state.s,
-			v: alive ? null : state.f,
-			seq: this.clock.now()
-		});
-		if (alive) this.rows.set(id, { ...state.f });
-		else this.rows.delete(id);
+		super(node, wall);
 	}
 	lastSeq(): Hlc {
 		let last = '';
@@ -109,7 +75,7 @@ class Device {
 		return [...this.stamps.values()].filter((r) => !isAlive(r)).length;
 	}
 	dump() {
-		return [...this.rows.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+		return this.sortedRows();
 	}
 }
 
@@ -127,18 +93,6 @@ function threeDevices() {
 		for (let round = 0; round < 3; round++) for (const x of all) for (const y of all) if (x !== y) x.pull(y);
 	};
 	return { a, b, c, all, others, syncAll, advance: (ms: number) => (wall += ms) };
-}
-
-/** A seeded PRNG so a failing case can be replayed. */
-function random(seed: number) {
-	let s = seed >>> 0;
-	return () => {
-		s = (s + 0x6d2b79f5) >>> 0;
-		let t = s;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
 }
 
 /** One seeded run of random edits, deletes, re-creations and pulls on three devices; `collect` collects
