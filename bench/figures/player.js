@@ -4,6 +4,8 @@
 //  - player.fail_recover_ms: from asking to play a track whose bytes are corrupt to the next track audible;
 //    baseline: from asking to play a good track to it being audible.
 
+import { encodeWav } from '../../src/lib/features/player/wav.js';
+
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 /** @param {number[]} values */
@@ -14,33 +16,20 @@ const median = (values) => {
 };
 const round = (/** @type {number} */ n, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/** Installs helpers in the page: WAV synthesis, seeding OPFS + IndexedDB, and an output recorder. */
+/**
+ * Installs helpers in the page: WAV synthesis (with the app's `encodeWav`, put in the page by `openApp`),
+ * seeding OPFS + IndexedDB, and an output recorder.
+ */
 function installHelpers() {
 	/** @type {any} */
 	const w = window;
 	w.__bench = {
 		wav(/** @type {number} */ seconds, /** @type {number} */ freq, sampleRate = 44100) {
-			const frames = Math.round(seconds * sampleRate);
-			const buffer = new ArrayBuffer(44 + frames * 2);
-			const view = new DataView(buffer);
-			const text = (/** @type {number} */ o, /** @type {string} */ s) =>
-				[...s].forEach((c, i) => view.setUint8(o + i, c.charCodeAt(0)));
-			text(0, 'RIFF');
-			view.setUint32(4, 36 + frames * 2, true);
-			text(8, 'WAVE');
-			text(12, 'fmt ');
-			view.setUint32(16, 16, true);
-			view.setUint16(20, 1, true);
-			view.setUint16(22, 1, true);
-			view.setUint32(24, sampleRate, true);
-			view.setUint32(28, sampleRate * 2, true);
-			view.setUint16(32, 2, true);
-			view.setUint16(34, 16, true);
-			text(36, 'data');
-			view.setUint32(40, frames * 2, true);
-			for (let i = 0; i < frames; i++)
-				view.setInt16(44 + i * 2, Math.round(Math.sin((2 * Math.PI * freq * i) / sampleRate) * 0.5 * 32767), true);
-			return new Uint8Array(buffer);
+			const tone = Float32Array.from(
+				{ length: Math.round(seconds * sampleRate) },
+				(_, i) => 0.5 * Math.sin((2 * Math.PI * freq * i) / sampleRate)
+			);
+			return w.__encodeWav([tone], sampleRate);
 		},
 		async store(/** @type {Uint8Array} */ bytes, /** @type {string} */ title) {
 			const digest = await crypto.subtle.digest('SHA-256', bytes);
@@ -153,6 +142,8 @@ async function openApp(browser, baseURL) {
 	const page = await context.newPage();
 	await page.goto(baseURL);
 	await page.locator('html[data-ready="true"]').waitFor({ state: 'attached' });
+	// The app's WAV writer is self-contained: its source runs in the page as it is.
+	await page.evaluate(`window.__encodeWav = ${encodeWav}`);
 	await page.evaluate(installHelpers);
 	return { context, page };
 }

@@ -8,6 +8,8 @@
 // Baselines, same run, same detection: the host's tapped stream played by a second AudioContext on the
 // host page (a local loop: no codec, no network); for the skew, two such local loops.
 
+import { encodeWav } from '../../src/lib/features/player/wav.js';
+
 const CLICKS = Number(process.env.BENCH_SESSION_CLICKS ?? 12);
 // After the main bursts the host pauses its (silent) track for PAUSE_MS and resumes; PAUSE_CLICKS more
 // bursts, further apart (a listener whose delay jumped by a second must not match the previous burst).
@@ -191,27 +193,14 @@ async function run(/** @type {import('../run.js').BenchContext} */ { browser, ba
 			() => /** @type {any} */ (window).__cratemeshSession.state.listen.targetMs
 		);
 		// The host plays a track (digital silence) so that a pause holds something, as a DJ's would.
+		// The app's WAV writer is self-contained: its source runs in the page as it is.
+		await host.page.evaluate(`window.__encodeWav = ${encodeWav}`);
 		await host.page.evaluate(async () => {
-			const engine = /** @type {any} */ (window).__cratemeshPlayback.engine;
+			const w = /** @type {any} */ (window);
+			const engine = w.__cratemeshPlayback.engine;
 			// At the context's own rate (no resampling) and early: decoding must not disturb the measurement.
 			const rate = engine.context.sampleRate;
-			const frames = rate * 60;
-			const buffer = new ArrayBuffer(44 + frames * 2);
-			const view = new DataView(buffer);
-			const text = (/** @type {number} */ at, /** @type {string} */ t) =>
-				[...t].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
-			text(0, 'RIFF');
-			view.setUint32(4, 36 + frames * 2, true);
-			text(8, 'WAVEfmt ');
-			view.setUint32(16, 16, true);
-			view.setUint16(20, 1, true);
-			view.setUint16(22, 1, true);
-			view.setUint32(24, rate, true);
-			view.setUint32(28, rate * 2, true);
-			view.setUint16(32, 2, true);
-			view.setUint16(34, 16, true);
-			text(36, 'data');
-			view.setUint32(40, frames * 2, true);
+			const buffer = w.__encodeWav([new Float32Array(rate * 60)], rate).buffer;
 			await engine.play({ uid: 9e6, hash: 'bench-silence', gainDb: 0, load: async () => buffer });
 		});
 		// Let the jitter buffers settle on the room's target before measuring.

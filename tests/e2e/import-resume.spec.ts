@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { encodeWav } from '../../src/lib/features/player/wav';
 import { waitForApp } from './helpers';
 
 const FILES = 30;
@@ -9,32 +10,17 @@ const FILES = 30;
  * journals them exactly like picked files and must reopen them after a reload.
  */
 async function makePickedFolder(page: Page): Promise<void> {
+	// The app's WAV writer is self-contained: its source runs in the page as it is.
+	await page.evaluate(`window.__encodeWav = ${encodeWav}`);
 	await page.evaluate(async (count) => {
 		const root = await navigator.storage.getDirectory();
 		const folder = await root.getDirectoryHandle('picked-music', { create: true });
 		const rate = 44_100;
 		const seconds = 40;
 		for (let i = 0; i < count; i++) {
-			const samples = rate * seconds;
-			const bytes = new ArrayBuffer(44 + samples * 2);
-			const view = new DataView(bytes);
-			const text = (at: number, s: string) => [...s].forEach((c, j) => view.setUint8(at + j, c.charCodeAt(0)));
-			text(0, 'RIFF');
-			view.setUint32(4, 36 + samples * 2, true);
-			text(8, 'WAVE');
-			text(12, 'fmt ');
-			view.setUint32(16, 16, true);
-			view.setUint16(20, 1, true);
-			view.setUint16(22, 1, true);
-			view.setUint32(24, rate, true);
-			view.setUint32(28, rate * 2, true);
-			view.setUint16(32, 2, true);
-			view.setUint16(34, 16, true);
-			text(36, 'data');
-			view.setUint32(40, samples * 2, true);
-			const pcm = new Int16Array(bytes, 44);
 			const step = (2 * Math.PI * (200 + i * 11)) / rate;
-			for (let n = 0; n < samples; n++) pcm[n] = Math.round(8000 * Math.sin(n * step));
+			const tone = Float32Array.from({ length: rate * seconds }, (_, n) => (8000 / 32767) * Math.sin(n * step));
+			const bytes = (window as unknown as { __encodeWav: typeof encodeWav }).__encodeWav([tone], rate);
 			const file = await folder.getFileHandle(`resume-${String(i).padStart(2, '0')}.wav`, { create: true });
 			const writable = await file.createWritable();
 			await writable.write(bytes);

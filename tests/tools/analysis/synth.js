@@ -1,5 +1,8 @@
 // Renders ground-truth music in plain JS: drums, bass, chords and a melody at an exact tempo in a known
-// key, in several styles. Deterministic (seeded), runs in Node and in the browser, no dependencies.
+// key, in several styles. Deterministic (seeded), runs in Node and in the browser; its only import is the
+// app's self-contained WAV writer.
+
+import { encodeWav as encodePcmWav } from '../../../src/lib/features/player/wav.js';
 
 /** @typedef {'house' | 'techno' | 'breakbeat' | 'dnb' | 'hiphop' | 'trap' | 'waltz' | 'ambient' | 'pop'} Style */
 /**
@@ -286,30 +289,5 @@ function renderTone(sr, freq, seconds, kind) {
  * @param {{ left: Float32Array, right: Float32Array, sampleRate: number }} audio
  */
 export function encodeWav({ left, right, sampleRate }) {
-	const frames = left.length;
-	const bytes = new Uint8Array(44 + frames * 4);
-	const view = new DataView(bytes.buffer);
-	const text = (/** @type {number} */ at, /** @type {string} */ s) => {
-		for (let i = 0; i < s.length; i++) bytes[at + i] = s.charCodeAt(i);
-	};
-	text(0, 'RIFF');
-	view.setUint32(4, 36 + frames * 4, true);
-	text(8, 'WAVE');
-	text(12, 'fmt ');
-	view.setUint32(16, 16, true);
-	view.setUint16(20, 1, true);
-	view.setUint16(22, 2, true);
-	view.setUint32(24, sampleRate, true);
-	view.setUint32(28, sampleRate * 4, true);
-	view.setUint16(32, 4, true);
-	view.setUint16(34, 16, true);
-	text(36, 'data');
-	view.setUint32(40, frames * 4, true);
-	for (let i = 0; i < frames; i++) {
-		const l = Math.max(-1, Math.min(1, left[i] ?? 0));
-		const r = Math.max(-1, Math.min(1, right[i] ?? 0));
-		view.setInt16(44 + i * 4, Math.round(l * 32767), true);
-		view.setInt16(46 + i * 4, Math.round(r * 32767), true);
-	}
-	return bytes;
+	return encodePcmWav([left, right], sampleRate);
 }

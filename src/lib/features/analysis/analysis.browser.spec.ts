@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { isWorkerError } from '$workers/shared/errors';
+import { encodeWav } from '$lib/features/player/wav';
 import { analyseOn, createAnalysisWorker, type AnalysisResult } from './analysis-client';
 import { AnalysisPool } from './pool';
 import { tempoAccuracy1 } from './tempo';
@@ -17,33 +18,16 @@ async function clip(name: string): Promise<Blob> {
 
 /** A 16-bit PCM WAV of a stereo sine at `dbfs` peak, with an optional click track at `bpm`. */
 function wav(seconds: number, { dbfs = -23, bpm = 0, rate = 48000 } = {}): Blob {
-	const frames = Math.round(seconds * rate);
-	const bytes = new DataView(new ArrayBuffer(44 + frames * 4));
-	const text = (at: number, s: string) => [...s].forEach((c, i) => bytes.setUint8(at + i, c.charCodeAt(0)));
-	text(0, 'RIFF');
-	bytes.setUint32(4, 36 + frames * 4, true);
-	text(8, 'WAVEfmt ');
-	bytes.setUint32(16, 16, true);
-	bytes.setUint16(20, 1, true);
-	bytes.setUint16(22, 2, true);
-	bytes.setUint32(24, rate, true);
-	bytes.setUint32(28, rate * 4, true);
-	bytes.setUint16(32, 4, true);
-	bytes.setUint16(34, 16, true);
-	text(36, 'data');
-	bytes.setUint32(40, frames * 4, true);
 	const amplitude = 10 ** (dbfs / 20);
 	const beat = bpm ? (60 / bpm) * rate : Infinity;
-	for (let i = 0; i < frames; i++) {
+	const samples = Array.from({ length: Math.round(seconds * rate) }, (_, i) => {
 		let v = amplitude * Math.sin((2 * Math.PI * 1000 * i) / rate);
 		const sinceBeat = i % beat;
 		if (bpm && sinceBeat < rate * 0.05)
 			v += 0.6 * Math.sin((2 * Math.PI * 60 * sinceBeat) / rate) * (1 - sinceBeat / (rate * 0.05));
-		const s = Math.round(Math.max(-1, Math.min(1, v)) * 32767);
-		bytes.setInt16(44 + i * 4, s, true);
-		bytes.setInt16(46 + i * 4, s, true);
-	}
-	return new Blob([bytes.buffer]);
+		return v;
+	});
+	return new Blob([encodeWav([samples, samples], rate)]);
 }
 
 const { worker, remote } = createAnalysisWorker();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAudioWriter } from '$lib/storage/audio-store';
+import { encodeWav } from '$lib/features/player/wav';
 import type { TrackMeta } from './protocol';
 import { StreamPlayer } from './stream.svelte';
 import type { TransferTap, Transfers } from './transfers.svelte';
@@ -7,24 +8,10 @@ import type { TransferTap, Transfers } from './transfers.svelte';
 /** 1 s of 8 kHz mono 16-bit PCM WAV (a 440 Hz tone). */
 function wav(): Uint8Array {
 	const rate = 8000;
-	const samples = rate;
-	const out = new DataView(new ArrayBuffer(44 + samples * 2));
-	const text = (at: number, s: string) => [...s].forEach((c, i) => out.setUint8(at + i, c.charCodeAt(0)));
-	text(0, 'RIFF');
-	out.setUint32(4, 36 + samples * 2, true);
-	text(8, 'WAVEfmt ');
-	out.setUint32(16, 16, true);
-	out.setUint16(20, 1, true);
-	out.setUint16(22, 1, true);
-	out.setUint32(24, rate, true);
-	out.setUint32(28, rate * 2, true);
-	out.setUint16(32, 2, true);
-	out.setUint16(34, 16, true);
-	text(36, 'data');
-	out.setUint32(40, samples * 2, true);
-	for (let i = 0; i < samples; i++)
-		out.setInt16(44 + i * 2, Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), true);
-	return new Uint8Array(out.buffer);
+	return encodeWav(
+		[Float32Array.from({ length: rate }, (_, i) => (8000 / 32767) * Math.sin((2 * Math.PI * 440 * i) / rate))],
+		rate
+	);
 }
 
 const meta = { duration: 1 } as TrackMeta;

@@ -1,26 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { AudioEngine, type EngineTrack } from './engine';
+import { encodeWav } from './wav';
 
 /** A mono 16-bit WAV of a 440 Hz tone. */
 function wav(seconds: number, rate = 44_100): ArrayBuffer {
-	const frames = Math.round(seconds * rate);
-	const buffer = new ArrayBuffer(44 + frames * 2);
-	const view = new DataView(buffer);
-	const text = (at: number, s: string) => [...s].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
-	text(0, 'RIFF');
-	view.setUint32(4, 36 + frames * 2, true);
-	text(8, 'WAVEfmt ');
-	view.setUint32(16, 16, true);
-	view.setUint16(20, 1, true);
-	view.setUint16(22, 1, true);
-	view.setUint32(24, rate, true);
-	view.setUint32(28, rate * 2, true);
-	view.setUint16(32, 2, true);
-	view.setUint16(34, 16, true);
-	text(36, 'data');
-	view.setUint32(40, frames * 2, true);
-	for (let i = 0; i < frames; i++) view.setInt16(44 + i * 2, Math.sin((2 * Math.PI * 440 * i) / rate) * 8000, true);
-	return buffer;
+	const tone = Float32Array.from(
+		{ length: Math.round(seconds * rate) },
+		(_, i) => (8000 / 32767) * Math.sin((2 * Math.PI * 440 * i) / rate)
+	);
+	return encodeWav([tone], rate).buffer;
 }
 
 const track = (uid: number, seconds = 20): EngineTrack => ({
