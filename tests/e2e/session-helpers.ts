@@ -20,6 +20,17 @@ export async function person(
 	return { context, page, name };
 }
 
+/** The three people of most room tests, made one after the other: Hana (who hosts), Ben and Cy. */
+export async function hanaBenAndCy(
+	browser: Browser,
+	options: { baseURL?: string } = {}
+): Promise<[Person, Person, Person]> {
+	const hana = await person(browser, 'Hana', options);
+	const ben = await person(browser, 'Ben', options);
+	const cy = await person(browser, 'Cy', options);
+	return [hana, ben, cy];
+}
+
 export async function open(context: BrowserContext, path = '/session'): Promise<Page> {
 	const page = await context.newPage();
 	page.on('console', (message) => {
@@ -49,6 +60,24 @@ export async function joinByCode(p: Person, typed: string): Promise<void> {
 	await p.page.getByTestId('session-code-input').fill(typed);
 	await p.page.getByTestId('session-join').click();
 	await expect(room(p.page)).toHaveAttribute('data-phase', 'in-room', { timeout: 30_000 });
+}
+
+/** Makes a request from the room's request form (the artist field is left empty without one). */
+export async function request(p: Person, title: string, artist?: string): Promise<void> {
+	await p.page.getByTestId('request-title').fill(title);
+	if (artist !== undefined) await p.page.getByTestId('request-artist').fill(artist);
+	await p.page.getByTestId('request-submit').click();
+}
+
+/** After the host is gone: `successor` hosts the room and `follower` has followed it there. */
+export async function expectHandover(
+	successor: Person,
+	successorId: string,
+	follower: Person,
+	timeout: number
+): Promise<void> {
+	await expect(room(successor.page)).toHaveAttribute('data-role', 'host', { timeout });
+	await expect(room(follower.page)).toHaveAttribute('data-host', successorId, { timeout });
 }
 
 /** Stops a page's JavaScript in the debugger: no heartbeats, nothing closed (as a network cut). */

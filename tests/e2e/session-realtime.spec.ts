@@ -5,10 +5,23 @@
  * rooms go over Realtime), one not (it tries the built-in server first, finds no room there, and finds it
  * over Realtime).
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import { freePort, startOneBox } from './app-server';
 import { waitForApp } from './helpers';
-import { create, freeze, joinByCode, memberRow, myId, person, requests, room, type Person } from './session-helpers';
+import {
+	create,
+	expectHandover,
+	freeze,
+	hanaBenAndCy,
+	joinByCode,
+	memberRow,
+	myId,
+	person,
+	request,
+	requests,
+	room,
+	type Person
+} from './session-helpers';
 
 let box: Awaited<ReturnType<typeof startOneBox>>;
 let base: string;
@@ -34,6 +47,24 @@ async function signIn(page: Page): Promise<void> {
 	await waitForApp(page);
 }
 
+/** Hana, Ben and Cy on the one box (not signed in yet), added to `people` for the test to close. */
+async function hanaBenAndCyOnTheBox(browser: Browser, people: Person[]): Promise<[Person, Person, Person]> {
+	const trio = await hanaBenAndCy(browser, { baseURL: base });
+	people.push(...trio);
+	return trio;
+}
+
+/** Dee, signed in, joins by the code and finds the room under `hostId`, over Realtime. */
+async function newcomerJoins(browser: Browser, people: Person[], code: string, hostId: string): Promise<Person> {
+	const dee = await person(browser, 'Dee', { baseURL: base });
+	people.push(dee);
+	await signIn(dee.page);
+	await joinByCode(dee, code);
+	await expect(room(dee.page)).toHaveAttribute('data-host', hostId);
+	await expect(room(dee.page)).toHaveAttribute('data-transport', 'supabase');
+	return dee;
+}
+
 const peersOnPeerServer = async () => (await (await fetch(`${base}/healthz`)).json()).peersOnline as number;
 
 test('a room over Supabase Realtime: presence shows who is here, actions, listening-mode calls, handover and a newcomer', async ({
@@ -42,10 +73,7 @@ test('a room over Supabase Realtime: presence shows who is here, actions, listen
 	test.setTimeout(240_000);
 	const people: Person[] = [];
 	try {
-		const host = await person(browser, 'Hana', { baseURL: base });
-		const ben = await person(browser, 'Ben', { baseURL: base });
-		const cy = await person(browser, 'Cy', { baseURL: base });
-		people.push(host, ben, cy);
+		const [host, ben, cy] = await hanaBenAndCyOnTheBox(browser, people);
 		await signIn(host.page);
 		await signIn(ben.page);
 
@@ -69,8 +97,7 @@ test('a room over Supabase Realtime: presence shows who is here, actions, listen
 		// Actions and reactions travel over the links that Realtime set up.
 		await memberRow(host.page, benId).getByTestId('toggle-dj').click();
 		await expect(room(ben.page)).toHaveAttribute('data-role', 'dj');
-		await cy.page.getByTestId('request-title').fill('Strings of Life');
-		await cy.page.getByTestId('request-submit').click();
+		await request(cy, 'Strings of Life');
 		await requests(ben.page).first().getByTestId('vote').click();
 		await expect(requests(host.page).first()).toHaveAttribute('data-votes', '2');
 		await cy.page.getByTestId('react-fire').click();
@@ -87,8 +114,7 @@ test('a room over Supabase Realtime: presence shows who is here, actions, listen
 
 		// The host leaves (page closed): its presence goes, Ben (the DJ) takes the room over, Cy follows.
 		await host.page.close();
-		await expect(room(ben.page)).toHaveAttribute('data-role', 'host', { timeout: 45_000 });
-		await expect(room(cy.page)).toHaveAttribute('data-host', benId, { timeout: 45_000 });
+		await expectHandover(ben, benId, cy, 45_000);
 		for (const p of [ben, cy]) {
 			await expect(p.page.getByTestId('room-transport')).toHaveAttribute('data-present', '2', { timeout: 20_000 });
 			await expect(memberRow(p.page, hostId)).toHaveAttribute('data-present', 'false');
@@ -96,12 +122,7 @@ test('a room over Supabase Realtime: presence shows who is here, actions, listen
 		}
 
 		// A newcomer finds the room under its new host by the same code, over Realtime.
-		const dee = await person(browser, 'Dee', { baseURL: base });
-		people.push(dee);
-		await signIn(dee.page);
-		await joinByCode(dee, code);
-		await expect(room(dee.page)).toHaveAttribute('data-host', benId);
-		await expect(room(dee.page)).toHaveAttribute('data-transport', 'supabase');
+		const dee = await newcomerJoins(browser, people, code, benId);
 		await expect(ben.page.getByTestId('room-transport')).toHaveAttribute('data-present', '3', { timeout: 20_000 });
 		await expect(requests(dee.page)).toHaveCount(1);
 		await expect.poll(peersOnPeerServer).toBe(0);
@@ -122,10 +143,7 @@ test('over Realtime, a host that goes silent is replaced, a newcomer finds the n
 	test.setTimeout(180_000);
 	const people: Person[] = [];
 	try {
-		const host = await person(browser, 'Hana', { baseURL: base });
-		const ben = await person(browser, 'Ben', { baseURL: base });
-		const cy = await person(browser, 'Cy', { baseURL: base });
-		people.push(host, ben, cy);
+		const [host, ben, cy] = await hanaBenAndCyOnTheBox(browser, people);
 		for (const p of people) await signIn(p.page);
 		const code = await create(host);
 		await joinByCode(ben, code);
@@ -136,19 +154,12 @@ test('over Realtime, a host that goes silent is replaced, a newcomer finds the n
 		// The host's page stops: its Realtime connection stays open (the server keeps its presence, at the
 		// room's address too), it just answers nothing.
 		const resume = await freeze(host.page);
-		await expect(room(ben.page)).toHaveAttribute('data-role', 'host', { timeout: 30_000 });
-		await expect(room(cy.page)).toHaveAttribute('data-host', benId, { timeout: 30_000 });
-		await cy.page.getByTestId('request-title').fill('Xtal');
-		await cy.page.getByTestId('request-submit').click();
+		await expectHandover(ben, benId, cy, 30_000);
+		await request(cy, 'Xtal');
 		await expect(requests(ben.page)).toHaveCount(1);
 
 		// A newcomer: presence names Ben as the latest host (the stopped one is still listed).
-		const dee = await person(browser, 'Dee', { baseURL: base });
-		people.push(dee);
-		await signIn(dee.page);
-		await joinByCode(dee, code);
-		await expect(room(dee.page)).toHaveAttribute('data-host', benId);
-		await expect(room(dee.page)).toHaveAttribute('data-transport', 'supabase');
+		const dee = await newcomerJoins(browser, people, code, benId);
 
 		// The old host comes back and rejoins Ben's room as a member, with the room as it is now.
 		await resume();

@@ -6,24 +6,33 @@ import { tone } from '../fixtures/audio.js';
 import { waitForApp } from './helpers';
 import {
 	create,
+	expectHandover,
 	freeze,
+	hanaBenAndCy,
 	joinByCode,
 	memberRow,
 	myId,
 	open,
 	person,
+	request,
 	requests,
 	room,
 	type Person
 } from './session-helpers';
 
+/** The room works under its new host: the member's reaction and a new request reach the host. */
+async function expectRoomWorksUnder(newHost: Person, member: Person): Promise<void> {
+	await member.page.getByTestId('react-heart').click();
+	await expect(newHost.page.getByTestId('reaction-feed')).toContainText(`${member.name}: Love it`);
+	await request(member, 'Xtal');
+	await expect(requests(newHost.page)).toHaveCount(2);
+}
+
 test('a session: join by code and link, queue, requests and votes, reactions, bad frames, a listener that drops and rejoins, host handover', async ({
 	browser
 }) => {
 	test.setTimeout(180_000);
-	const host = await person(browser, 'Hana');
-	const ben = await person(browser, 'Ben');
-	const cy = await person(browser, 'Cy');
+	const [host, ben, cy] = await hanaBenAndCy(browser);
 	try {
 		const code = await create(host);
 		await expect(room(host.page)).toHaveAttribute('data-role', 'host');
@@ -48,12 +57,8 @@ test('a session: join by code and link, queue, requests and votes, reactions, ba
 		await expect(room(ben.page)).toHaveAttribute('data-role', 'dj');
 
 		// Requests and votes: Cy and Ben request, Cy votes for Ben's request, which then ranks first.
-		await cy.page.getByTestId('request-title').fill('Strings of Life');
-		await cy.page.getByTestId('request-artist').fill('Derrick May');
-		await cy.page.getByTestId('request-submit').click();
-		await ben.page.getByTestId('request-title').fill('Energy Flash');
-		await ben.page.getByTestId('request-artist').fill('Joey Beltram');
-		await ben.page.getByTestId('request-submit').click();
+		await request(cy, 'Strings of Life', 'Derrick May');
+		await request(ben, 'Energy Flash', 'Joey Beltram');
 		await expect(requests(cy.page)).toHaveCount(2);
 		await requests(cy.page).filter({ hasText: 'Energy Flash' }).getByTestId('vote').click();
 		await expect(requests(host.page).first()).toContainText('Energy Flash');
@@ -113,8 +118,7 @@ test('a session: join by code and link, queue, requests and votes, reactions, ba
 
 		// The host closes the page: Ben (the DJ who joined first) takes the room, Cy follows; nothing is lost.
 		await host.page.close();
-		await expect(room(ben.page)).toHaveAttribute('data-role', 'host', { timeout: 45_000 });
-		await expect(room(cy.page)).toHaveAttribute('data-host', benId, { timeout: 45_000 });
+		await expectHandover(ben, benId, cy, 45_000);
 		await expect(room(cy.page)).toHaveAttribute('data-phase', 'in-room');
 		for (const p of [ben, cy]) {
 			await expect(memberRow(p.page, hostId)).toHaveAttribute('data-online', 'false');
@@ -122,11 +126,7 @@ test('a session: join by code and link, queue, requests and votes, reactions, ba
 			await expect(requests(p.page)).toHaveCount(1);
 		}
 		// The room works under its new host: Cy's reaction and a new request reach Ben.
-		await cy.page.getByTestId('react-heart').click();
-		await expect(ben.page.getByTestId('reaction-feed')).toContainText('Cy: Love it');
-		await cy.page.getByTestId('request-title').fill('Xtal');
-		await cy.page.getByTestId('request-submit').click();
-		await expect(requests(ben.page)).toHaveCount(2);
+		await expectRoomWorksUnder(ben, cy);
 
 		// A newcomer still finds the room by its code (the new host took the room's address).
 		const dee = await person(browser, 'Dee');
@@ -145,17 +145,14 @@ test('a host that loses its network without a goodbye is replaced in seconds; ne
 	browser
 }) => {
 	test.setTimeout(180_000);
-	const host = await person(browser, 'Hana');
-	const ben = await person(browser, 'Ben');
-	const cy = await person(browser, 'Cy');
+	const [host, ben, cy] = await hanaBenAndCy(browser);
 	const people = [host, ben, cy];
 	try {
 		const code = await create(host);
 		await joinByCode(ben, code);
 		await joinByCode(cy, code);
 		const [hostId, benId] = await Promise.all([myId(host.page), myId(ben.page)]);
-		await host.page.getByTestId('request-title').fill('Windowlicker');
-		await host.page.getByTestId('request-submit').click();
+		await request(host, 'Windowlicker');
 		await expect(requests(cy.page)).toHaveCount(1);
 
 		// Stop the host's page in the debugger: no more heartbeats on its links or its signalling socket, but
@@ -165,8 +162,7 @@ test('a host that loses its network without a goodbye is replaced in seconds; ne
 		const frozenAt = Date.now();
 		const sinceFrozen = () => ((Date.now() - frozenAt) / 1000).toFixed(1);
 		// Ben joined first, so Ben is the successor; Cy follows. 30 s is half the server's 60 s.
-		await expect(room(ben.page)).toHaveAttribute('data-role', 'host', { timeout: 30_000 });
-		await expect(room(cy.page)).toHaveAttribute('data-host', benId, { timeout: 30_000 });
+		await expectHandover(ben, benId, cy, 30_000);
 		await expect(room(cy.page)).toHaveAttribute('data-phase', 'in-room');
 		console.log(`handover after a silent host: ${sinceFrozen()} s`);
 		for (const p of [ben, cy]) {
@@ -174,11 +170,7 @@ test('a host that loses its network without a goodbye is replaced in seconds; ne
 			await expect(requests(p.page)).toHaveCount(1);
 		}
 		// The room works under Ben.
-		await cy.page.getByTestId('react-heart').click();
-		await expect(ben.page.getByTestId('reaction-feed')).toContainText('Cy: Love it');
-		await cy.page.getByTestId('request-title').fill('Xtal');
-		await cy.page.getByTestId('request-submit').click();
-		await expect(requests(ben.page)).toHaveCount(2);
+		await expectRoomWorksUnder(ben, cy);
 
 		// A newcomer typing the code reaches Ben while the old host is still stopped, long before the server
 		// would have let go of its registration (60 s): the server hands a silent host's room address over.
@@ -230,9 +222,7 @@ test('listening mode: listeners receive the host’s sound; what the host plays 
 		seconds: 60,
 		freq: 440
 	});
-	const host = await person(browser, 'Hana');
-	const ben = await person(browser, 'Ben');
-	const cy = await person(browser, 'Cy');
+	const [host, ben, cy] = await hanaBenAndCy(browser);
 	try {
 		// The host imports a track, then opens the session inside the app (the room lives in the page).
 		await host.page.goto('/');
