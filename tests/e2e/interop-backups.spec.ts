@@ -1,10 +1,11 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tone } from '../fixtures/audio.js';
 import { freePort, startOneBox } from './app-server';
 import { waitForApp } from './helpers';
+import { goTo, meshDevice, pairDevices } from './mesh-devices';
 
 // Encrypted backups that leave the device: to the signed-in user's folder on the one-box server (the same
 // Storage API and policies as Supabase) and to one of the user's own paired devices; restored on a fresh
@@ -148,53 +149,18 @@ test.describe('cloud', () => {
 });
 
 test.describe('paired device', () => {
-	interface Device {
-		page: Page;
-		id: string;
-		close: () => Promise<void>;
-	}
-	async function device(browser: Browser): Promise<Device> {
-		const context = await browser.newContext();
-		const page = await context.newPage();
-		await page.goto('/devices');
-		await waitForApp(page);
-		await expect(page.getByTestId('signalling-status')).toHaveAttribute('data-status', 'online', {
-			timeout: 20_000
-		});
-		const id = (await page.getByTestId('peer-id').textContent())!.trim();
-		return { page, id, close: () => context.close() };
-	}
-	const go = (page: Page, link: 'Library' | 'Devices') =>
-		page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
-	async function pair(host: Device, joiner: Device) {
-		await host.page.getByTestId('show-code').click();
-		const code = (await host.page.getByTestId('pairing-code').textContent())!.trim();
-		await joiner.page.getByTestId('pair-id').fill(host.id);
-		await joiner.page.getByTestId('pair-code').fill(code);
-		await joiner.page.getByRole('button', { name: 'Pair', exact: true }).click();
-		for (const [on, other] of [
-			[joiner, host],
-			[host, joiner]
-		] as const)
-			await expect(on.page.getByTestId('connected-devices').locator('li', { hasText: other.id })).toHaveAttribute(
-				'data-ready',
-				'true',
-				{ timeout: 45_000 }
-			);
-	}
-
 	test('an own device keeps the encrypted backup it cannot read and returns it to a new device; a collaborator gets nothing', async ({
 		browser
 	}) => {
 		test.setTimeout(240_000);
-		const laptop = await device(browser);
-		const holder = await device(browser);
+		const laptop = await meshDevice(browser, 'Laptop');
+		const holder = await meshDevice(browser, 'Holder');
 		// Library sync off on the new device, so what it gets is the restore, not a sync.
-		const fresh = await device(browser);
+		const fresh = await meshDevice(browser, 'Fresh');
 		await fresh.page.getByTestId('sync-switch').uncheck();
-		await pair(holder, laptop);
+		await pairDevices(holder, laptop);
 
-		await go(laptop.page, 'Library');
+		await goTo(laptop.page, 'Library');
 		await importAndRate(laptop.page);
 		await laptop.page.getByTestId('interop-open').click();
 		await laptop.page.getByTestId('backup-target').selectOption(`device:${holder.id}`);
@@ -218,8 +184,8 @@ test.describe('paired device', () => {
 		expect(held[0]).toMatchObject({ clear: false, sealed: true });
 
 		// A new device of the same user pairs with the holder, lists and restores.
-		await pair(holder, fresh);
-		await go(fresh.page, 'Library');
+		await pairDevices(holder, fresh);
+		await goTo(fresh.page, 'Library');
 		await fresh.page.getByTestId('interop-open').click();
 		await fresh.page.getByTestId('backup-places-refresh').click();
 		const places = fresh.page.getByTestId('backup-places').locator('li');

@@ -1,8 +1,9 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { rmSync } from 'node:fs';
 import { SYNC_FIELDS } from '../../src/lib/db/sync-fields';
 import { makeFixtureFolder } from '../fixtures/audio.js';
 import { waitForApp } from './helpers';
+import { goTo, meshDevice, pairDevices, type MeshDevice } from './mesh-devices';
 
 // The synced fields plus the identities, read straight from IndexedDB for the comparison.
 const FIELDS = {
@@ -64,47 +65,6 @@ function dump(page: Page): Promise<Dump> {
 	}, FIELDS);
 }
 
-interface Device {
-	page: Page;
-	id: string;
-	name: string;
-	close: () => Promise<void>;
-}
-
-async function device(browser: Browser, name: string): Promise<Device> {
-	const context = await browser.newContext();
-	const page = await context.newPage();
-	page.on('console', (message) => {
-		if (message.text().startsWith('mesh: refused')) console.log(`${name}: ${message.text()}`);
-	});
-	await page.goto('/devices');
-	await waitForApp(page);
-	await expect(page.getByTestId('signalling-status')).toHaveAttribute('data-status', 'online', { timeout: 20_000 });
-	const id = (await page.getByTestId('peer-id').textContent())!.trim();
-	return { page, id, name, close: () => context.close() };
-}
-
-/** In-app navigation keeps the mesh connected (a page load would restart it). */
-const go = (page: Page, link: 'Library' | 'Devices') =>
-	page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
-
-async function pair(host: Device, joiner: Device): Promise<void> {
-	await host.page.getByTestId('show-code').click();
-	const code = (await host.page.getByTestId('pairing-code').textContent())!.trim();
-	await joiner.page.getByTestId('pair-id').fill(host.id);
-	await joiner.page.getByTestId('pair-code').fill(code);
-	await joiner.page.getByRole('button', { name: 'Pair', exact: true }).click();
-	for (const [on, other] of [
-		[joiner, host],
-		[host, joiner]
-	] as const)
-		await expect(on.page.getByTestId('connected-devices').locator('li', { hasText: other.id })).toHaveAttribute(
-			'data-ready',
-			'true',
-			{ timeout: 30_000 }
-		);
-}
-
 const rows = (page: Page) => page.getByTestId('track-table').locator('[role="row"][data-hash]');
 const row = (page: Page, title: string) => rows(page).filter({ hasText: title });
 
@@ -118,14 +78,14 @@ async function editTags(page: Page, title: string, edit: (editor: ReturnType<Pag
 }
 
 async function setSync(page: Page, on: boolean): Promise<void> {
-	await go(page, 'Devices');
+	await goTo(page, 'Devices');
 	const toggle = page.getByTestId('sync-switch');
 	if (on) await toggle.check();
 	else await toggle.uncheck();
 }
 
 /** The three dumps, once they stop differing. */
-async function converged(devices: Device[], timeout = 90_000): Promise<Dump> {
+async function converged(devices: MeshDevice[], timeout = 90_000): Promise<Dump> {
 	let last: Dump[] = [];
 	await expect
 		.poll(
@@ -148,17 +108,17 @@ test.afterAll(() => rmSync(fixtures.root, { recursive: true, force: true }));
 
 test('three own devices sync their libraries, edit concurrently while apart and end identical', async ({ browser }) => {
 	test.setTimeout(300_000);
-	const a = await device(browser, 'A');
-	const b = await device(browser, 'B');
-	const c = await device(browser, 'C');
+	const a = await meshDevice(browser, 'A');
+	const b = await meshDevice(browser, 'B');
+	const c = await meshDevice(browser, 'C');
 	const devices = [a, b, c];
 	try {
-		await pair(a, b);
-		await pair(a, c);
-		await pair(b, c);
+		await pairDevices(a, b);
+		await pairDevices(a, c);
+		await pairDevices(b, c);
 
 		// A builds a library: 7 tracks (analysed in the background) and a playlist of three.
-		await go(a.page, 'Library');
+		await goTo(a.page, 'Library');
 		await a.page.getByTestId('folder-input').setInputFiles(fixtures.dir);
 		await expect(a.page.getByTestId('import-summary')).toContainText('Added 7 files', { timeout: 60_000 });
 		await a.page.getByTestId('new-playlist').click();
@@ -180,7 +140,7 @@ test('three own devices sync their libraries, edit concurrently while apart and 
 		expect(Object.values(onB.storage)).toEqual(new Array(7).fill('none'));
 		expect(Object.values((await dump(a.page)).storage)).not.toContain('none');
 		// The Devices view shows per device when it last synced and how much moved.
-		await go(b.page, 'Devices');
+		await goTo(b.page, 'Devices');
 		const bFromA = b.page.getByTestId('trusted-devices').locator(`li[data-peer="${a.id}"]`).getByTestId('sync-status');
 		await expect(bFromA).toHaveAttribute('data-last-sync', /\d+/);
 		await expect(bFromA).toContainText('Last sync');
@@ -194,7 +154,7 @@ test('three own devices sync their libraries, edit concurrently while apart and 
 
 		// Apart: sync paused on all three, then each edits the same library.
 		for (const d of devices) await setSync(d.page, false);
-		await go(a.page, 'Library');
+		await goTo(a.page, 'Library');
 		await editTags(a.page, 'Tone FLAC', (editor) => editor.locator('input[name="rating"][value="5"]').check());
 		await row(a.page, 'Tone OGG').click({ button: 'right' });
 		await a.page
@@ -203,12 +163,12 @@ test('three own devices sync their libraries, edit concurrently while apart and 
 			.click();
 		await expect(row(a.page, 'Tone OGG')).toHaveCount(0);
 
-		await go(b.page, 'Library');
+		await goTo(b.page, 'Library');
 		await editTags(b.page, 'Tone MP3', (editor) => editor.getByLabel('Tags (comma-separated)').fill('peak, vocal'));
 		// Later than A's rating of the same track: this one wins everywhere.
 		await editTags(b.page, 'Tone FLAC', (editor) => editor.locator('input[name="rating"][value="2"]').check());
 
-		await go(c.page, 'Library');
+		await goTo(c.page, 'Library');
 		// An edit of the track A deleted (made after the delete): the delete still wins.
 		await editTags(c.page, 'Tone OGG', (editor) => editor.getByLabel('Title').fill('Renamed on C'));
 		await c.page.getByTestId('playlist-Set').click();
@@ -253,7 +213,7 @@ test('three own devices sync their libraries, edit concurrently while apart and 
 		for (const d of devices) await expect(d.page.getByTestId('mesh-rejected')).toHaveAttribute('data-count', '0');
 
 		// A synced track without audio is on another device: B fetches it with the verified transfer.
-		await go(b.page, 'Devices');
+		await goTo(b.page, 'Devices');
 		await b.page.getByTestId('show-remote').click();
 		const wav = b.page.getByTestId('remote-only').locator(`li[data-hash="${hashOf('Tone WAV')}"]`);
 		await expect(b.page.getByTestId('remote-only').locator('li')).toHaveCount(6);
