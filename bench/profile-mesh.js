@@ -5,7 +5,9 @@
 // pages (CDP Performance metrics) and the receiver's hottest functions (CDP Profiler). CPU time, unlike
 // wall time, does not depend much on what else the machine runs. Same devices, pairing and baseline as
 // the `mesh.` bench figures (bench/figures/mesh.js).
-// Usage: npx vite build && node bench/profile-mesh.js [runs]
+// Usage: npx vite build && node bench/profile-mesh.js [runs] [--incognito]
+// By default the devices are two origins of one on-disk profile, as in the bench figures; `--incognito`
+// uses two incognito-like contexts (OPFS in the browser process's memory), the earlier layout.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,17 +16,19 @@ import { chromium } from '@playwright/test';
 import { chromiumArgs, chromiumPath } from '../tests/chromium.js';
 import {
 	bareChannel,
+	diskProfile,
 	getButton,
 	makeTracks,
 	meshLimits,
 	pairedDevices,
-	threadCpu,
+	threadCpu as threadCpuOf,
 	transferDone
 } from './figures/mesh.js';
 import { startServer } from './server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const RUNS = Number(process.argv[2] ?? 2);
+const RUNS = Number(process.argv.slice(2).find((arg) => !arg.startsWith('-')) ?? 2);
+const INCOGNITO = process.argv.includes('--incognito');
 
 /** Per-thread CPU seconds spent between two `threadCpu()` readings, biggest first (threads under 50 ms left out). */
 const cpuDelta = (/** @type {Record<string, number>} */ before, /** @type {Record<string, number>} */ after) =>
@@ -73,15 +77,18 @@ function topSelf(/** @type {any} */ profile, count = 25) {
 const { child, baseURL } = await startServer(root, { build: false });
 const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
 const dir = mkdtempSync(join(tmpdir(), 'cratemesh-prof-tracks-'));
+const profile = INCOGNITO ? undefined : await diskProfile();
+const threadCpu = () => threadCpuOf(profile?.dir);
 try {
 	const tracks = makeTracks(dir, RUNS);
 	const devices = await pairedDevices(
 		browser,
 		baseURL,
-		tracks.map((t) => t.file)
+		tracks.map((t) => t.file),
+		profile?.context
 	);
 	const [a, b] = [devices.alice.page, devices.bob.page];
-	const bare = await bareChannel(browser, baseURL, meshLimits(root));
+	const bare = await bareChannel(browser, baseURL, meshLimits(root), profile?.context);
 	const [ma, mb, bs, br] = await Promise.all([a, b, bare.sender, bare.receiver].map(metrics));
 	const profiler = await b.context().newCDPSession(b);
 	await profiler.send('Profiler.enable');
@@ -122,6 +129,7 @@ try {
 	await bare.close();
 	await devices.close();
 } finally {
+	await profile?.close();
 	await browser.close();
 	child.kill('SIGTERM');
 	rmSync(dir, { recursive: true, force: true });
