@@ -1,6 +1,5 @@
 /// <reference lib="webworker" />
 import { expose } from 'comlink';
-import { createSHA256 } from 'hash-wasm';
 import { parseBlob, parseBuffer } from 'music-metadata';
 import { audioLocation, createAudioWriter, hasOpfsAudio, storageBackend } from '../src/lib/storage/audio-store';
 import { chunkedBlob } from '../src/lib/features/library/chunked-reader';
@@ -15,6 +14,7 @@ import { SNIFF_BYTES, sniffAudio, type AudioFormat } from '../src/lib/features/l
 import { tagsFromMetadata, type ParsedTags, type TrackTags } from '../src/lib/features/library/tags';
 import { signalFromPort, throwIfAborted, type CancelPort } from './shared/cancel';
 import { installWorkerErrorTransfer, toWorkerError, WorkerError } from './shared/errors';
+import { borrowHasher, returnHasher, sha256Engine, sha256Hex, type Sha256Engine } from './shared/sha256';
 
 installWorkerErrorTransfer();
 
@@ -36,6 +36,8 @@ export interface ImportedFile {
 	warnings: ImportWarning[];
 	/** Milliseconds per stage, for diagnostics and the bench. */
 	timings: ImportTimings;
+	/** The SHA-256 this worker found cheaper (diagnostics and the bench). */
+	hashEngine: Sha256Engine;
 }
 
 /** Wall time per stage of one file in its worker (ms). */
@@ -57,24 +59,11 @@ export interface ImportTimings {
 
 /**
  * Files up to this size are read once and handled in memory: one Blob read instead of many (each is a
- * round trip to the browser process), and the browser's native SHA-256 (2–3× hash-wasm here, and it runs
- * beside the disk write). Larger files (long mixes, WAV) stream through hash-wasm.
+ * round trip to the browser process), hashed with whichever SHA-256 is cheaper here (shared/sha256.ts).
+ * Larger files (long mixes, WAV) stream through hash-wasm.
  */
 const WHOLE_BYTES = 48 * 1024 * 1024;
 const THUMB_SIZE = 128;
-
-// Calls may overlap (comlink does not serialise them) and a hasher's state belongs to one file, so
-// each call borrows its own from a free list.
-type Hasher = Awaited<ReturnType<typeof createSHA256>>;
-const freeHashers: Hasher[] = [];
-const hasher = async (): Promise<Hasher> => freeHashers.pop() ?? createSHA256();
-const returnHasher = (h: Hasher) => freeHashers.push(h);
-
-function toHex(bytes: Uint8Array): string {
-	let out = '';
-	for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-	return out;
-}
 
 function titleFrom(name: string): string {
 	const dot = name.lastIndexOf('.');
@@ -91,12 +80,7 @@ async function thumbnail(data: Uint8Array, format: string): Promise<{ hash: stri
 	canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
 	bitmap.close();
 	const blob = await canvas.convertToBlob({ type: 'image/webp', quality: 0.8 });
-	const hash = await hasher();
-	hash.init();
-	hash.update(new Uint8Array(await blob.arrayBuffer()));
-	const digest = hash.digest('hex');
-	returnHasher(hash);
-	return { hash: digest, blob };
+	return { hash: await sha256Hex(new Uint8Array(await blob.arrayBuffer())), blob };
 }
 
 /**
@@ -165,8 +149,10 @@ const api = {
 				? whole.subarray(0, SNIFF_BYTES)
 				: new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer());
 			lap('read');
-			// The browser hashes on its own thread: start it now, and parse the tags meanwhile.
-			const digest = whole ? crypto.subtle.digest('SHA-256', whole) : null;
+			// A native digest runs on the browser's own thread: started now, it overlaps the tag parsing. The
+			// WASM one runs on this thread, so it waits until the hash stage (and is timed as such).
+			const native = (await sha256Engine()) === 'native';
+			const digest = whole && native ? sha256Hex(whole) : null;
 			// A rejected digest is awaited below; do not let it count as unhandled while a parse error is thrown.
 			digest?.catch(() => undefined);
 			const sniffed = sniffAudio(head, file.size);
@@ -214,9 +200,9 @@ const api = {
 
 			let sha256 = '';
 			let held: 'opfs' | 'idb' | null = null;
-			if (whole && digest) {
+			if (whole) {
 				// Hash before writing: content already in the store (a folder imported again) is not written twice.
-				sha256 = toHex(new Uint8Array(await digest));
+				sha256 = await (digest ?? sha256Hex(whole));
 				lap('hash');
 				held = await heldAt(sha256);
 				lap('lookup');
@@ -230,8 +216,7 @@ const api = {
 			} else {
 				writer = await createAudioWriter();
 				lap('open');
-				const hash = await hasher();
-				hash.init();
+				const hash = await borrowHasher();
 				let offset = 0;
 				let lastReport = 0;
 				// The browser's own stream of the file: small chunks that the young generation collects at once
@@ -278,7 +263,8 @@ const api = {
 				tags,
 				artwork,
 				warnings,
-				timings
+				timings,
+				hashEngine: await sha256Engine()
 			};
 		} catch (error) {
 			await writer?.abort();

@@ -127,18 +127,28 @@ const cpuSpent = (before, after) =>
 
 /**
  * The floor under any import: the same bytes read in workers (as many as the importer uses), hashed with
- * the browser's SHA-256, written through a sync access handle and moved to their content address, with
- * nothing else (no tags, no rows, no UI). Runs on a blank page of the app's origin (the app's CSP allows
- * no blob: workers).
+ * the SHA-256 engine the importer chose in this browser (native, or hash-wasm where the browser's own is
+ * slower), written through a sync access handle and moved to their content address, with nothing else
+ * (no tags, no rows, no UI). Runs on a blank page of the app's origin (the app's CSP allows no blob:
+ * workers).
  */
-const FLOOR_WORKER = `
-onmessage = async ({ data: file }) => {
+const FLOOR_WORKER = `${readFileSync(join(import.meta.dirname, '../../node_modules/hash-wasm/dist/sha256.umd.min.js'), 'utf8')}
+let wasm;
+onmessage = async ({ data: { file, engine } }) => {
 	const root = await navigator.storage.getDirectory();
 	const incoming = await root.getDirectoryHandle('bench-incoming', { create: true });
 	const audio = await root.getDirectoryHandle('bench-audio', { create: true });
 	const bytes = new Uint8Array(await file.arrayBuffer());
-	const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-	const name = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+	let name;
+	if (engine === 'wasm') {
+		wasm ??= await hashwasm.createSHA256();
+		wasm.init();
+		wasm.update(bytes);
+		name = wasm.digest('hex');
+	} else {
+		const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+		name = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+	}
 	const handle = await incoming.getFileHandle(crypto.randomUUID(), { create: true });
 	const sync = await handle.createSyncAccessHandle();
 	sync.write(bytes, { at: 0 });
@@ -285,7 +295,7 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 				pickScript: pickFrame ? pickFrame[2] : 0
 			};
 		});
-		/** @type {Record<string, number>} */
+		/** @type {Record<string, any>} */
 		const stages = await page.evaluate(
 			() => /** @type {any} */ (performance.getEntriesByName('cratemesh:import-stages')[0])?.detail ?? {}
 		);
@@ -295,7 +305,7 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 		if (floor) {
 			const before = cpu();
 			const ms = await page.evaluate(
-				async ({ source, pool }) => {
+				async ({ source, pool, engine }) => {
 					const files = [.../** @type {HTMLInputElement} */ (document.querySelector('input').files ?? [])];
 					const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
 					const workers = Array.from({ length: pool }, () => new Worker(url));
@@ -306,7 +316,7 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 								await new Promise((resolve, reject) => {
 									worker.onmessage = resolve;
 									worker.onerror = reject;
-									worker.postMessage(file);
+									worker.postMessage({ file, engine });
 								});
 							}
 						})
@@ -317,7 +327,7 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 					for (const name of ['bench-incoming', 'bench-audio']) await root.removeEntry(name, { recursive: true });
 					return ms;
 				},
-				{ source: FLOOR_WORKER, pool: concurrency }
+				{ source: FLOOR_WORKER, pool: concurrency, engine: stages.hashEngine ?? 'native' }
 			);
 			floorRun = { ms, cpu: cpuSpent(before, cpu()) };
 		}
@@ -431,7 +441,7 @@ function measureImport(ctx) {
 		const ratio = (/** @type {{ importMbPerS: number, readMbPerS: number }} */ r) =>
 			round(r.importMbPerS / r.readMbPerS, 3);
 		const perFile = (/** @type {number | undefined} */ ms) => round((ms ?? 0) / (big.stages.files || 1), 1);
-		const stageNames = ['read', 'parse', 'artwork', 'hash', 'lookup', 'open', 'write', 'commit', 'record'];
+		const stageNames = ['read', 'parse', 'check', 'artwork', 'hash', 'lookup', 'open', 'write', 'commit', 'record'];
 		const taskNote = `tasks after the selection; the task that delivered the 200-file selection took ${round(big.tasks.pick, 1)} ms, ${round(big.tasks.pickScript, 1)} ms of it our script (the rest is Chromium building the FileList)`;
 		return {
 			'library.import_files_per_s': {
@@ -459,7 +469,8 @@ function measureImport(ctx) {
 				floor_mb_per_s: big.floorMbPerS === null ? null : round(big.floorMbPerS, 1),
 				floor_ratio_to_read: big.floorMbPerS === null ? null : round(big.floorMbPerS / big.readMbPerS, 3),
 				floor_note:
-					'floor: the same bytes only read, hashed (crypto.subtle), written (sync access handle) and moved in as many workers as the importer, no tags/rows/UI',
+					'floor: the same bytes only read, hashed (with the engine the importer chose), written (sync access handle) and moved in as many workers as the importer, no tags/rows/UI',
+				hash_engine: big.stages.hashEngine ?? null,
 				cpu_s_per_gb: big.cpuPerGb && {
 					read: round(big.cpuPerGb.read),
 					floor: big.cpuPerGb.floor === null ? null : round(big.cpuPerGb.floor),

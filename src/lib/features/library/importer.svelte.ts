@@ -356,6 +356,7 @@ export class Importer {
 		let pending: { result: ImportedFile; source: ImportSource; journalId: number }[] = [];
 		// Summed stage times of the workers and the UI thread's row writes: the bench reads them from a mark.
 		const stages: Record<string, number> = { files: 0, record: 0 };
+		let hashEngine: ImportedFile['hashEngine'] | undefined;
 		let flushing: Promise<void> | undefined;
 		// New rows reach the table at most twice a second: each update re-runs the query and the genre list
 		// in the catalog worker and re-renders the table, work that competes with the import for the cores.
@@ -445,6 +446,7 @@ export class Importer {
 				if (warnings.length) this.#notices = [...this.#notices, { file: source.path, warnings }];
 				stages.files!++;
 				for (const [stage, ms] of Object.entries(result.timings)) stages[stage] = (stages[stage] ?? 0) + ms;
+				hashEngine = result.hashEngine;
 				// Rows of files that finish during a write go into the next one.
 				recording = true;
 				scheduleFlush();
@@ -493,7 +495,9 @@ export class Importer {
 			publish();
 			showChanged();
 		}
-		performance.mark('cratemesh:import-stages', { detail: { ...stages, ms: performance.now() - this.#startedAt } });
+		performance.mark('cratemesh:import-stages', {
+			detail: { ...stages, ms: performance.now() - this.#startedAt, hashEngine }
+		});
 		// Anything still pending was cancelled: it is not an interrupted import.
 		await db().importJournal.where('jobId').equals(jobId).delete();
 		this.#current = null;

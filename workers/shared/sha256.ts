@@ -1,0 +1,90 @@
+import { createSHA256 } from 'hash-wasm';
+
+export type Sha256Engine = 'native' | 'wasm';
+
+/**
+ * SHA-256 of whole buffers with whichever engine is cheaper in this browser, measured once per worker.
+ *
+ * The browser's `crypto.subtle.digest` is not always the fast one: where its crypto library uses the
+ * CPU's SHA instructions it hashes at ~1.5 GB/s, but some builds compile it without assembly (Debian's
+ * Chromium 156 here: 105–140 MB/s against hash-wasm's 150–290 MB/s on the same page), and it also copies
+ * the buffer before hashing. On a two-core machine importing a library, the slower one was the largest
+ * single cost after reading the bytes.
+ */
+type Hasher = Awaited<ReturnType<typeof createSHA256>>;
+const freeHashers: Hasher[] = [];
+
+/** A hash-wasm hasher of one's own: calls may overlap, and a hasher's state belongs to one input. */
+export async function borrowHasher(): Promise<Hasher> {
+	const hasher = freeHashers.pop() ?? (await createSHA256());
+	hasher.init();
+	return hasher;
+}
+
+export function returnHasher(hasher: Hasher): void {
+	freeHashers.push(hasher);
+}
+
+const SAMPLE_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Times both engines on the same 2 MiB, interleaved, best of three each (a preempted run only makes one
+ * engine look slower once). Native wins ties: it runs on the browser's own threads.
+ */
+async function measure(): Promise<Sha256Engine> {
+	const sample = new Uint8Array(SAMPLE_BYTES);
+	for (let i = 0; i < sample.length; i += 65_536) crypto.getRandomValues(sample.subarray(i, i + 65_536));
+	const hasher = await borrowHasher();
+	let native = Infinity;
+	let wasm = Infinity;
+	try {
+		for (let round = 0; round < 4; round++) {
+			let start = performance.now();
+			await crypto.subtle.digest('SHA-256', sample);
+			const nativeMs = performance.now() - start;
+			start = performance.now();
+			hasher.init();
+			hasher.update(sample);
+			hasher.digest('binary');
+			const wasmMs = performance.now() - start;
+			// The first round warms both up (WASM tier-up, the crypto thread) and does not count.
+			if (round === 0) continue;
+			native = Math.min(native, nativeMs);
+			wasm = Math.min(wasm, wasmMs);
+		}
+	} finally {
+		returnHasher(hasher);
+	}
+	return wasm * 1.25 < native ? 'wasm' : 'native';
+}
+
+let chosen: Promise<Sha256Engine> | undefined;
+
+/** The engine this worker uses (measured on first use). */
+export function sha256Engine(): Promise<Sha256Engine> {
+	chosen ??= measure().catch((): Sha256Engine => 'native');
+	return chosen;
+}
+
+function toHex(bytes: Uint8Array): string {
+	let out = '';
+	for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+	return out;
+}
+
+/** Lowercase hex SHA-256 of a whole buffer, with the cheaper engine. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+	return sha256HexWith(await sha256Engine(), bytes);
+}
+
+/** Lowercase hex SHA-256 of a whole buffer with the given engine. */
+export async function sha256HexWith(engine: Sha256Engine, bytes: Uint8Array): Promise<string> {
+	if (engine === 'native') return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as BufferSource)));
+	const hasher = await borrowHasher();
+	try {
+		hasher.update(bytes);
+		return hasher.digest('hex');
+	} finally {
+		returnHasher(hasher);
+	}
+}
