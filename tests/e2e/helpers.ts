@@ -36,3 +36,17 @@ export async function trackCspViolations(page: Page): Promise<string[]> {
 	});
 	return violations;
 }
+
+/** SHA-256 (hex) of what the app's content-addressed store (OPFS `audio/`) holds under `hash`, or null. */
+export function storedDigest(page: Page, hash: string): Promise<string | null> {
+	return page.evaluate(async (hash) => {
+		try {
+			const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('audio');
+			const file = await (await dir.getFileHandle(hash)).getFile();
+			const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+			return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+		} catch {
+			return null;
+		}
+	}, hash);
+}

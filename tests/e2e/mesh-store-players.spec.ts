@@ -12,6 +12,7 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { expect, test, type Page } from '@playwright/test';
 import { tone } from '../fixtures/audio.js';
 import { freePort, startOneBox } from './app-server';
+import { storedDigest } from './helpers';
 import { goTo, meshDevice, pairDevices, type MeshDevice } from './mesh-devices';
 
 let box: Awaited<ReturnType<typeof startOneBox>>;
@@ -138,19 +139,6 @@ async function signIn(page: Page, player: { email: string; password: string }): 
 	await page.getByTestId('sync-email').fill(player.email);
 	await page.getByTestId('sync-password').fill(player.password);
 	await status.getByRole('button', { name: 'Sign in and sync' }).click();
-}
-
-function storedDigest(page: Page, hash: string): Promise<string | null> {
-	return page.evaluate(async (hash) => {
-		try {
-			const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('audio');
-			const file = await (await dir.getFileHandle(hash)).getFile();
-			const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
-			return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
-		} catch {
-			return null;
-		}
-	}, hash);
 }
 
 /** The newest sync log entry the player keeps (settings row `sync.history`). */

@@ -1,23 +1,11 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForApp } from './helpers';
-
-async function device(browser: Browser): Promise<{ page: Page; id: string; close: () => Promise<void> }> {
-	const context = await browser.newContext();
-	const page = await context.newPage();
-	page.on('console', (message) => {
-		if (message.text().startsWith('mesh: refused')) console.log(message.text());
-	});
-	await page.goto('/devices');
-	await waitForApp(page);
-	await expect(page.getByTestId('signalling-status')).toHaveAttribute('data-status', 'online', { timeout: 20_000 });
-	const id = (await page.getByTestId('peer-id').textContent())!.trim();
-	return { page, id, close: () => context.close() };
-}
+import { meshDevice } from './mesh-devices';
 
 /** A long 320 kbps MP3 (2.4 MB a minute): big enough that playback starts well before the transfer ends. */
 function longMp3(dir: string, seconds: number): string {
@@ -100,8 +88,8 @@ test('a remote MP3 plays while it arrives, then is kept hash-verified', async ({
 	// smaller file may have arrived whole by then.
 	const file = longMp3(dir, 1800);
 	const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
-	const alice = await device(browser);
-	const bob = await device(browser);
+	const alice = await meshDevice(browser, 'Alice');
+	const bob = await meshDevice(browser, 'Bob');
 	try {
 		const b = bob.page;
 		const onBob = await pairAndImport(alice, bob, file);
@@ -171,8 +159,8 @@ test('the sending device disappears mid-stream: a clear message and nothing half
 	const dir = mkdtempSync(join(tmpdir(), 'cratemesh-stream-'));
 	const file = longMp3(dir, 900);
 	const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
-	const alice = await device(browser);
-	const bob = await device(browser);
+	const alice = await meshDevice(browser, 'Alice');
+	const bob = await meshDevice(browser, 'Bob');
 	let aliceClosed = false;
 	try {
 		const b = bob.page;
@@ -217,8 +205,8 @@ test('a synced track without its audio plays from the library, streamed from the
 	const dir = mkdtempSync(join(tmpdir(), 'cratemesh-stream-'));
 	const file = longMp3(dir, 120);
 	const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
-	const alice = await device(browser);
-	const bob = await device(browser);
+	const alice = await meshDevice(browser, 'Alice');
+	const bob = await meshDevice(browser, 'Bob');
 	try {
 		const b = bob.page;
 		await pairAndImport(alice, bob, file);

@@ -1,24 +1,11 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tone } from '../fixtures/audio.js';
 import { waitForApp } from './helpers';
-
-async function device(browser: Browser): Promise<{ page: Page; id: string; close: () => Promise<void> }> {
-	const context = await browser.newContext();
-	const page = await context.newPage();
-	// Refused frames are reported on the console with their reason: show them when a test fails.
-	page.on('console', (message) => {
-		if (message.text().startsWith('mesh: refused')) console.log(message.text());
-	});
-	await page.goto('/devices');
-	await waitForApp(page);
-	await expect(page.getByTestId('signalling-status')).toHaveAttribute('data-status', 'online', { timeout: 20_000 });
-	const id = (await page.getByTestId('peer-id').textContent())!.trim();
-	return { page, id, close: () => context.close() };
-}
+import { meshDevice } from './mesh-devices';
 
 test('an unpaired device is refused; a paired one authenticates and a track transfers hash-verified', async ({
 	browser
@@ -36,8 +23,8 @@ test('an unpaired device is refused; a paired one authenticates and a track tran
 		freq: 330
 	});
 	const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
-	const alice = await device(browser);
-	const bob = await device(browser);
+	const alice = await meshDevice(browser, 'Alice');
+	const bob = await meshDevice(browser, 'Bob');
 	try {
 		const [a, b] = [alice.page, bob.page];
 		// Ids derive from each install's public key and survive a reload.

@@ -12,7 +12,7 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { expect, test, type Page } from '@playwright/test';
 import { tone } from '../fixtures/audio.js';
 import { freePort, startOneBox } from './app-server';
-import { waitForApp } from './helpers';
+import { storedDigest, waitForApp } from './helpers';
 
 let box: Awaited<ReturnType<typeof startOneBox>>;
 let base: string;
@@ -100,20 +100,6 @@ async function seedAsset(
 		.single();
 	expect(error).toBeNull();
 	return { id: data!.id as string, sha, title };
-}
-
-/** SHA-256 of what the player's content-addressed store holds under `hash`, or null. */
-function storedDigest(page: Page, hash: string): Promise<string | null> {
-	return page.evaluate(async (hash) => {
-		try {
-			const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('audio');
-			const file = await (await dir.getFileHandle(hash)).getFile();
-			const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
-			return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
-		} catch {
-			return null;
-		}
-	}, hash);
 }
 
 /** Hashes the player is playing or has queued. */

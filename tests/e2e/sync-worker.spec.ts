@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { chromiumArgs, chromiumPath } from '../chromium.js';
 import { freePort } from './app-server';
+import { storedDigest } from './helpers';
 import { SyncFileServer } from './sync-file-server';
 
 test.use({ serviceWorkers: 'block' });
@@ -103,20 +104,6 @@ function runBatch(page: Page, jobs: Job[], settings: object = FAST, abortAfterBy
 		},
 		{ jobs, settings, abortAfterBytes }
 	);
-}
-
-/** SHA-256 of what the content-addressed store holds under `hash`, or null. */
-function storedDigest(page: Page, hash: string): Promise<string | null> {
-	return page.evaluate(async (hash) => {
-		try {
-			const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('audio');
-			const file = await (await dir.getFileHandle(hash)).getFile();
-			const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
-			return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
-		} catch {
-			return null;
-		}
-	}, hash);
 }
 
 const requestsFor = (name: string) => server.log.filter((r) => r.name === name);

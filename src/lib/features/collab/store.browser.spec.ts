@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { db, type AnalysisRow, type TrackRow } from '$lib/db';
+import { trackRow } from '$lib/db/test-rows';
 import { TrackDataSchema } from './model';
 import { adoptCues, trackData } from './store';
 import * as v from 'valibot';
@@ -7,7 +8,7 @@ import * as v from 'valibot';
 const hash = (i: number) => `c011ab${i.toString(16).padStart(58, '0')}`;
 
 function track(i: number, patch: Partial<TrackRow> = {}): TrackRow {
-	return {
+	return trackRow({
 		hash: hash(i),
 		fileName: `t${i}.mp3`,
 		size: 100,
@@ -15,17 +16,6 @@ function track(i: number, patch: Partial<TrackRow> = {}): TrackRow {
 		title: `Shared ${i}`,
 		dateAdded: 1_700_000_000_000 + i,
 		artist: 'Crew',
-		album: '',
-		albumArtist: '',
-		genre: '',
-		year: null,
-		trackNo: null,
-		discNo: null,
-		comment: '',
-		label: '',
-		isrc: '',
-		tagBpm: null,
-		tagKey: '',
 		bpm: 126,
 		key: '8A',
 		duration: 301.5,
@@ -34,17 +24,8 @@ function track(i: number, patch: Partial<TrackRow> = {}): TrackRow {
 		bitrate: 128000,
 		sampleRate: 44100,
 		channels: 2,
-		artwork: null,
-		rating: 0,
-		color: null,
-		freeTags: [],
-		playCount: 0,
-		lastPlayed: null,
-		storage: 'opfs',
-		pinned: false,
-		paths: [],
 		...patch
-	};
+	});
 }
 
 describe('what a share carries of a library track (real IndexedDB)', () => {

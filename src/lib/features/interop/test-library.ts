@@ -1,48 +1,28 @@
 /** A small library as plain rows, for the Node tests of export, planning and round trips. */
 import type { AnalysisRow, CueRow, PlaylistItemRow, PlaylistRow, TrackRow } from '../../db/schema';
+import { trackRow } from '../../db/test-rows';
 import type { LibrarySnapshot } from './model';
 
 export const hashOf = (n: number) => n.toString(16).padStart(64, '0');
 
 export function track(n: number, patch: Partial<TrackRow> = {}): TrackRow {
-	return {
+	return trackRow({
 		hash: hashOf(n),
 		fileName: `track ${n}.mp3`,
 		size: 1000 + n,
 		mime: 'audio/mpeg',
 		title: `Title ${n}`,
 		artist: `Artist ${n}`,
-		album: '',
-		albumArtist: '',
-		genre: '',
-		year: null,
-		trackNo: null,
-		discNo: null,
-		comment: '',
-		label: '',
-		isrc: '',
-		tagBpm: null,
-		tagKey: '',
-		bpm: null,
-		key: '',
 		duration: 180 + n,
 		container: 'MPEG',
 		codec: 'MP3',
 		bitrate: 320000,
 		sampleRate: 44100,
 		channels: 2,
-		artwork: null,
-		rating: 0,
-		color: null,
-		freeTags: [],
-		playCount: 0,
-		lastPlayed: null,
-		storage: 'opfs',
-		pinned: false,
 		paths: [`Music/Sub ${n}/track ${n}.mp3`],
 		dateAdded: Date.UTC(2025, 0, 1, 15, 30),
 		...patch
-	};
+	});
 }
 
 export function analysisRow(hash: string, grid: AnalysisRow['beatGrid']): AnalysisRow {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { db, openDb, type TrackRow } from '$lib/db';
 import { encodeHlc } from '$lib/db/hlc';
 import { installStamps, STAMPS, type StampRecord } from '$lib/db/stamps';
+import { trackRow } from '$lib/db/test-rows';
 import { addCue, deleteCue, updateCue } from '$lib/features/analysis/cues';
 import { playlists } from '$lib/features/playlists/playlists.svelte';
 import {
@@ -22,7 +23,7 @@ const hash = (i: number) => i.toString(16).padStart(64, '0');
 const stamps = () => db().table<StampRecord, string>(STAMPS);
 
 function track(i: number): TrackRow {
-	return {
+	return trackRow({
 		hash: hash(i),
 		fileName: `t${i}.mp3`,
 		size: 100 + i,
@@ -30,35 +31,14 @@ function track(i: number): TrackRow {
 		title: `Track ${i}`,
 		dateAdded: 1_700_000_000_000 + i,
 		artist: 'A',
-		album: '',
-		albumArtist: '',
-		genre: '',
-		year: null,
-		trackNo: null,
-		discNo: null,
-		comment: '',
-		label: '',
-		isrc: '',
-		tagBpm: null,
-		tagKey: '',
 		bpm: 120,
-		key: '',
 		duration: 60,
 		container: 'MPEG',
 		codec: 'MP3',
 		bitrate: 128000,
 		sampleRate: 44100,
-		channels: 2,
-		artwork: null,
-		rating: 0,
-		color: null,
-		freeTags: [],
-		playCount: 0,
-		lastPlayed: null,
-		storage: 'opfs',
-		pinned: false,
-		paths: []
-	};
+		channels: 2
+	});
 }
 
 describe('library sync store (real IndexedDB)', () => {
