@@ -4,6 +4,7 @@
 //  - player.fail_recover_ms: from asking to play a track whose bytes are corrupt to the next track audible;
 //    baseline: from asking to play a good track to it being audible.
 
+import { trackRow } from '../../src/lib/db/test-rows.js';
 import { encodeWav } from '../../src/lib/features/player/wav.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -17,8 +18,8 @@ const median = (values) => {
 const round = (/** @type {number} */ n, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
- * Installs helpers in the page: WAV synthesis (with the app's `encodeWav`, put in the page by `openApp`),
- * seeding OPFS + IndexedDB, and an output recorder.
+ * Installs helpers in the page: WAV synthesis and seeding OPFS + IndexedDB (with `encodeWav` and `trackRow`,
+ * put in the page by `openApp`), and an output recorder.
  */
 function installHelpers() {
 	/** @type {any} */
@@ -44,43 +45,21 @@ function installHelpers() {
 				open.onsuccess = () => resolve(open.result);
 			});
 			const tx = db.transaction('tracks', 'readwrite');
-			tx.objectStore('tracks').put({
-				hash,
-				fileName: `${title}.wav`,
-				size: bytes.length,
-				mime: 'audio/wav',
-				title,
-				dateAdded: Date.now(),
-				artist: 'Bench',
-				album: '',
-				albumArtist: '',
-				genre: '',
-				year: null,
-				trackNo: null,
-				discNo: null,
-				comment: '',
-				label: '',
-				isrc: '',
-				tagBpm: null,
-				tagKey: '',
-				bpm: null,
-				key: '',
-				duration: 0,
-				container: 'wav',
-				codec: 'pcm',
-				bitrate: 0,
-				sampleRate: 44100,
-				channels: 1,
-				artwork: null,
-				rating: 0,
-				color: null,
-				freeTags: [],
-				playCount: 0,
-				lastPlayed: null,
-				storage: 'opfs',
-				pinned: false,
-				paths: []
-			});
+			tx.objectStore('tracks').put(
+				w.__trackRow({
+					hash,
+					fileName: `${title}.wav`,
+					size: bytes.length,
+					mime: 'audio/wav',
+					title,
+					dateAdded: Date.now(),
+					artist: 'Bench',
+					container: 'wav',
+					codec: 'pcm',
+					sampleRate: 44100,
+					channels: 1
+				})
+			);
 			await new Promise((resolve) => (tx.oncomplete = resolve));
 			db.close();
 			return hash;
@@ -142,8 +121,8 @@ async function openApp(browser, baseURL) {
 	const page = await context.newPage();
 	await page.goto(baseURL);
 	await page.locator('html[data-ready="true"]').waitFor({ state: 'attached' });
-	// The app's WAV writer is self-contained: its source runs in the page as it is.
-	await page.evaluate(`window.__encodeWav = ${encodeWav}`);
+	// The WAV writer and the row builder are self-contained: their source runs in the page as it is.
+	await page.evaluate(`window.__encodeWav = ${encodeWav}; window.__trackRow = ${trackRow}`);
 	await page.evaluate(installHelpers);
 	return { context, page };
 }

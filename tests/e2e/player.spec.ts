@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trackRow } from '../../src/lib/db/test-rows';
 import { tone } from '../fixtures/audio.js';
 import { waitForApp, waitForServiceWorker } from './helpers';
 
@@ -49,6 +50,8 @@ test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Stores audio bytes in OPFS and track rows in IndexedDB, as an import would. */
 async function seed(page: Page, items: Fixture[]) {
+	// The shared row builder is self-contained: its source runs in the page as it is.
+	await page.evaluate(`window.__trackRow = ${trackRow}`);
 	await page.evaluate(async (items) => {
 		const root = await navigator.storage.getDirectory();
 		const audio = await root.getDirectoryHandle('audio', { create: true });
@@ -64,43 +67,21 @@ async function seed(page: Page, items: Fixture[]) {
 		});
 		const tx = db.transaction('tracks', 'readwrite');
 		for (const item of items)
-			tx.objectStore('tracks').put({
-				hash: item.hash,
-				fileName: `${item.title}.audio`,
-				size: 1,
-				mime: 'audio/mpeg',
-				title: item.title,
-				dateAdded: Date.now(),
-				artist: 'Player Test',
-				album: 'Fixtures',
-				albumArtist: '',
-				genre: '',
-				year: null,
-				trackNo: null,
-				discNo: null,
-				comment: '',
-				label: '',
-				isrc: '',
-				tagBpm: null,
-				tagKey: '',
-				bpm: null,
-				key: '',
-				duration: item.seconds,
-				container: '',
-				codec: '',
-				bitrate: 0,
-				sampleRate: 44100,
-				channels: 1,
-				artwork: null,
-				rating: 0,
-				color: null,
-				freeTags: [],
-				playCount: 0,
-				lastPlayed: null,
-				storage: 'opfs',
-				pinned: false,
-				paths: []
-			});
+			tx.objectStore('tracks').put(
+				(window as unknown as { __trackRow: typeof trackRow }).__trackRow({
+					hash: item.hash,
+					fileName: `${item.title}.audio`,
+					size: 1,
+					mime: 'audio/mpeg',
+					title: item.title,
+					dateAdded: Date.now(),
+					artist: 'Player Test',
+					album: 'Fixtures',
+					duration: item.seconds,
+					sampleRate: 44100,
+					channels: 1
+				})
+			);
 		await new Promise((resolve) => (tx.oncomplete = resolve));
 		db.close();
 	}, items);

@@ -1,11 +1,16 @@
-/** Rows for specs (imported by specs only, never by the app). */
-import type { TrackRow } from './schema';
+/**
+ * Rows for tests (specs, e2e tests and the bench import it; the app never does). Plain, self-contained
+ * JavaScript like `sync-fields.js`: the Node bench imports it, and e2e tests and the bench run its source in
+ * the page (`page.evaluate(\`… = ${trackRow}\`)`) to seed IndexedDB as an import would.
+ */
 
 /**
  * A complete track row: every required field at its empty value (bytes in OPFS, nothing else known), then
- * `fields`. One place for specs to build rows, so a new TrackRow field is added here once.
+ * `fields`. One place to build rows, so a new TrackRow field is added here once.
+ * @param {Pick<import('./schema').TrackRow, 'hash'> & Partial<import('./schema').TrackRow>} fields
+ * @returns {import('./schema').TrackRow}
  */
-export function trackRow(fields: Pick<TrackRow, 'hash'> & Partial<TrackRow>): TrackRow {
+export function trackRow(fields) {
 	return {
 		fileName: '',
 		size: 0,
