@@ -10,9 +10,14 @@
  * about as much as a 1 MiB one in an off-the-record profile, where OPFS lives in the browser process behind
  * an IPC per call (64 KiB writes: 25 MB/s there, 4 MiB: 63 MB/s; on disk both are hundreds of MB/s).
  */
-import { expose } from 'comlink';
+import { expose, transfer } from 'comlink';
 import { createSHA256 } from 'hash-wasm';
-import { createPositionalWriter, type PositionalWriter } from '../src/lib/storage/audio-store';
+import {
+	createPositionalWriter,
+	openAudioReader,
+	type AudioReader,
+	type PositionalWriter
+} from '../src/lib/storage/audio-store';
 import { installWorkerErrorTransfer, toWorkerError, WorkerError } from './shared/errors';
 
 installWorkerErrorTransfer();
@@ -50,6 +55,8 @@ const GATHER_BYTES = 4 * 1024 * 1024;
 /** Contiguous runs gathered at once (several devices send different ranges); more: the oldest is written. */
 const MAX_PENDING = 4;
 const files = new Map<number, File>();
+/** stored files open for sending (`openStored`) */
+const readers = new Map<number, AudioReader>();
 let nextId = 1;
 
 function file(id: number): File {
@@ -206,6 +213,36 @@ const api = {
 		const f = files.get(id);
 		files.delete(id);
 		await f?.writer.abort();
+	},
+
+	/**
+	 * The sending side: opens the stored file of `hash` for reading here (see `openAudioReader`) when it is
+	 * `size` bytes; returns its id, or null (the caller reads the `Blob` instead).
+	 */
+	async openStored(hash: string, size: number): Promise<number | null> {
+		const reader = await openAudioReader(hash);
+		if (!reader) return null;
+		if (reader.size !== size) {
+			reader.close();
+			return null;
+		}
+		const id = nextId++;
+		readers.set(id, reader);
+		return id;
+	},
+
+	/** `length` bytes of an open stored file from `at`, moved (not copied) to the caller. */
+	readStored(id: number, at: number, length: number): Uint8Array {
+		const reader = readers.get(id);
+		if (!reader) throw new WorkerError('invalid-input', `No stored file ${id}`);
+		const bytes = reader.readAt(at, length);
+		if (bytes.byteLength !== length) throw new WorkerError('unreadable', 'Short read from a stored file');
+		return transfer(bytes, [bytes.buffer]);
+	},
+
+	closeStored(id: number): void {
+		readers.get(id)?.close();
+		readers.delete(id);
 	}
 };
 

@@ -43,16 +43,74 @@ export function isValidHash(hash: string): boolean {
 }
 
 export async function readAudio(hash: string): Promise<File | Blob | null> {
+	return (await readStoredAudio(hash))?.blob ?? null;
+}
+
+/** A held file's bytes and whether they are the OPFS file `audio/<hash>` (which `openAudioReader` can read). */
+export async function readStoredAudio(hash: string): Promise<{ blob: File | Blob; opfs: boolean } | null> {
 	if (!isValidHash(hash)) return null;
 	const audio = await dir(AUDIO_DIR);
 	if (audio) {
 		try {
-			return await (await audio.getFileHandle(hash)).getFile();
+			return { blob: await (await audio.getFileHandle(hash)).getFile(), opfs: true };
 		} catch {
 			// fall through: the bytes may be in IndexedDB from a browser without OPFS at the time
 		}
 	}
-	return (await database().audioBlobs.get(hash))?.blob ?? null;
+	const blob = (await database().audioBlobs.get(hash))?.blob;
+	return blob ? { blob, opfs: false } : null;
+}
+
+/** Reads a stored OPFS file at any offset (workers only). */
+export interface AudioReader {
+	readonly size: number;
+	readAt(at: number, length: number): Uint8Array;
+	close(): void;
+}
+
+type ReadOnlySyncHandle = {
+	readonly mode?: string;
+	read(buffer: Uint8Array, options?: { at?: number }): number;
+	getSize(): number;
+	close(): void;
+};
+
+/**
+ * Opens `audio/<hash>` through a sync access handle in read-only mode (a shared lock: other readers and
+ * `getFile()` keep working): reads are plain file reads in this worker, where a `Blob` read goes through
+ * the browser process to the UI thread. Null when this browser has no read-only mode (a default handle
+ * would lock the file against everyone else) or the file is not there.
+ */
+export async function openAudioReader(hash: string): Promise<AudioReader | null> {
+	const Handle = (globalThis as unknown as { FileSystemSyncAccessHandle?: { prototype: object } })
+		.FileSystemSyncAccessHandle;
+	if (!isValidHash(hash) || !Handle || !('mode' in Handle.prototype)) return null;
+	const audio = await dir(AUDIO_DIR);
+	if (!audio) return null;
+	let sync: ReadOnlySyncHandle;
+	try {
+		const handle = (await audio.getFileHandle(hash)) as unknown as {
+			createSyncAccessHandle(options: { mode: 'read-only' }): Promise<ReadOnlySyncHandle>;
+		};
+		sync = await handle.createSyncAccessHandle({ mode: 'read-only' });
+	} catch {
+		return null;
+	}
+	if (sync.mode !== 'read-only') {
+		sync.close();
+		return null;
+	}
+	return {
+		size: sync.getSize(),
+		readAt(at, length) {
+			const out = new Uint8Array(length);
+			const read = sync.read(out, { at });
+			return read === length ? out : out.subarray(0, read);
+		},
+		close() {
+			sync.close();
+		}
+	};
 }
 
 export async function hasAudio(hash: string): Promise<boolean> {

@@ -26,3 +26,21 @@ export function writeFrame(id: number, at: number, bytes: Uint8Array): Promise<n
 export function replaceFrame(id: number, at: number, bytes: Uint8Array): Promise<boolean> {
 	return transferWorker().replace(id, at, transfer(bytes, [bytes.buffer]));
 }
+
+/**
+ * Reads a stored file (OPFS `audio/<hash>`, `size` bytes) in the transfer worker, for sending: plain file
+ * reads there instead of `Blob` reads through the browser process and the UI thread. Null when this
+ * browser cannot (the caller reads the `Blob`).
+ */
+export async function openStoredReader(
+	hash: string,
+	size: number
+): Promise<{ read(at: number, length: number): Promise<ArrayBuffer>; close(): void } | null> {
+	const worker = transferWorker();
+	const id = await worker.openStored(hash, size);
+	if (id === null) return null;
+	return {
+		read: async (at, length) => (await worker.readStored(id, at, length)).buffer as ArrayBuffer,
+		close: () => void worker.closeStored(id).catch(() => undefined)
+	};
+}

@@ -3,7 +3,7 @@
  * scheduled file (`syncAssets`, verified when it was downloaded) — so players of the same shop fetch
  * scheduled files from each other before the server. Metadata of an asset is its title/artist/mime only.
  */
-import { readAudio } from '$lib/storage/audio-store';
+import { readStoredAudio } from '$lib/storage/audio-store';
 import { syncAssets } from '$lib/features/sync/store';
 import type { TrackMeta } from './protocol';
 import { servableTrack, type Servable } from './transfers.svelte';
@@ -15,9 +15,13 @@ export async function servable(hash: string): Promise<Servable | null> {
 		.get(hash)
 		.catch(() => undefined);
 	if (!asset || (asset.state !== 'ready' && asset.state !== 'retired')) return null;
-	const blob = await readAudio(hash);
-	if (!blob || blob.size !== asset.size) return null;
-	return { blob, meta: assetMeta(asset.title, asset.artist, asset.mime, asset.durationMs, asset.bpm, asset.key) };
+	const held = await readStoredAudio(hash);
+	if (!held || held.blob.size !== asset.size) return null;
+	return {
+		blob: held.blob,
+		meta: assetMeta(asset.title, asset.artist, asset.mime, asset.durationMs, asset.bpm, asset.key),
+		stored: held.opfs
+	};
 }
 
 function assetMeta(

@@ -61,3 +61,67 @@ describe('serveTrack framing', () => {
 		expect(range.frames[0]![0]).toBe(bytes[300_000]);
 	});
 });
+
+describe('serveTrack reading a stored file', () => {
+	/** Writes `bytes` as the stored OPFS file of `hash` and returns its `File`. */
+	async function store(hash: string, bytes: Uint8Array): Promise<File> {
+		const audio = await (await navigator.storage.getDirectory()).getDirectoryHandle('audio', { create: true });
+		const handle = await audio.getFileHandle(hash, { create: true });
+		const writable = await handle.createWritable();
+		await writable.write(bytes);
+		await writable.close();
+		return handle.getFile();
+	}
+	const joined = (frames: Uint8Array[]) => {
+		const out = new Uint8Array(frames.reduce((n, f) => n + f.byteLength, 0));
+		let at = 0;
+		for (const frame of frames) {
+			out.set(frame, at);
+			at += frame.byteLength;
+		}
+		return out;
+	};
+	const same = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
+
+	it('sends every byte of a stored file, also to two devices at once (the read lock is shared)', async () => {
+		const hash = 'c1'.repeat(32);
+		const bytes = file(9 * 1024 * 1024 + 777);
+		const blob = await store(hash, bytes);
+		const [one, two] = [wire(262_144), wire(262_144)];
+		const find = async () => ({ blob, meta, stored: true });
+		await Promise.all([
+			serveTrack(one.session, hash, 0, undefined, find),
+			serveTrack(two.session, hash, 1_000_000, 6_000_000, find)
+		]);
+		expect(one.control.map((m) => m.type)).toEqual(['offer', 'sent']);
+		expect(same(joined(one.frames), bytes)).toBe(true);
+		expect(same(joined(two.frames), bytes.subarray(1_000_000, 6_000_000))).toBe(true);
+		// The file is still readable (and deletable) once both are sent.
+		expect((await (await store(hash, bytes)).arrayBuffer()).byteLength).toBe(bytes.byteLength);
+		await (await navigator.storage.getDirectory()).getDirectoryHandle('audio').then((d) => d.removeEntry(hash));
+	});
+
+	it('reads past the first slice from the stored file itself, and only from the Blob when the stored file is not the same size', async () => {
+		const hash = 'c2'.repeat(32);
+		const bytes = file(3 * 1024 * 1024);
+		await store(hash, bytes);
+		// A Blob of the same size with other bytes: the first 256 KiB go out from it (while the worker opens
+		// the file), everything after from the stored file.
+		const other = new Uint8Array(bytes.byteLength).fill(7);
+		const mixed = wire(262_144);
+		await serveTrack(mixed.session, hash, 0, undefined, async () => ({ blob: new Blob([other]), meta, stored: true }));
+		const sent = joined(mixed.frames);
+		expect(sent.subarray(0, 256 * 1024).every((b) => b === 7)).toBe(true);
+		expect(same(sent.subarray(256 * 1024), bytes.subarray(256 * 1024))).toBe(true);
+		// A Blob of another size than the stored file: the stored file is not used at all.
+		const shorter = new Uint8Array(bytes.byteLength - 1).fill(9);
+		const fallback = wire(262_144);
+		await serveTrack(fallback.session, hash, 0, undefined, async () => ({
+			blob: new Blob([shorter]),
+			meta,
+			stored: true
+		}));
+		expect(same(joined(fallback.frames), shorter)).toBe(true);
+		await (await navigator.storage.getDirectory()).getDirectoryHandle('audio').then((d) => d.removeEntry(hash));
+	});
+});
