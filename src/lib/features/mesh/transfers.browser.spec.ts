@@ -64,7 +64,7 @@ describe('serveTrack framing', () => {
 
 describe('serveTrack reading a stored file', () => {
 	/** Writes `bytes` as the stored OPFS file of `hash` and returns its `File`. */
-	async function store(hash: string, bytes: Uint8Array): Promise<File> {
+	async function store(hash: string, bytes: Uint8Array<ArrayBuffer>): Promise<File> {
 		const audio = await (await navigator.storage.getDirectory()).getDirectoryHandle('audio', { create: true });
 		const handle = await audio.getFileHandle(hash, { create: true });
 		const writable = await handle.createWritable();
