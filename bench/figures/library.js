@@ -121,6 +121,36 @@ function cpuSeconds(marker) {
 	return out;
 }
 
+/**
+ * CPU seconds so far per thread kind of one profile's processes ("renderer/DedicatedWorker",
+ * "browser/ThreadPoolForeg"…; a process's main thread is "<type>/main"). Live threads only: a thread that
+ * ended (a terminated worker) drops out, so this attributes, and cpuSeconds totals.
+ * @param {string} marker
+ */
+function threadCpuSeconds(marker) {
+	/** @type {Record<string, number>} */
+	const out = {};
+	if (!existsSync('/proc/self/stat')) return out;
+	for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+		try {
+			const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+			if (!cmdline.includes(marker)) continue;
+			const type = /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? 'browser';
+			for (const tid of readdirSync(`/proc/${pid}/task`)) {
+				const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+				const name =
+					tid === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
+				const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+				const key = `${type}/${name}`;
+				out[key] = (out[key] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+			}
+		} catch {
+			// the process or thread ended meanwhile
+		}
+	}
+	return out;
+}
+
 /** @param {Record<string, number>} before @param {Record<string, number>} after */
 const cpuSpent = (before, after) =>
 	Object.entries(after).reduce((total, [type, seconds]) => total + seconds - (before[type] ?? 0), 0);
@@ -251,6 +281,7 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 		const traceOption = process.env.BENCH_TRACE_IMPORT;
 		const tracing = traceOption ? await startTrace(cdp, traceOption !== '1') : null;
 		const importCpuBefore = cpu();
+		const threadsBefore = persistent ? threadCpuSeconds(profile) : {};
 		const started = Date.now();
 		await page.getByTestId('folder-input').setInputFiles(folder.dir, { timeout: 300_000 });
 		await page.getByTestId('import-summary').waitFor({ timeout: 900_000 });
@@ -263,6 +294,18 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 			);
 		const threadTasks = trace ? longTasksByThreadTime(trace) : null;
 		const importCpu = cpuSpent(importCpuBefore, cpu());
+		const threadsAfter = persistent ? threadCpuSeconds(profile) : {};
+		// Per GB, the threads that used at least 0.1 s/GB, busiest first.
+		const importThreads = Object.fromEntries(
+			Object.entries(threadsAfter)
+				.map(
+					([key, seconds]) =>
+						/** @type {[string, number]} */ ([key, (seconds - (threadsBefore[key] ?? 0)) * (1e9 / folder.bytes)])
+				)
+				.filter(([, perGb]) => perGb >= 0.1)
+				.sort((a, b) => b[1] - a[1])
+				.map(([key, perGb]) => [key, round(perGb)])
+		);
 		const summary = await page.getByTestId('import-summary').textContent();
 		if (!summary?.includes(`Added ${folder.files} files`)) throw new Error(`import incomplete: ${summary}`);
 		const tasks = await page.evaluate(() => {
@@ -351,6 +394,7 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 					}
 				: null,
 			stages,
+			importThreads,
 			tasks,
 			threadTasks
 		};
@@ -474,7 +518,8 @@ function measureImport(ctx) {
 				cpu_s_per_gb: big.cpuPerGb && {
 					read: round(big.cpuPerGb.read),
 					floor: big.cpuPerGb.floor === null ? null : round(big.cpuPerGb.floor),
-					import: round(big.cpuPerGb.import)
+					import: round(big.cpuPerGb.import),
+					import_by_thread: big.importThreads
 				},
 				worker_ms_per_file: Object.fromEntries(stageNames.map((name) => [name, perFile(big.stages[name])])),
 				incognito: {

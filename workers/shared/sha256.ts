@@ -6,10 +6,10 @@ export type Sha256Engine = 'native' | 'wasm';
  * SHA-256 of whole buffers with whichever engine is cheaper in this browser, measured once per worker.
  *
  * The browser's `crypto.subtle.digest` is not always the fast one: where its crypto library uses the
- * CPU's SHA instructions it hashes at ~1.5 GB/s, but some builds compile it without assembly (Debian's
- * Chromium 156 here: 105–140 MB/s against hash-wasm's 150–290 MB/s on the same page), and it also copies
- * the buffer before hashing. On a two-core machine importing a library, the slower one was the largest
- * single cost after reading the bytes.
+ * CPU's SHA instructions it hashes at well over 1 GB/s (Node's OpenSSL: 1.36 GB/s on this machine), but
+ * Debian's Chromium 156 digests at ~250 MB/s at best against hash-wasm's ~340 MB/s on the same page, and
+ * it copies the buffer first (fresh pages: more system time). Importing 1.6 GB on two cores, native
+ * hashing cost 19.6–20.1 CPU-s/GB in all against 17.4–17.5 with hash-wasm (same run, alternating).
  */
 type Hasher = Awaited<ReturnType<typeof createSHA256>>;
 const freeHashers: Hasher[] = [];
@@ -25,11 +25,14 @@ export function returnHasher(hasher: Hasher): void {
 	freeHashers.push(hasher);
 }
 
-const SAMPLE_BYTES = 2 * 1024 * 1024;
+const SAMPLE_BYTES = 1024 * 1024;
+const ROUNDS = 10;
 
 /**
- * Times both engines on the same 2 MiB, interleaved, best of three each (a preempted run only makes one
- * engine look slower once). Native wins ties: it runs on the browser's own threads.
+ * Times both engines on the same 1 MiB, interleaved, and keeps each one's fastest of ten runs: on a busy
+ * machine most runs are stretched by waiting for a core, the fastest is the engine's own cost. (Best of
+ * three 2 MiB runs picked differently from one worker to the next at load 8.) WASM must win by 10 %:
+ * the native digest runs on the browser's own threads, beside this worker. About 60 ms, once per worker.
  */
 async function measure(): Promise<Sha256Engine> {
 	const sample = new Uint8Array(SAMPLE_BYTES);
@@ -38,7 +41,7 @@ async function measure(): Promise<Sha256Engine> {
 	let native = Infinity;
 	let wasm = Infinity;
 	try {
-		for (let round = 0; round < 4; round++) {
+		for (let round = 0; round <= ROUNDS; round++) {
 			let start = performance.now();
 			await crypto.subtle.digest('SHA-256', sample);
 			const nativeMs = performance.now() - start;
@@ -55,7 +58,7 @@ async function measure(): Promise<Sha256Engine> {
 	} finally {
 		returnHasher(hasher);
 	}
-	return wasm * 1.25 < native ? 'wasm' : 'native';
+	return wasm * 1.1 < native ? 'wasm' : 'native';
 }
 
 let chosen: Promise<Sha256Engine> | undefined;
