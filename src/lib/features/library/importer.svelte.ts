@@ -334,8 +334,9 @@ export class Importer {
 		const inflight = new Map<ImportSource, number>();
 		let doneCount = failures.length;
 		let currentPath: string | null = null;
-		// Progress reaches the UI at most ten times a second: a state change per file and per progress
-		// event re-rendered the panel hundreds of times and made long tasks of its own.
+		// Progress reaches the UI at most four times a second: a state change per file and per progress
+		// event re-rendered the panel hundreds of times and made long tasks of its own, and at ten a second
+		// layout, paint and compositing of the panel still took ~1 s of a 200-file import's UI-thread time.
 		let published: ReturnType<typeof setTimeout> | undefined;
 		const publish = () => {
 			published = undefined;
@@ -348,7 +349,7 @@ export class Importer {
 			this.#now = performance.now();
 		};
 		const tick = () => {
-			published ??= setTimeout(publish, 100);
+			published ??= setTimeout(publish, 250);
 		};
 
 		// Finished files are recorded in batches, one IndexedDB transaction each, while the workers go on
@@ -358,8 +359,8 @@ export class Importer {
 		const stages: Record<string, number> = { files: 0, record: 0 };
 		let hashEngine: ImportedFile['hashEngine'] | undefined;
 		let flushing: Promise<void> | undefined;
-		// New rows reach the table at most twice a second: each update re-runs the query and the genre list
-		// in the catalog worker and re-renders the table, work that competes with the import for the cores.
+		// New rows reach the table once a second: each update re-runs the query and the genre list in the
+		// catalog worker and re-renders the table, work that competes with the import for the cores.
 		let changed: string[] = [];
 		let changedTimer: ReturnType<typeof setTimeout> | undefined;
 		const showChanged = () => {
@@ -370,7 +371,7 @@ export class Importer {
 		};
 		const announce = (hashes: string[]) => {
 			changed.push(...hashes);
-			changedTimer ??= setTimeout(showChanged, 500);
+			changedTimer ??= setTimeout(showChanged, 1000);
 		};
 		// Rows of files that finish close together share a transaction: written once 8 wait, or 250 ms after
 		// the first (a transaction per file kept the browser's IndexedDB busy ~200 times per 200 files).
