@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '$lib/workers/hash-client';
 import { isWorkerError, WorkerError } from './shared/errors';
+import { noise } from './shared/test-bytes';
 
 async function webCryptoHex(blob: Blob): Promise<string> {
 	const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
 	return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** Deterministic pseudo-random bytes, so slices differ and a misordered read would show. */
-function noise(size: number, seed = 1): Uint8Array {
-	const bytes = new Uint8Array(size);
-	let x = seed;
-	for (let i = 0; i < size; i++) {
-		x = (x * 1103515245 + 12345) >>> 0;
-		bytes[i] = x >>> 24;
-	}
-	return bytes;
 }
 
 describe('hash worker (real Worker via comlink)', () => {

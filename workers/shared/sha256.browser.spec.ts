@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { borrowHasher, returnHasher, sha256Engine, sha256Hex, sha256HexWith } from './sha256';
-
-/** Deterministic pseudo-random bytes. */
-function noise(size: number, seed = 7): Uint8Array {
-	const bytes = new Uint8Array(size);
-	let x = seed;
-	for (let i = 0; i < size; i++) {
-		x = (x * 1103515245 + 12345) >>> 0;
-		bytes[i] = x >>> 24;
-	}
-	return bytes;
-}
+import { noise } from './test-bytes';
 
 describe('SHA-256 with the cheaper engine (real Chromium)', () => {
 	it('gives the known digests with both engines', async () => {
