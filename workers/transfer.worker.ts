@@ -19,6 +19,7 @@ import {
 	type PositionalWriter
 } from '../src/lib/storage/audio-store';
 import { installWorkerErrorTransfer, toWorkerError, WorkerError } from './shared/errors';
+import type { FramePortMessage, FramePortReply } from './shared/frame-port';
 
 installWorkerErrorTransfer();
 
@@ -55,6 +56,10 @@ const GATHER_BYTES = 4 * 1024 * 1024;
 /** Contiguous runs gathered at once (several devices send different ranges); more: the oldest is written. */
 const MAX_PENDING = 4;
 const files = new Map<number, File>();
+/** Frames of each file handled through the frame port (`connectFrames`). */
+const framesHandled = new Map<number, number>();
+/** The frame port reports progress every this many frames of a file (and at once on an error). */
+const ACK_FRAMES = 8;
 /** stored files open for sending (`openStored`) */
 const readers = new Map<number, AudioReader>();
 let nextId = 1;
@@ -78,9 +83,23 @@ function addSpan(spans: Span[], start: number, end: number): void {
 	spans.splice(i, j - i, merged);
 }
 
+/** Gathering buffers written out and free again (a fresh 4 MiB buffer costs a thousand page faults). */
+const spare: Uint8Array[] = [];
+
+function gatherBuffer(length: number): Uint8Array {
+	const reused = length === GATHER_BYTES ? spare.pop() : undefined;
+	return reused ?? new Uint8Array(length);
+}
+
+/** Writes a gathered run out (a sync access handle write copies the bytes: the buffer is free after). */
+function writeRun(f: File, run: Pending): void {
+	f.writer.writeAt(run.at, run.bytes.subarray(0, run.length));
+	if (run.bytes.byteLength === GATHER_BYTES && spare.length < MAX_PENDING) spare.push(run.bytes);
+}
+
 /** Writes every gathered run (before anything is read back, and at the end). */
 function flush(f: File): void {
-	for (const run of f.pending) f.writer.writeAt(run.at, run.bytes.subarray(0, run.length));
+	for (const run of f.pending) writeRun(f, run);
 	f.pending = [];
 }
 
@@ -94,23 +113,38 @@ function gather(f: File, at: number, bytes: Uint8Array): void {
 		run.bytes.set(bytes, run.length);
 		run.length += bytes.byteLength;
 		if (run.length === run.bytes.byteLength) {
-			f.writer.writeAt(run.at, run.bytes);
 			f.pending.splice(f.pending.indexOf(run), 1);
+			writeRun(f, run);
 		}
 		return;
 	}
 	if (run) {
-		f.writer.writeAt(run.at, run.bytes.subarray(0, run.length));
 		f.pending.splice(f.pending.indexOf(run), 1);
+		writeRun(f, run);
 	}
 	if (bytes.byteLength >= GATHER_BYTES) return f.writer.writeAt(at, bytes);
-	if (f.pending.length >= MAX_PENDING) {
-		const oldest = f.pending.shift()!;
-		f.writer.writeAt(oldest.at, oldest.bytes.subarray(0, oldest.length));
-	}
-	const buffer = new Uint8Array(Math.min(GATHER_BYTES, f.size - at));
+	if (f.pending.length >= MAX_PENDING) writeRun(f, f.pending.shift()!);
+	const buffer = gatherBuffer(Math.min(GATHER_BYTES, f.size - at));
 	buffer.set(bytes);
 	f.pending.push({ at, bytes: buffer, length: bytes.byteLength });
+}
+
+/** Writes `bytes` at `at` and hashes what it can; returns how many bytes from the start are hashed. */
+function write(f: File, at: number, bytes: Uint8Array): number {
+	const end = at + bytes.byteLength;
+	if (at < 0 || end > f.size) throw new WorkerError('invalid-input', 'Write outside the file');
+	gather(f, at, bytes);
+	if (at === f.hashed) {
+		f.hasher.update(bytes);
+		f.hashed = end;
+		advance(f);
+	} else if (at > f.hashed) addSpan(f.ahead, at, end);
+	else {
+		f.dirty = true;
+		if (end > f.hashed) addSpan(f.ahead, f.hashed, end);
+		advance(f);
+	}
+	return f.hashed;
 }
 
 /** Hashes what is already on disk from the frontier on, as far as it is contiguous. */
@@ -145,21 +179,29 @@ const api = {
 
 	/** Writes `bytes` at `at`; returns how many bytes from the start are hashed so far. */
 	write(id: number, at: number, bytes: Uint8Array): number {
-		const f = file(id);
-		const end = at + bytes.byteLength;
-		if (at < 0 || end > f.size) throw new WorkerError('invalid-input', 'Write outside the file');
-		gather(f, at, bytes);
-		if (at === f.hashed) {
-			f.hasher.update(bytes);
-			f.hashed = end;
-			advance(f);
-		} else if (at > f.hashed) addSpan(f.ahead, at, end);
-		else {
-			f.dirty = true;
-			if (end > f.hashed) addSpan(f.ahead, f.hashed, end);
-			advance(f);
-		}
-		return f.hashed;
+		return write(file(id), at, bytes);
+	},
+
+	/**
+	 * The port received frames come through (`FramePortMessage`): one message per frame and no answer to
+	 * each (a comlink call is answered every time, a second message and a task on the UI thread per frame).
+	 */
+	connectFrames(port: MessagePort): void {
+		port.onmessage = (event: MessageEvent<FramePortMessage>) => {
+			const message = event.data;
+			if (message[0] === 'settle') return port.postMessage(['settled', message[1]] satisfies FramePortReply);
+			const [, id, at, bytes] = message;
+			let error: string | null = null;
+			try {
+				write(file(id), at, bytes);
+			} catch (caught) {
+				error = toWorkerError(caught).message;
+			}
+			const handled = (framesHandled.get(id) ?? 0) + 1;
+			framesHandled.set(id, handled);
+			if (error !== null || handled % ACK_FRAMES === 0)
+				port.postMessage(['handled', id, handled, error] satisfies FramePortReply);
+		};
 	},
 
 	/**
@@ -201,6 +243,7 @@ const api = {
 	async commit(id: number, hash: string): Promise<{ kind: PositionalWriter['kind']; outcome: 'stored' | 'existed' }> {
 		const f = file(id);
 		files.delete(id);
+		framesHandled.delete(id);
 		try {
 			flush(f);
 			return { kind: f.writer.kind, outcome: await f.writer.commit(hash) };
@@ -212,6 +255,7 @@ const api = {
 	async abort(id: number): Promise<void> {
 		const f = files.get(id);
 		files.delete(id);
+		framesHandled.delete(id);
 		await f?.writer.abort();
 	},
 

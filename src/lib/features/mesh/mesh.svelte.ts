@@ -11,7 +11,7 @@ import { ShownCode } from './pake';
 import { cleanText, MAX_CATALOG, type Message, type TrackSummary } from './protocol';
 import { Session, type PeerInfo, type Trust } from './session';
 import { LibrarySync } from './sync.svelte';
-import { serveTrack, Transfers } from './transfers.svelte';
+import { prepareServe, Transfers } from './transfers.svelte';
 import { servable } from './servable';
 import { StreamPlayer } from './stream.svelte';
 import { createPeer } from './signalling/peer';
@@ -585,13 +585,13 @@ export class Mesh {
 				if (!own && !this.#extensions.some((extension) => extension.mayServe?.(session.remoteId, message.hash)))
 					return session.send({ type: 'none', hash: message.hash, reason: 'forbidden' });
 				{
-					// One track at a time per peer, without holding up the peer's other messages.
+					// One answer at a time per peer, in order, without holding up the peer's other messages; the
+					// next one is looked up and read while the current one is sent.
 					const hash = message.hash;
 					const previous = this.#serving.get(session) ?? Promise.resolve();
+					const prepared = prepareServe(session, hash, message.offset, message.end, servable);
 					const next = previous.then(() =>
-						serveTrack(session, hash, message.offset, message.end, servable).catch(() =>
-							session.send({ type: 'none', hash, reason: 'read-failed' })
-						)
+						prepared.send().catch(() => session.send({ type: 'none', hash, reason: 'read-failed' }))
 					);
 					this.#serving.set(session, next);
 				}

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { CHUNK_BYTES, FIRST_CHUNK_BYTES, type TrackMeta } from './protocol';
 import type { Session } from './session';
-import { serveTrack } from './transfers.svelte';
+import { prepareServe, serveTrack } from './transfers.svelte';
 
-/** A session that records what the sender puts on the wire; the channel never fills up. */
-function wire(maxMessageSize: number) {
+/** A session that records what the sender puts on the wire; the channel never fills up (or always holds
+ * `queued` bytes). */
+function wire(maxMessageSize: number, queued = 0) {
 	const frames: Uint8Array[] = [];
 	const control: { type: string }[] = [];
 	const session = {
 		closed: false,
-		bufferedAmount: () => 0,
+		bufferedAmount: () => queued,
 		maxMessageSize: () => maxMessageSize,
 		send: (message: { type: string }) => control.push(message),
 		sendBinary: (frame: Uint8Array) => frames.push(new Uint8Array(frame))
@@ -59,6 +60,58 @@ describe('serveTrack framing', () => {
 		}));
 		expect(range.frames.reduce((n, f) => n + f.byteLength, 0)).toBe(400_000);
 		expect(range.frames[0]![0]).toBe(bytes[300_000]);
+	});
+});
+
+describe('answering wants one after another', () => {
+	it('looks up and reads the next want while the current one is sent, but puts nothing on the wire before its turn', async () => {
+		const bytes = file(2 * 1024 * 1024);
+		const { session, frames, control } = wire(262_144);
+		const reads: number[] = [];
+		const find = async () => {
+			reads.push(performance.now());
+			return { blob: new Blob([bytes]), meta };
+		};
+		const first = prepareServe(session, 'ab'.repeat(32), 0, 1024 * 1024, find);
+		const second = prepareServe(session, 'ab'.repeat(32), 1024 * 1024, undefined, find);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		// Both looked up already; nothing sent yet.
+		expect(reads).toHaveLength(2);
+		expect(control).toEqual([]);
+		expect(frames).toEqual([]);
+		await first.send();
+		await second.send();
+		expect(control.map((m) => m.type)).toEqual(['offer', 'sent', 'offer', 'sent']);
+		const all = new Uint8Array(bytes.byteLength);
+		let at = 0;
+		for (const frame of frames) {
+			all.set(frame, at);
+			at += frame.byteLength;
+		}
+		expect(at).toBe(bytes.byteLength);
+		expect(all.findIndex((b, i) => b !== bytes[i])).toBe(-1);
+	});
+
+	it('answers a want it cannot serve with none, in its turn', async () => {
+		const { session, control } = wire(262_144);
+		const missing = prepareServe(session, 'ab'.repeat(32), 0, undefined, async () => null);
+		const beyond = prepareServe(session, 'ab'.repeat(32), 10, 5, async () => ({ blob: new Blob([file(100)]), meta }));
+		await missing.send();
+		await beyond.send();
+		expect(control).toEqual([
+			{ type: 'none', hash: 'ab'.repeat(32), reason: 'not-found' },
+			{ type: 'none', hash: 'ab'.repeat(32), reason: 'bad-offset' }
+		]);
+	});
+
+	it('sends a range behind queued bytes in full-size frames (small first frames are for an idle channel)', async () => {
+		const bytes = file(1024 * 1024);
+		const busy = wire(262_144, 512 * 1024);
+		await serveTrack(busy.session, 'ab'.repeat(32), 0, undefined, async () => ({ blob: new Blob([bytes]), meta }));
+		expect(busy.frames.map((f) => f.byteLength)).toEqual(Array(4).fill(CHUNK_BYTES));
+		const idle = wire(262_144, 0);
+		await serveTrack(idle.session, 'ab'.repeat(32), 0, undefined, async () => ({ blob: new Blob([bytes]), meta }));
+		expect(idle.frames.slice(0, 4).map((f) => f.byteLength)).toEqual(Array(4).fill(FIRST_CHUNK_BYTES));
 	});
 });
 

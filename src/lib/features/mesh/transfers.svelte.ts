@@ -12,7 +12,16 @@
  */
 import { db, type TrackRow } from '$lib/db';
 import { readStoredAudio } from '$lib/storage/audio-store';
-import { openStoredReader, replaceFrame, transferWorker, writeFrame } from '$lib/workers/transfer-client';
+import {
+	forgetFrames,
+	framesBelow,
+	framesPending,
+	openStoredReader,
+	replaceFrame,
+	settleFrames,
+	transferWorker,
+	writeFrame
+} from '$lib/workers/transfer-client';
 import {
 	CHUNK_BYTES,
 	FIRST_CHUNK_BYTES,
@@ -113,7 +122,8 @@ interface Incoming {
 	startedAt: number;
 	startedBytes: number;
 	shownAt: number;
-	/** worker writes in flight, and the last one (they complete in order) */
+	/** repair writes (`replaceFrame`) in flight, and the last one (they complete in order); received
+	 * frames go through the frame port (`writeFrame`, `settleFrames`) */
 	inFlight: number;
 	writing: Promise<unknown>;
 	writeError: string;
@@ -125,14 +135,14 @@ interface Incoming {
 export const HIGH_WATER = 4 * 1024 * 1024;
 export const LOW_WATER = 1024 * 1024;
 /** The sender reads the file in slices this big (each read of a stored file is a round trip to the
- * browser's storage; fewer, larger ones cost less), the next one while it sends the current one. */
+ * browser's storage; fewer, larger ones cost less), two ahead of the one being sent. */
 const READ_BYTES = 4 * 1024 * 1024;
 /** With several senders: the size of the ranges handed out, and how many each device has asked for ahead. */
 export const RANGE_BYTES = 8 * 1024 * 1024;
 const PIPELINE = 2;
 /** Receiver: wait for the worker when this many frames are on their way to it (bounds memory). */
 const MAX_IN_FLIGHT = 32;
-const PROGRESS_MS = 100;
+const PROGRESS_MS = 250;
 /** The first bytes of a track go out in small reads on a nearly empty channel, so a receiver that
  * streams gets its first frames in milliseconds instead of behind megabytes of queued data. */
 const FIRST_READ_BYTES = 256 * 1024;
@@ -163,67 +173,141 @@ export async function servableTrack(hash: string): Promise<Servable | null> {
 }
 
 /** Streams one track's bytes from `offset` to `end` (default: the end); answers `none` when not held. */
-export async function serveTrack(
+export function serveTrack(
 	session: Session,
 	hash: string,
 	offset: number,
 	end?: number,
 	find: (hash: string) => Promise<Servable | null> = servableTrack
 ): Promise<void> {
-	const found = await find(hash);
-	if (!found) return session.send({ type: 'none', hash, reason: 'not-found' });
-	const { blob, meta } = found;
-	const stop = end ?? blob.size;
-	if (offset > stop || stop > blob.size) return session.send({ type: 'none', hash, reason: 'bad-offset' });
-	session.send({ type: 'offer', hash, size: blob.size, offset, ...(end !== undefined ? { end } : {}), track: meta });
-	// A stored file is read in the transfer worker (plain file reads, moved here without a copy); a `Blob`
-	// read goes through the browser process and lands on this thread: about twice the CPU on disk. The
-	// first slice is read from the `Blob` while the worker opens the file, so the first frame (a stream's
-	// first audio) does not wait for the worker to start.
-	const opening = found.stored ? openStoredReader(hash, blob.size).catch(() => null) : Promise.resolve(null);
-	const blobSlice = (start: number, length: number) => blob.slice(start, start + length).arrayBuffer();
-	try {
-		await sendRange(session, offset, stop, async (start, length) => {
+	return prepareServe(session, hash, offset, end, find).send();
+}
+
+/** A `want` being answered: `send()` puts its answer and bytes on the wire (one serve at a time per device). */
+export interface PreparedServe {
+	send(): Promise<void>;
+}
+
+/**
+ * Starts answering a `want` at once: looks the track up, opens its stored file in the transfer worker and
+ * reads its first slices, while the device may still be sending an earlier range (it serves one at a time,
+ * in order). By the time `send()` runs, the bytes are there: no gap on the channel between ranges (a
+ * transfer from one device asks for 8 MiB ranges, two ahead). Nothing goes on the wire before `send()`.
+ */
+export function prepareServe(
+	session: Session,
+	hash: string,
+	offset: number,
+	end?: number,
+	find: (hash: string) => Promise<Servable | null> = servableTrack
+): PreparedServe {
+	const prepared = find(hash).then((found) => {
+		if (!found) return { none: 'not-found' } as const;
+		const { blob } = found;
+		const stop = end ?? blob.size;
+		if (offset > stop || stop > blob.size) return { none: 'bad-offset' } as const;
+		// A stored file is read in the transfer worker (plain file reads, moved here without a copy); a
+		// `Blob` read goes through the browser process and lands on this thread: about twice the CPU on disk.
+		// The first slice is read from the `Blob` while the worker opens the file, so the first frame (a
+		// stream's first audio) does not wait for the worker to start.
+		const opening = found.stored ? openStoredReader(hash, blob.size).catch(() => null) : Promise.resolve(null);
+		const blobSlice = (start: number, length: number) => blob.slice(start, start + length).arrayBuffer();
+		const slices = new SliceReader(offset, stop, async (start, length) => {
 			if (start === offset) return blobSlice(start, length);
 			const reader = await opening;
 			return reader ? reader.read(start, length) : blobSlice(start, length);
 		});
-	} finally {
-		void opening.then((reader) => reader?.close());
-	}
-	session.send({ type: 'sent', hash });
+		return { found, opening, slices };
+	});
+	// Failures surface in `send()`; until then they are not "unhandled".
+	prepared.catch(() => undefined);
+	return {
+		async send() {
+			const ready = await prepared;
+			if (ready.none !== undefined) return session.send({ type: 'none', hash, reason: ready.none });
+			const { found, opening, slices } = ready;
+			session.send({
+				type: 'offer',
+				hash,
+				size: found.blob.size,
+				offset,
+				...(end !== undefined ? { end } : {}),
+				track: found.meta
+			});
+			try {
+				await sendRange(session, offset, slices);
+			} finally {
+				slices.cancel();
+				void opening.then((reader) => reader?.close());
+			}
+			session.send({ type: 'sent', hash });
+		}
+	};
 }
 
-/** Sends bytes [offset, stop) as binary frames, reading the next slice while it sends the current one. */
-async function sendRange(
-	session: Session,
-	offset: number,
-	stop: number,
-	readSlice: (start: number, length: number) => Promise<ArrayBuffer>
-): Promise<void> {
-	const read = (start: number, bytes: number) =>
-		start < stop ? readSlice(start, Math.min(stop, start + bytes) - start) : null;
+/** Reads [offset, stop) in slices (a small first one, then `READ_BYTES`), keeping two reads ahead of the
+ * slice being sent, so the channel does not wait for storage. */
+class SliceReader {
+	#next: number;
+	#queue: { start: number; bytes: Promise<ArrayBuffer> }[] = [];
+	#stop: number;
+	#read: (start: number, length: number) => Promise<ArrayBuffer>;
+
+	constructor(offset: number, stop: number, read: (start: number, length: number) => Promise<ArrayBuffer>) {
+		this.#next = offset;
+		this.#stop = stop;
+		this.#read = read;
+		this.#push(FIRST_READ_BYTES);
+		this.#fill();
+	}
+
+	#push(length: number): void {
+		if (this.#next >= this.#stop) return;
+		const start = this.#next;
+		const bytes = this.#read(start, Math.min(length, this.#stop - start));
+		// Read ahead: a failure surfaces when the slice is taken (or never, after `cancel`).
+		bytes.catch(() => undefined);
+		this.#queue.push({ start, bytes });
+		this.#next = Math.min(this.#stop, start + length);
+	}
+
+	#fill(): void {
+		while (this.#queue.length < 2 && this.#next < this.#stop) this.#push(READ_BYTES);
+	}
+
+	/** The next slice and where it starts; null after the last. */
+	async take(): Promise<{ start: number; buffer: ArrayBuffer } | null> {
+		const head = this.#queue.shift();
+		if (!head) return null;
+		this.#fill();
+		return { start: head.start, buffer: await head.bytes };
+	}
+
+	/** Stops reading ahead (the session closed, or the range is sent). */
+	cancel(): void {
+		this.#queue = [];
+		this.#next = this.#stop;
+	}
+}
+
+/** Sends the slices of [offset, …) as binary frames with backpressure on the channel's buffer. */
+async function sendRange(session: Session, offset: number, slices: SliceReader): Promise<void> {
 	// The largest frame the receiver takes (64 KiB when its stack does not say).
 	const limit = session.maxMessageSize();
 	const bulk = limit >= FIRST_CHUNK_BYTES ? Math.min(CHUNK_BYTES, limit) : FIRST_CHUNK_BYTES;
-	// The next read is in flight while this one is sent; the first one is small, in small frames, so the
-	// first frame leaves at once (a stream's first audio waits for it).
-	let next = read(offset, FIRST_READ_BYTES);
-	try {
-		for (let start = offset, length = FIRST_READ_BYTES; next && !session.closed; start += length, length = READ_BYTES) {
-			const buffer = await next;
-			next = read(start + length, READ_BYTES);
-			const first = start === offset;
-			const high = first ? FIRST_HIGH_WATER : HIGH_WATER;
-			const chunk = first ? FIRST_CHUNK_BYTES : bulk;
-			for (let at = 0; at < buffer.byteLength && !session.closed; at += chunk) {
-				if (session.bufferedAmount() > high) await drain(session);
-				session.sendBinary(new Uint8Array(buffer, at, Math.min(chunk, buffer.byteLength - at)));
-			}
+	// On an idle channel the first slice goes in small frames with a low mark, so its first frame leaves at
+	// once (a stream's first audio waits for it). Behind bytes already queued (the next range of a
+	// transfer) that would only keep the channel short of data.
+	const idle = session.bufferedAmount() <= FIRST_HIGH_WATER;
+	for (let slice = await slices.take(); slice && !session.closed; slice = await slices.take()) {
+		const { start, buffer } = slice;
+		const first = idle && start === offset;
+		const high = first ? FIRST_HIGH_WATER : HIGH_WATER;
+		const chunk = first ? FIRST_CHUNK_BYTES : bulk;
+		for (let at = 0; at < buffer.byteLength && !session.closed; at += chunk) {
+			if (session.bufferedAmount() > high) await drain(session);
+			session.sendBinary(new Uint8Array(buffer, at, Math.min(chunk, buffer.byteLength - at)));
 		}
-	} finally {
-		// A read still in flight when the session closed: nobody waits for it any more.
-		next?.catch(() => undefined);
 	}
 }
 
@@ -356,6 +440,7 @@ export class Transfers {
 				finishing: false
 			};
 			this.#incoming.set(hash, transfer);
+			this.#openFile(transfer);
 		} else if (options.title) transfer.title = options.title;
 		const senders = transfer.multi ? list : list.slice(0, 1);
 		for (const session of senders) {
@@ -502,13 +587,7 @@ export class Transfers {
 			transfer.meta ??= message.track;
 			if (transfer.title === transfer.hash.slice(0, 12)) transfer.title = message.track.title || transfer.title;
 			// Not awaited: frames reach a watching stream at once and wait for the file only to be written.
-			if (!transfer.file) {
-				const file = transferWorker().open(transfer.size);
-				transfer.file = file;
-				file.catch(() => {
-					if (this.#incoming.get(transfer.hash) === transfer) this.#fail(transfer, 'write-failed');
-				});
-			}
+			this.#openFile(transfer);
 			source.state = 'sending';
 			transfer.startedAt = performance.now();
 			transfer.startedBytes = transfer.received;
@@ -541,6 +620,17 @@ export class Transfers {
 	*#allParts(hash: string): Generator<Part> {
 		for (const queue of this.#parts.values())
 			for (const part of queue) if (part.hash === hash && !part.sink) yield part;
+	}
+
+	/** The temp file the bytes are written to, once the size is known: at the request when the catalog
+	 * gave it (the worker opens it while the request goes out), else at the first offer. */
+	#openFile(transfer: Incoming): void {
+		if (transfer.file || !transfer.size) return;
+		const file = transferWorker().open(transfer.size);
+		transfer.file = file;
+		file.catch(() => {
+			if (this.#incoming.get(transfer.hash) === transfer) this.#fail(transfer, 'write-failed');
+		});
 	}
 
 	/** A binary frame from a peer: bytes of the range it is sending us, or rejected. */
@@ -589,12 +679,13 @@ export class Transfers {
 					if (differed && check) check.differed = true;
 				})
 			);
+			if (transfer.inFlight >= MAX_IN_FLIGHT) await transfer.writing;
 		} else {
 			transfer.received += length;
-			this.#track(transfer, writeFrame(file, at, bytes));
+			writeFrame(file, at, bytes);
+			if (framesPending(file) >= MAX_IN_FLIGHT) await framesBelow(file, MAX_IN_FLIGHT / 2);
 		}
-		if (transfer.inFlight >= MAX_IN_FLIGHT) await transfer.writing;
-		// Progress at most every 100 ms: every UI update costs the CPU the channel needs.
+		// Progress a few times a second: every UI update costs the CPU the channel needs.
 		const now = performance.now();
 		if (now - transfer.shownAt >= PROGRESS_MS || transfer.received === transfer.size) {
 			transfer.shownAt = now;
@@ -695,7 +786,8 @@ export class Transfers {
 			const file = await transfer.file;
 			if (file === null || !transfer.meta) return this.#fail(transfer, 'incomplete');
 			await transfer.writing;
-			if (transfer.writeError) return this.#fail(transfer, 'write-failed');
+			const frameError = await settleFrames(file);
+			if (transfer.writeError || frameError) return this.#fail(transfer, 'write-failed');
 			const digest = await transferWorker().digest(file);
 			if (digest === null) return this.#fail(transfer, 'incomplete');
 			if (digest !== hash) return this.#repair(transfer);
@@ -710,6 +802,7 @@ export class Transfers {
 				transfer.repair = null;
 			}
 			const { kind } = await transferWorker().commit(file, hash);
+			forgetFrames(file);
 			const row: TrackRow = { ...trackRowFromMeta(hash, transfer.size, transfer.meta), storage: kind };
 			await db().transaction('rw', db().tracks, async () => {
 				const existing = await db().tracks.get(hash);
@@ -762,7 +855,10 @@ export class Transfers {
 		this.#incoming.delete(hash);
 		void transfer.writing.then(async () => {
 			const file = await transfer.file?.catch(() => null);
-			if (file !== null && file !== undefined) await transferWorker().abort(file);
+			if (file === null || file === undefined) return;
+			await settleFrames(file);
+			forgetFrames(file);
+			await transferWorker().abort(file);
 		});
 		this.#show(transfer, { state: 'failed', reason });
 		this.#taps.get(hash)?.end(false, reason);
