@@ -275,11 +275,12 @@ const api = {
 		return id;
 	},
 
-	/** `length` bytes of an open stored file from `at`, moved (not copied) to the caller. */
-	readStored(id: number, at: number, length: number): Uint8Array {
+	/** `length` bytes of an open stored file from `at`, moved (not copied) to the caller; read into `into`
+	 * (a buffer the caller is done with, moved here) when given. */
+	readStored(id: number, at: number, length: number, into?: Uint8Array): Uint8Array {
 		const reader = readers.get(id);
 		if (!reader) throw new WorkerError('invalid-input', `No stored file ${id}`);
-		const bytes = reader.readAt(at, length);
+		const bytes = reader.readAt(at, length, into);
 		if (bytes.byteLength !== length) throw new WorkerError('unreadable', 'Short read from a stored file');
 		return transfer(bytes, [bytes.buffer]);
 	},

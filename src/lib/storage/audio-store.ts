@@ -64,7 +64,8 @@ export async function readStoredAudio(hash: string): Promise<{ blob: File | Blob
 /** Reads a stored OPFS file at any offset (workers only). */
 export interface AudioReader {
 	readonly size: number;
-	readAt(at: number, length: number): Uint8Array;
+	/** `length` bytes from `at`, read into `into` when it is big enough (a recycled buffer), else a new one. */
+	readAt(at: number, length: number, into?: Uint8Array): Uint8Array;
 	close(): void;
 }
 
@@ -102,8 +103,8 @@ export async function openAudioReader(hash: string): Promise<AudioReader | null>
 	}
 	return {
 		size: sync.getSize(),
-		readAt(at, length) {
-			const out = new Uint8Array(length);
+		readAt(at, length, into) {
+			const out = into && into.byteLength >= length ? into.subarray(0, length) : new Uint8Array(length);
 			const read = sync.read(out, { at });
 			return read === length ? out : out.subarray(0, read);
 		},

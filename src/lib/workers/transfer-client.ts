@@ -131,12 +131,19 @@ export function replaceFrame(id: number, at: number, bytes: Uint8Array): Promise
 export async function openStoredReader(
 	hash: string,
 	size: number
-): Promise<{ read(at: number, length: number): Promise<ArrayBuffer>; close(): void } | null> {
+): Promise<{ read(at: number, length: number, into?: ArrayBuffer): Promise<Uint8Array<ArrayBuffer>>; close(): void } | null> {
 	const worker = transferWorker();
 	const id = await worker.openStored(hash, size);
 	if (id === null) return null;
 	return {
-		read: async (at, length) => (await worker.readStored(id, at, length)).buffer as ArrayBuffer,
+		// `into`: a buffer of an earlier read that is sent already, filled again instead of a new one.
+		read: async (at, length, into) =>
+			(await worker.readStored(
+				id,
+				at,
+				length,
+				into ? transfer(new Uint8Array(into), [into]) : undefined
+			)) as Uint8Array<ArrayBuffer>,
 		close: () => void worker.closeStored(id).catch(() => undefined)
 	};
 }

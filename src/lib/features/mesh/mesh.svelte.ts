@@ -465,6 +465,8 @@ export class Mesh {
 			close: () => connection.close(),
 			bufferedAmount: () => connection.dataChannel?.bufferedAmount ?? 0,
 			maxMessageSize: () => connection.peerConnection?.sctp?.maxMessageSize ?? 0,
+			// PeerJS's raw connection (a BufferedConnection) says how many frames it holds back.
+			held: () => (connection as unknown as { bufferSize?: number }).bufferSize ?? 0,
 			binding: () => channelBinding(connection.peerConnection)
 		};
 		const session: Session = new Session(

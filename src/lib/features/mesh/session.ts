@@ -32,6 +32,9 @@ export interface Wire {
 	binding(): ChannelBinding | null;
 	/** The largest message the other side accepts (SCTP `maxMessageSize`); 0 when unknown. */
 	maxMessageSize?(): number;
+	/** Frames held back by the connection's own queue, not yet handed to the channel (PeerJS queues when the
+	 * channel is very full): their buffers are still referenced. */
+	held?(): number;
 }
 
 export interface PeerInfo {
@@ -180,6 +183,11 @@ export class Session {
 
 	bufferedAmount(): number {
 		return this.#wire.bufferedAmount();
+	}
+
+	/** Whether every frame sent so far is in the channel (which copies it): their buffers may be reused. */
+	sentAll(): boolean {
+		return (this.#wire.held?.() ?? 0) === 0;
 	}
 
 	/** The largest binary frame the other side accepts; 0 when the channel does not say. */

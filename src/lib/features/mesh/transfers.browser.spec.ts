@@ -5,15 +5,17 @@ import { prepareServe, serveTrack } from './transfers.svelte';
 
 /** A session that records what the sender puts on the wire; the channel never fills up (or always holds
  * `queued` bytes). */
-function wire(maxMessageSize: number, queued = 0) {
+function wire(maxMessageSize: number, queued = 0, holds = false) {
 	const frames: Uint8Array[] = [];
 	const control: { type: string }[] = [];
 	const session = {
 		closed: false,
 		bufferedAmount: () => queued,
+		// `holds`: a connection that keeps frames in a queue of its own (the views themselves, not copies).
+		sentAll: () => !holds,
 		maxMessageSize: () => maxMessageSize,
 		send: (message: { type: string }) => control.push(message),
-		sendBinary: (frame: Uint8Array) => frames.push(new Uint8Array(frame))
+		sendBinary: (frame: Uint8Array) => frames.push(holds ? frame : new Uint8Array(frame))
 	} as unknown as Session;
 	return { session, frames, control };
 }
@@ -151,6 +153,16 @@ describe('serveTrack reading a stored file', () => {
 		expect(same(joined(two.frames), bytes.subarray(1_000_000, 6_000_000))).toBe(true);
 		// The file is still readable (and deletable) once both are sent.
 		expect((await (await store(hash, bytes)).arrayBuffer()).byteLength).toBe(bytes.byteLength);
+		await (await navigator.storage.getDirectory()).getDirectoryHandle('audio').then((d) => d.removeEntry(hash));
+	});
+
+	it('does not read into a buffer again while the connection still holds frames of it', async () => {
+		const hash = 'c3'.repeat(32);
+		const bytes = file(13 * 1024 * 1024 + 5);
+		const blob = await store(hash, bytes);
+		const held = wire(262_144, 0, true);
+		await serveTrack(held.session, hash, 0, undefined, async () => ({ blob, meta, stored: true }));
+		expect(same(joined(held.frames), bytes)).toBe(true);
 		await (await navigator.storage.getDirectory()).getDirectoryHandle('audio').then((d) => d.removeEntry(hash));
 	});
 

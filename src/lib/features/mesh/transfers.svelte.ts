@@ -211,11 +211,12 @@ export function prepareServe(
 		// The first slice is read from the `Blob` while the worker opens the file, so the first frame (a
 		// stream's first audio) does not wait for the worker to start.
 		const opening = found.stored ? openStoredReader(hash, blob.size).catch(() => null) : Promise.resolve(null);
-		const blobSlice = (start: number, length: number) => blob.slice(start, start + length).arrayBuffer();
-		const slices = new SliceReader(offset, stop, async (start, length) => {
+		const blobSlice = async (start: number, length: number) =>
+			new Uint8Array(await blob.slice(start, start + length).arrayBuffer());
+		const slices = new SliceReader(offset, stop, async (start, length, into) => {
 			if (start === offset) return blobSlice(start, length);
 			const reader = await opening;
-			return reader ? reader.read(start, length) : blobSlice(start, length);
+			return reader ? reader.read(start, length, into) : blobSlice(start, length);
 		});
 		return { found, opening, slices };
 	});
@@ -246,14 +247,20 @@ export function prepareServe(
 }
 
 /** Reads [offset, stop) in slices (a small first one, then `READ_BYTES`), keeping two reads ahead of the
- * slice being sent, so the channel does not wait for storage. */
+ * slice being sent, so the channel does not wait for storage. A slice that is sent is handed back
+ * (`recycle`) and read into again: a fresh 4 MiB buffer costs a thousand page faults. */
 class SliceReader {
 	#next: number;
-	#queue: { start: number; bytes: Promise<ArrayBuffer> }[] = [];
+	#queue: { start: number; bytes: Promise<Uint8Array<ArrayBuffer>> }[] = [];
 	#stop: number;
-	#read: (start: number, length: number) => Promise<ArrayBuffer>;
+	#read: (start: number, length: number, into?: ArrayBuffer) => Promise<Uint8Array<ArrayBuffer>>;
+	#spare: ArrayBuffer[] = [];
 
-	constructor(offset: number, stop: number, read: (start: number, length: number) => Promise<ArrayBuffer>) {
+	constructor(
+		offset: number,
+		stop: number,
+		read: (start: number, length: number, into?: ArrayBuffer) => Promise<Uint8Array<ArrayBuffer>>
+	) {
 		this.#next = offset;
 		this.#stop = stop;
 		this.#read = read;
@@ -264,7 +271,7 @@ class SliceReader {
 	#push(length: number): void {
 		if (this.#next >= this.#stop) return;
 		const start = this.#next;
-		const bytes = this.#read(start, Math.min(length, this.#stop - start));
+		const bytes = this.#read(start, Math.min(length, this.#stop - start), this.#spare.pop());
 		// Read ahead: a failure surfaces when the slice is taken (or never, after `cancel`).
 		bytes.catch(() => undefined);
 		this.#queue.push({ start, bytes });
@@ -276,11 +283,16 @@ class SliceReader {
 	}
 
 	/** The next slice and where it starts; null after the last. */
-	async take(): Promise<{ start: number; buffer: ArrayBuffer } | null> {
+	async take(): Promise<{ start: number; bytes: Uint8Array<ArrayBuffer> } | null> {
 		const head = this.#queue.shift();
 		if (!head) return null;
 		this.#fill();
-		return { start: head.start, buffer: await head.bytes };
+		return { start: head.start, bytes: await head.bytes };
+	}
+
+	/** A slice that is on the wire (a channel's `send` copies it): its buffer can be read into again. */
+	recycle(bytes: Uint8Array<ArrayBuffer>): void {
+		if (bytes.buffer.byteLength === READ_BYTES && this.#spare.length < 2) this.#spare.push(bytes.buffer);
 	}
 
 	/** Stops reading ahead (the session closed, or the range is sent). */
@@ -300,14 +312,16 @@ async function sendRange(session: Session, offset: number, slices: SliceReader):
 	// transfer) that would only keep the channel short of data.
 	const idle = session.bufferedAmount() <= FIRST_HIGH_WATER;
 	for (let slice = await slices.take(); slice && !session.closed; slice = await slices.take()) {
-		const { start, buffer } = slice;
+		const { start, bytes } = slice;
 		const first = idle && start === offset;
 		const high = first ? FIRST_HIGH_WATER : HIGH_WATER;
 		const chunk = first ? FIRST_CHUNK_BYTES : bulk;
-		for (let at = 0; at < buffer.byteLength && !session.closed; at += chunk) {
+		for (let at = 0; at < bytes.byteLength && !session.closed; at += chunk) {
 			if (session.bufferedAmount() > high) await drain(session);
-			session.sendBinary(new Uint8Array(buffer, at, Math.min(chunk, buffer.byteLength - at)));
+			session.sendBinary(bytes.subarray(at, Math.min(at + chunk, bytes.byteLength)));
 		}
+		// Only when the channel has taken every frame: one held back in a queue still points into the buffer.
+		if (session.sentAll()) slices.recycle(bytes);
 	}
 }
 
