@@ -4,7 +4,8 @@
  * file (parts from several devices arrive out of order) and SHA-256 runs over the whole file in order —
  * bytes at the hashing frontier are hashed as they arrive, bytes beyond it are hashed when the frontier
  * reaches them, read back from disk. `replace` + a second `digest` serve the repair after a hash mismatch (which
- * device sent the bad part). The UI thread only moves frames here (transferred, not copied).
+ * device sent the bad part). The UI thread only moves frames here (transferred, not copied), over the frame
+ * port (`connectFrames`).
  *
  * Frames that continue one another are gathered into 4 MiB writes: a 64 KiB sync-access-handle write costs
  * about as much as a 1 MiB one in an off-the-record profile, where OPFS lives in the browser process behind
@@ -175,11 +176,6 @@ const api = {
 		} catch (error) {
 			throw toWorkerError(error);
 		}
-	},
-
-	/** Writes `bytes` at `at`; returns how many bytes from the start are hashed so far. */
-	write(id: number, at: number, bytes: Uint8Array): number {
-		return write(file(id), at, bytes);
 	},
 
 	/**
