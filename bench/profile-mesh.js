@@ -5,6 +5,8 @@
 // pages (CDP Performance metrics) and the receiver's hottest functions (CDP Profiler). CPU time, unlike
 // wall time, does not depend much on what else the machine runs. Same devices, pairing and baseline as
 // the `mesh.` bench figures (bench/figures/mesh.js).
+// It also samples the sending page's channel every few ms and prints how often it was empty: a channel
+// that runs dry mid-transfer means the sender (reads, lookups between ranges) is the hold-up, not the CPU.
 // Usage: npx vite build && node bench/profile-mesh.js [runs] [--incognito]
 // By default the devices are two origins of one on-disk profile, as in the bench figures; `--incognito`
 // uses two incognito-like contexts (OPFS in the browser process's memory), the earlier layout.
@@ -79,7 +81,47 @@ const browser = await chromium.launch({ executablePath: chromiumPath(), args: ch
 const dir = mkdtempSync(join(tmpdir(), 'cratemesh-prof-tracks-'));
 const profile = INCOGNITO ? undefined : await diskProfile();
 const threadCpu = () => threadCpuOf(profile?.dir);
+/** Records every RTCDataChannel a page opens (`window.__benchChannels`), for the sampler below. */
+const recordChannels = () => {
+	const w = /** @type {any} */ (window);
+	w.__benchChannels = [];
+	const create = RTCPeerConnection.prototype.createDataChannel;
+	RTCPeerConnection.prototype.createDataChannel = function (...args) {
+		const channel = create.apply(this, args);
+		w.__benchChannels.push(channel);
+		return channel;
+	};
+	const Original = RTCPeerConnection;
+	w.RTCPeerConnection = function (/** @type {any[]} */ ...args) {
+		const pc = new Original(...args);
+		pc.addEventListener('datachannel', (event) => w.__benchChannels.push(event.channel));
+		return pc;
+	};
+	w.RTCPeerConnection.prototype = Original.prototype;
+};
+/** Starts sampling the open channel's `bufferedAmount` on `page` every 2 ms; the returned function stops
+ * and gives the share of samples in which it was empty, and when (ms after the first sample). */
+const sampleChannel = async (/** @type {import('@playwright/test').Page} */ page) => {
+	await page.evaluate(() => {
+		const w = /** @type {any} */ (window);
+		w.__benchIdle = { samples: 0, empty: /** @type {number[]} */ ([]), t0: performance.now() };
+		w.__benchSampler = setInterval(() => {
+			const channel = w.__benchChannels.find((/** @type {RTCDataChannel} */ c) => c.readyState === 'open');
+			if (!channel) return;
+			w.__benchIdle.samples++;
+			if (channel.bufferedAmount === 0) w.__benchIdle.empty.push(Math.round(performance.now() - w.__benchIdle.t0));
+		}, 2);
+	});
+	return () =>
+		page.evaluate(() => {
+			const w = /** @type {any} */ (window);
+			clearInterval(w.__benchSampler);
+			return /** @type {{ samples: number, empty: number[] }} */ (w.__benchIdle);
+		});
+};
+
 try {
+	if (profile) await profile.context.addInitScript(recordChannels);
 	const tracks = makeTracks(dir, RUNS);
 	const devices = await pairedDevices(
 		browser,
@@ -99,16 +141,23 @@ try {
 		const last = i === tracks.length - 1;
 		const [a0, b0, t0] = [await ma(), await mb(), threadCpu()];
 		if (last) await profiler.send('Profiler.start');
+		const stopSampling = profile ? await sampleChannel(a) : null;
 		const started = Date.now();
 		await get.click();
 		await transferDone(b, hash);
 		const wall = (Date.now() - started) / 1000;
+		const idle = await stopSampling?.();
 		const [a1, b1, t1] = [await ma(), await mb(), threadCpu()];
 		const meshCpu = cpuDelta(t0, t1);
 		console.log(
 			`mesh run ${i}: ${wall.toFixed(2)} s wall, ${(size / 1e6 / wall).toFixed(1)} MB/s, cpu ${sum(meshCpu)} s`
 		);
 		console.log('  sender main', diff(a0, a1), 'receiver main', diff(b0, b1));
+		if (idle)
+			console.log(
+				`  sender's channel empty in ${idle.empty.length} of ${idle.samples} samples, at ms:`,
+				idle.empty.join(' ')
+			);
 		console.log('  thread cpu s', meshCpu);
 		if (last) {
 			const { profile } = await profiler.send('Profiler.stop');
