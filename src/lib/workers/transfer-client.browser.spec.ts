@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-	forgetFrames,
-	framesBelow,
-	framesPending,
-	settleFrames,
-	transferWorker,
-	writeFrame
-} from './transfer-client';
+import { forgetFrames, framesBelow, framesPending, settleFrames, transferWorker, writeFrame } from './transfer-client';
 
 const bytesOf = (size: number, seed: number) => {
 	const out = new Uint8Array(size);
@@ -15,7 +8,9 @@ const bytesOf = (size: number, seed: number) => {
 };
 
 const sha256 = async (bytes: Uint8Array<ArrayBuffer>) =>
-	[...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+	[...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))]
+		.map((b) => b.toString(16).padStart(2, '0'))
+		.join('');
 
 /** Sends `bytes` as frames of `frame` bytes in the order of `order` (indices of frames). */
 function sendFrames(id: number, bytes: Uint8Array, frame: number, order: number[]): void {

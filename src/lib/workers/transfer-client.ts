@@ -131,7 +131,10 @@ export function replaceFrame(id: number, at: number, bytes: Uint8Array): Promise
 export async function openStoredReader(
 	hash: string,
 	size: number
-): Promise<{ read(at: number, length: number, into?: ArrayBuffer): Promise<Uint8Array<ArrayBuffer>>; close(): void } | null> {
+): Promise<{
+	read(at: number, length: number, into?: ArrayBuffer): Promise<Uint8Array<ArrayBuffer>>;
+	close(): void;
+} | null> {
 	const worker = transferWorker();
 	const id = await worker.openStored(hash, size);
 	if (id === null) return null;

@@ -27,6 +27,18 @@ const file = (size: number) => {
 };
 const meta = { title: 'x' } as TrackMeta;
 
+/** The frames put together again, in the order they were sent. */
+const joined = (frames: Uint8Array[]) => {
+	const out = new Uint8Array(frames.reduce((n, f) => n + f.byteLength, 0));
+	let at = 0;
+	for (const frame of frames) {
+		out.set(frame, at);
+		at += frame.byteLength;
+	}
+	return out;
+};
+const same = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
+
 describe('serveTrack framing', () => {
 	it('sends 64 KiB frames for the first 256 KiB, then frames as large as the receiver takes, every byte in order', async () => {
 		const bytes = file(5 * 1024 * 1024 + 12_345);
@@ -36,14 +48,7 @@ describe('serveTrack framing', () => {
 		expect(frames.slice(0, 4).map((f) => f.byteLength)).toEqual(Array(4).fill(FIRST_CHUNK_BYTES));
 		expect(Math.max(...frames.map((f) => f.byteLength))).toBe(CHUNK_BYTES);
 		expect(frames.slice(4, 8).every((f) => f.byteLength === CHUNK_BYTES)).toBe(true);
-		const joined = new Uint8Array(bytes.byteLength);
-		let at = 0;
-		for (const frame of frames) {
-			joined.set(frame, at);
-			at += frame.byteLength;
-		}
-		expect(at).toBe(bytes.byteLength);
-		expect(joined.findIndex((b, i) => b !== bytes[i])).toBe(-1);
+		expect(same(joined(frames), bytes)).toBe(true);
 	});
 
 	it('keeps to 64 KiB frames when the connection does not say its limit, and to a smaller limit it does say', async () => {
@@ -84,14 +89,7 @@ describe('answering wants one after another', () => {
 		await first.send();
 		await second.send();
 		expect(control.map((m) => m.type)).toEqual(['offer', 'sent', 'offer', 'sent']);
-		const all = new Uint8Array(bytes.byteLength);
-		let at = 0;
-		for (const frame of frames) {
-			all.set(frame, at);
-			at += frame.byteLength;
-		}
-		expect(at).toBe(bytes.byteLength);
-		expect(all.findIndex((b, i) => b !== bytes[i])).toBe(-1);
+		expect(same(joined(frames), bytes)).toBe(true);
 	});
 
 	it('answers a want it cannot serve with none, in its turn', async () => {
@@ -127,16 +125,6 @@ describe('serveTrack reading a stored file', () => {
 		await writable.close();
 		return handle.getFile();
 	}
-	const joined = (frames: Uint8Array[]) => {
-		const out = new Uint8Array(frames.reduce((n, f) => n + f.byteLength, 0));
-		let at = 0;
-		for (const frame of frames) {
-			out.set(frame, at);
-			at += frame.byteLength;
-		}
-		return out;
-	};
-	const same = (a: Uint8Array, b: Uint8Array) => a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
 
 	it('sends every byte of a stored file, also to two devices at once (the read lock is shared)', async () => {
 		const hash = 'c1'.repeat(32);
