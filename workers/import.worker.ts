@@ -14,7 +14,14 @@ import { SNIFF_BYTES, sniffAudio, type AudioFormat } from '../src/lib/features/l
 import { tagsFromMetadata, type ParsedTags, type TrackTags } from '../src/lib/features/library/tags';
 import { signalFromPort, throwIfAborted, type CancelPort } from './shared/cancel';
 import { installWorkerErrorTransfer, toWorkerError, WorkerError } from './shared/errors';
-import { borrowHasher, returnHasher, sha256Engine, sha256Hex, type Sha256Engine } from './shared/sha256';
+import {
+	borrowHasher,
+	returnHasher,
+	sha256Engine,
+	sha256Hex,
+	useSha256Engine,
+	type Sha256Engine
+} from './shared/sha256';
 
 installWorkerErrorTransfer();
 
@@ -111,6 +118,16 @@ function judge(checker: FrameChecker, tags: TrackTags, warnings: ImportWarning[]
 }
 
 const api = {
+	/** The SHA-256 engine this worker hashes with (measured here on first use, ~60 ms). */
+	sha256Engine(): Promise<Sha256Engine> {
+		return sha256Engine();
+	},
+
+	/** Hash with `engine` without measuring (the first worker, or an earlier page load, measured it). */
+	useSha256Engine(engine: Sha256Engine): void {
+		if (engine === 'native' || engine === 'wasm') useSha256Engine(engine);
+	},
+
 	/**
 	 * Checks, tags, hashes and stores one file. Bytes stream through in 4 MiB slices (hashed and written
 	 * to a temp file at once) and land at their content address only when complete.

@@ -44,6 +44,13 @@ test('a folder of every format imports with tags, covers and a clear reason for 
 	for (const ext of ['FLAC', 'OGG', 'OPUS', 'M4A', 'WAV', 'AIFF'])
 		await expect(rows(page).filter({ hasText: `Tone ${ext}` })).toHaveCount(1);
 
+	// The first import worker measured which SHA-256 is cheaper in this browser; later page loads reuse it.
+	const remembered = await page.evaluate(() => JSON.parse(localStorage.getItem('cratemesh.sha256Engine') ?? 'null'));
+	expect(remembered).toEqual({
+		ua: await page.evaluate(() => navigator.userAgent),
+		engine: expect.stringMatching(/^(native|wasm)$/)
+	});
+
 	// The same folder again: nothing new, nothing duplicated.
 	await page.getByTestId('folder-input').setInputFiles(fixtures.dir);
 	await expect(page.getByTestId('import-summary')).toHaveText('Added 0 files (7 already in the library).', {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { borrowHasher, returnHasher, sha256Engine, sha256Hex, sha256HexWith } from './sha256';
+import { borrowHasher, returnHasher, sha256Engine, sha256Hex, sha256HexWith, useSha256Engine } from './sha256';
 import { noise } from './test-bytes';
 
 describe('SHA-256 with the cheaper engine (real Chromium)', () => {
@@ -40,5 +40,16 @@ describe('SHA-256 with the cheaper engine (real Chromium)', () => {
 		again.update(new TextEncoder().encode('abc'));
 		expect(again.digest('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 		returnHasher(again);
+	});
+
+	// Last: it sets this page's engine for good.
+	it('takes an engine measured elsewhere without measuring, and hashes with it', async () => {
+		for (const engine of ['wasm', 'native'] as const) {
+			useSha256Engine(engine);
+			expect(await sha256Engine()).toBe(engine);
+			expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe(
+				'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+			);
+		}
 	});
 });

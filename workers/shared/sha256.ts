@@ -63,10 +63,15 @@ async function measure(): Promise<Sha256Engine> {
 
 let chosen: Promise<Sha256Engine> | undefined;
 
-/** The engine this worker uses (measured on first use). */
+/** The engine this worker uses (measured on first use, unless `useSha256Engine` said it). */
 export function sha256Engine(): Promise<Sha256Engine> {
 	chosen ??= measure().catch((): Sha256Engine => 'native');
 	return chosen;
+}
+
+/** Uses `engine` without measuring: another worker of this browser build measured it already. */
+export function useSha256Engine(engine: Sha256Engine): void {
+	chosen = Promise.resolve(engine);
 }
 
 function toHex(bytes: Uint8Array): string {

@@ -1,5 +1,6 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { ImportApi, ImportedFile, ImportProgress } from '$workers/import.worker';
+import type { Sha256Engine } from '$workers/shared/sha256';
 import { cancelPortFor } from '$workers/shared/cancel';
 import { installWorkerErrorTransfer } from '$workers/shared/errors';
 
@@ -16,6 +17,50 @@ const idle: Remote<ImportApi>[] = [];
 const waiting: ((remote: Remote<ImportApi>) => void)[] = [];
 let started = 0;
 
+/**
+ * Which SHA-256 engine is cheaper depends on the browser build, not the worker: the first worker measures
+ * it (~60 ms of CPU), the others and later page loads of the same build take its answer.
+ */
+const ENGINE_KEY = 'cratemesh.sha256Engine';
+let engine: Promise<Sha256Engine> | undefined;
+
+function rememberedEngine(): Sha256Engine | null {
+	try {
+		const saved = JSON.parse(localStorage.getItem(ENGINE_KEY) ?? 'null') as { ua?: unknown; engine?: unknown } | null;
+		if (saved?.ua !== navigator.userAgent) return null;
+		return saved.engine === 'native' || saved.engine === 'wasm' ? saved.engine : null;
+	} catch {
+		return null;
+	}
+}
+
+/** A new worker that hashes with the shared engine (the first one without a remembered answer measures). */
+function startWorker(remote: Remote<ImportApi>): Promise<Remote<ImportApi>> {
+	if (!engine) {
+		const remembered = rememberedEngine();
+		if (remembered) engine = Promise.resolve(remembered);
+		else {
+			engine = remote.sha256Engine();
+			void engine.then((measured) => {
+				try {
+					localStorage.setItem(ENGINE_KEY, JSON.stringify({ ua: navigator.userAgent, engine: measured }));
+				} catch {
+					// private mode or full storage: the next page load measures again
+				}
+			});
+			return Promise.resolve(remote);
+		}
+	}
+	// Calls to a worker run in order: the engine is set before its first file.
+	return engine.then(
+		(chosen) => {
+			void remote.useSha256Engine(chosen);
+			return remote;
+		},
+		() => remote
+	);
+}
+
 /** One file per worker at a time: a free worker, a new one while under the limit, or the next freed. */
 function acquire(): Promise<Remote<ImportApi>> {
 	installWorkerErrorTransfer();
@@ -26,7 +71,7 @@ function acquire(): Promise<Remote<ImportApi>> {
 			type: 'module',
 			name: `import-${started++}`
 		});
-		return Promise.resolve(wrap<ImportApi>(worker));
+		return startWorker(wrap<ImportApi>(worker));
 	}
 	return new Promise((resolve) => waiting.push(resolve));
 }
