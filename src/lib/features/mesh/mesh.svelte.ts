@@ -11,7 +11,7 @@ import { ShownCode } from './pake';
 import { cleanText, MAX_CATALOG, type Message, type TrackSummary } from './protocol';
 import { Session, type PeerInfo, type Trust } from './session';
 import { LibrarySync } from './sync.svelte';
-import { prepareServe, Transfers } from './transfers.svelte';
+import { prepareServe, ServeQueue, Transfers } from './transfers.svelte';
 import { servable } from './servable';
 import { StreamPlayer } from './stream.svelte';
 import { createPeer } from './signalling/peer';
@@ -106,7 +106,7 @@ export class Mesh {
 	#dials = new Map<string, { backoff: Backoff; next: number }>();
 	#lifecycle = false;
 	#generation = 0;
-	#serving = new WeakMap<Session, Promise<void>>();
+	#serving = new WeakMap<Session, ServeQueue>();
 	#extensions: MeshExtension[] = [];
 
 	extend(extension: MeshExtension): void {
@@ -589,13 +589,13 @@ export class Mesh {
 				{
 					// One answer at a time per peer, in order, without holding up the peer's other messages; the
 					// next one is looked up and read while the current one is sent.
-					const hash = message.hash;
-					const previous = this.#serving.get(session) ?? Promise.resolve();
-					const prepared = prepareServe(session, hash, message.offset, message.end, servable);
-					const next = previous.then(() =>
-						prepared.send().catch(() => session.send({ type: 'none', hash, reason: 'read-failed' }))
+					const { hash, offset, end } = message;
+					let queue = this.#serving.get(session);
+					if (!queue) this.#serving.set(session, (queue = new ServeQueue()));
+					queue.push(
+						() => prepareServe(session, hash, offset, end, servable),
+						() => session.send({ type: 'none', hash, reason: 'read-failed' })
 					);
-					this.#serving.set(session, next);
 				}
 				return;
 			case 'sync-hello':

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHUNK_BYTES, FIRST_CHUNK_BYTES, type TrackMeta } from './protocol';
 import type { Session } from './session';
-import { prepareServe, serveTrack } from './transfers.svelte';
+import { prepareServe, serveTrack, ServeQueue, type PreparedServe } from './transfers.svelte';
 
 /** A session that records what the sender puts on the wire; the channel never fills up (or always holds
  * `queued` bytes). */
@@ -112,6 +112,62 @@ describe('answering wants one after another', () => {
 		const idle = wire(262_144, 0);
 		await serveTrack(idle.session, 'ab'.repeat(32), 0, undefined, async () => ({ blob: new Blob([bytes]), meta }));
 		expect(idle.frames.slice(0, 4).map((f) => f.byteLength)).toEqual(Array(4).fill(FIRST_CHUNK_BYTES));
+	});
+});
+
+describe('a peer’s queue of wants', () => {
+	it('prepares only the next want while one is sent, however many are asked for, and sends them all in order', async () => {
+		const prepared: number[] = [];
+		const sent: number[] = [];
+		const gates: (() => void)[] = [];
+		const serve = (n: number): PreparedServe => {
+			prepared.push(n);
+			return {
+				send: () =>
+					new Promise<void>((resolve) =>
+						gates.push(() => {
+							sent.push(n);
+							resolve();
+						})
+					)
+			};
+		};
+		const queue = new ServeQueue();
+		for (let n = 0; n < 50; n++)
+			queue.push(
+				() => serve(n),
+				() => undefined
+			);
+		await Promise.resolve();
+		// The one being sent and the next: not 50 read-aheads.
+		expect(prepared).toEqual([0, 1]);
+		gates.shift()!();
+		await new Promise((resolve) => setTimeout(resolve, 0));
+		expect(prepared).toEqual([0, 1, 2]);
+		while (sent.length < 50) {
+			gates.shift()?.();
+			await new Promise((resolve) => setTimeout(resolve, 0));
+		}
+		expect(sent).toEqual([...Array(50).keys()]);
+	});
+
+	it('reports a want whose answer failed and goes on with the next', async () => {
+		const failed: number[] = [];
+		const sent: number[] = [];
+		const queue = new ServeQueue();
+		for (const n of [0, 1, 2])
+			queue.push(
+				() => ({
+					send: async () => {
+						if (n === 1) throw new Error('read failed');
+						sent.push(n);
+					}
+				}),
+				() => failed.push(n)
+			);
+		await new Promise((resolve) => setTimeout(resolve, 10));
+		expect(sent).toEqual([0, 2]);
+		expect(failed).toEqual([1]);
 	});
 });
 

@@ -246,6 +246,46 @@ export function prepareServe(
 	};
 }
 
+/**
+ * A device's answers to one peer: sent one at a time, in order, and the next `ahead` of them prepared
+ * (looked up, first slices read) while the current one is sent — no more, so a peer that sends many wants
+ * at once does not make this device read ahead megabytes for each of them.
+ */
+export class ServeQueue {
+	#waiting: { prepare: () => PreparedServe; prepared: PreparedServe | null; failed: () => void }[] = [];
+	#running = false;
+	readonly #ahead: number;
+
+	constructor(ahead = 1) {
+		this.#ahead = ahead;
+	}
+
+	/** Queues an answer; `failed` runs when preparing or sending it throws (say so to the peer). */
+	push(prepare: () => PreparedServe, failed: () => void): void {
+		this.#waiting.push({ prepare, prepared: null, failed });
+		if (this.#running) this.#prepareAhead();
+		else void this.#run();
+	}
+
+	#prepareAhead(): void {
+		for (const item of this.#waiting.slice(0, this.#ahead)) item.prepared ??= item.prepare();
+	}
+
+	async #run(): Promise<void> {
+		this.#running = true;
+		for (let item = this.#waiting.shift(); item; item = this.#waiting.shift()) {
+			try {
+				const serve = item.prepared ?? item.prepare();
+				this.#prepareAhead();
+				await serve.send();
+			} catch {
+				item.failed();
+			}
+		}
+		this.#running = false;
+	}
+}
+
 /** Reads [offset, stop) in slices (a small first one, then `READ_BYTES`), keeping two reads ahead of the
  * slice being sent, so the channel does not wait for storage. A slice that is sent is handed back
  * (`recycle`) and read into again: a fresh 4 MiB buffer costs a thousand page faults. */
