@@ -5,6 +5,7 @@ import { db } from '$lib/db';
 import { library } from '$lib/features/library/library.svelte';
 import { playlists } from '$lib/features/playlists/playlists.svelte';
 import { channelBinding } from './channel-binding';
+import { belowOn } from './channel-low';
 import { defaultDeviceName, sanitizeName } from './hello';
 import { fingerprint, loadIdentity, pairingCode, type Identity } from './identity';
 import { ShownCode } from './pake';
@@ -464,6 +465,7 @@ export class Mesh {
 			send: (frame: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>) => void connection.send(frame),
 			close: () => connection.close(),
 			bufferedAmount: () => connection.dataChannel?.bufferedAmount ?? 0,
+			whenBelow: (bytes: number) => belowOn(connection.dataChannel, bytes),
 			maxMessageSize: () => connection.peerConnection?.sctp?.maxMessageSize ?? 0,
 			// PeerJS's raw connection (a BufferedConnection) says how many frames it holds back.
 			held: () => (connection as unknown as { bufferSize?: number }).bufferSize ?? 0,
@@ -590,10 +592,10 @@ export class Mesh {
 					// One answer at a time per peer, in order, without holding up the peer's other messages; the
 					// next one is looked up and read while the current one is sent.
 					const { hash, offset, end } = message;
-					let queue = this.#serving.get(session);
-					if (!queue) this.#serving.set(session, (queue = new ServeQueue()));
+					const queue = this.#serving.get(session) ?? new ServeQueue();
+					this.#serving.set(session, queue);
 					queue.push(
-						() => prepareServe(session, hash, offset, end, servable),
+						() => prepareServe(session, hash, offset, end, servable, queue.sources),
 						() => session.send({ type: 'none', hash, reason: 'read-failed' })
 					);
 				}

@@ -32,6 +32,9 @@ export interface Wire {
 	binding(): ChannelBinding | null;
 	/** The largest message the other side accepts (SCTP `maxMessageSize`); 0 when unknown. */
 	maxMessageSize?(): number;
+	/** Resolves once `bufferedAmount()` is at most `bytes` (the channel's `bufferedamountlow` event), or
+	 * the channel closes. Without it the sender polls. */
+	whenBelow?(bytes: number): Promise<void>;
 	/** Frames held back by the connection's own queue, not yet handed to the channel (PeerJS queues when the
 	 * channel is very full): their buffers are still referenced. */
 	held?(): number;
@@ -183,6 +186,12 @@ export class Session {
 
 	bufferedAmount(): number {
 		return this.#wire.bufferedAmount();
+	}
+
+	/** Resolves once at most `bytes` are queued in the channel (or it closes); undefined when the wire
+	 * cannot say, and the caller polls `bufferedAmount()`. */
+	whenBelow(bytes: number): Promise<void> | undefined {
+		return this.#wire.whenBelow?.(bytes);
 	}
 
 	/** Whether every frame sent so far is in the channel (which copies it): their buffers may be reused. */

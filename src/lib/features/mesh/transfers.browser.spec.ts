@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHUNK_BYTES, FIRST_CHUNK_BYTES, type TrackMeta } from './protocol';
 import type { Session } from './session';
-import { prepareServe, serveTrack, ServeQueue, type PreparedServe } from './transfers.svelte';
+import { prepareServe, serveTrack, ServeQueue, ServeSources, type PreparedServe } from './transfers.svelte';
 
 /** A session that records what the sender puts on the wire; the channel never fills up (or always holds
  * `queued` bytes). */
@@ -11,6 +11,7 @@ function wire(maxMessageSize: number, queued = 0, holds = false) {
 	const session = {
 		closed: false,
 		bufferedAmount: () => queued,
+		whenBelow: () => undefined,
 		// `holds`: a connection that keeps frames in a queue of its own (the views themselves, not copies).
 		sentAll: () => !holds,
 		maxMessageSize: () => maxMessageSize,
@@ -151,6 +152,23 @@ describe('a peer’s queue of wants', () => {
 		expect(sent).toEqual([...Array(50).keys()]);
 	});
 
+	it('looks nothing up for wants still queued when the peer goes away', async () => {
+		let lookups = 0;
+		const blob = new Blob([file(300_000)]);
+		const find = async () => (lookups++, { blob, meta });
+		const { session } = wire(262_144);
+		const queue = new ServeQueue();
+		for (const hash of ['d1', 'd2', 'd3', 'd4'])
+			queue.push(
+				() => prepareServe(session, hash.repeat(32), 0, undefined, find, queue.sources),
+				() => undefined
+			);
+		(session as unknown as { closed: boolean }).closed = true;
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		// The first two were prepared already (one sent, one read ahead); the other two are dropped.
+		expect(lookups).toBe(2);
+	});
+
 	it('reports a want whose answer failed and goes on with the next', async () => {
 		const failed: number[] = [];
 		const sent: number[] = [];
@@ -208,6 +226,60 @@ describe('serveTrack reading a stored file', () => {
 		await serveTrack(held.session, hash, 0, undefined, async () => ({ blob, meta, stored: true }));
 		expect(same(joined(held.frames), bytes)).toBe(true);
 		await (await navigator.storage.getDirectory()).getDirectoryHandle('audio').then((d) => d.removeEntry(hash));
+	});
+
+	it('answers consecutive wants for one track with one lookup and one open file, closed after the last', async () => {
+		const hash = 'c4'.repeat(32);
+		const bytes = file(10 * 1024 * 1024 + 3);
+		await store(hash, bytes);
+		// A Blob of the same size with other bytes shows where each range's first slice was read from.
+		const other = new Blob([new Uint8Array(bytes.byteLength).fill(7)]);
+		let lookups = 0;
+		const find = async () => (lookups++, { blob: other, meta, stored: true });
+		const { session, frames, control } = wire(262_144);
+		const queue = new ServeQueue();
+		const failed: number[] = [];
+		const ranges = [0, 4_000_000, 8_000_000, bytes.byteLength];
+		for (let i = 0; i < 3; i++)
+			queue.push(
+				() => prepareServe(session, hash, ranges[i]!, ranges[i + 1], find, queue.sources),
+				() => failed.push(i)
+			);
+		await expect.poll(() => control.length, { timeout: 20_000 }).toBe(6);
+		expect(failed).toEqual([]);
+		expect(lookups).toBe(1);
+		const sent = joined(frames);
+		// Only the very first slice came from the Blob, while the worker opened the file; the later ranges
+		// read their first bytes from the open file.
+		expect(sent.subarray(0, 256 * 1024).every((b) => b === 7)).toBe(true);
+		expect(same(sent.subarray(256 * 1024), bytes.subarray(256 * 1024))).toBe(true);
+		// The file is closed once the last range is sent: it can be removed (an open handle would lock it).
+		await expect
+			.poll(
+				() =>
+					navigator.storage
+						.getDirectory()
+						.then((root) => root.getDirectoryHandle('audio'))
+						.then((audio) => audio.removeEntry(hash))
+						.then(
+							() => true,
+							() => false
+						),
+				{ timeout: 5_000 }
+			)
+			.toBe(true);
+	});
+
+	it('looks a track up again for a want that comes after the earlier ones are done', async () => {
+		let lookups = 0;
+		const blob = new Blob([file(1000)]);
+		const find = async () => (lookups++, { blob, meta });
+		const sources = new ServeSources();
+		const { session, frames } = wire(262_144);
+		await prepareServe(session, 'c5'.repeat(32), 0, 500, find, sources).send();
+		await prepareServe(session, 'c5'.repeat(32), 500, undefined, find, sources).send();
+		expect(lookups).toBe(2);
+		expect(same(joined(frames), file(1000))).toBe(true);
 	});
 
 	it('reads past the first slice from the stored file itself, and only from the Blob when the stored file is not the same size', async () => {

@@ -149,12 +149,18 @@ const FIRST_READ_BYTES = 256 * 1024;
 const FIRST_HIGH_WATER = 256 * 1024;
 const MAX_TRACK_BYTES = 2 * 1024 ** 3;
 
-/** Waits until the session's channel has room (polls: `bufferedamountlow` is not reliable through PeerJS). */
+/** Waits until the session's channel has room: on its `bufferedamountlow` event where the wire has one,
+ * else by polling. */
 async function drain(session: Session): Promise<void> {
 	let wait = 1;
 	while (session.bufferedAmount() > LOW_WATER && !session.closed) {
-		await new Promise((resolve) => setTimeout(resolve, wait));
-		wait = Math.min(wait * 2, 8);
+		const below = session.whenBelow(LOW_WATER);
+		if (below) await below;
+		// No event (or a channel that closed under a session still open): poll, without spinning.
+		if (session.bufferedAmount() > LOW_WATER && !session.closed) {
+			await new Promise((resolve) => setTimeout(resolve, wait));
+			wait = Math.min(wait * 2, 8);
+		}
 	}
 }
 
@@ -188,60 +194,124 @@ export interface PreparedServe {
 	send(): Promise<void>;
 }
 
+type StoredReader = NonNullable<Awaited<ReturnType<typeof openStoredReader>>>;
+
+/** A held track open for sending: looked up once, its stored file open in the transfer worker. */
+interface OpenTrack {
+	found: Promise<Servable | null>;
+	reader: Promise<StoredReader | null> | null;
+	/** The stored file is open in the worker. */
+	open: boolean;
+	users: number;
+}
+
+/**
+ * The tracks a device is sending to one peer. A transfer asks for a track in 8 MiB ranges, two ahead:
+ * each range's answer is prepared while the one before is sent, so they share one lookup and one open
+ * file (closed when the last of them is done) instead of a database lookup, a file open and a `Blob`
+ * read per range.
+ */
+export class ServeSources {
+	#open = new Map<string, OpenTrack>();
+
+	/** The track `hash` (looked up with `find` unless open already); `release()` when done with it. */
+	acquire(hash: string, find: (hash: string) => Promise<Servable | null>) {
+		let track = this.#open.get(hash);
+		if (!track) {
+			track = { found: find(hash), reader: null, open: false, users: 0 };
+			this.#open.set(hash, track);
+		}
+		const held = track;
+		// Later answers are sent after this one: the file is open by their turn.
+		const first = held.users++ === 0;
+		let released = false;
+		return {
+			found: held.found,
+			/** The stored file opened in the transfer worker (once), or null: read the `Blob`. */
+			reader(found: Servable): Promise<StoredReader | null> {
+				held.reader ??= found.stored
+					? openStoredReader(hash, found.blob.size).then(
+							(reader) => ((held.open = reader !== null), reader),
+							() => null
+						)
+					: Promise.resolve(null);
+				return held.reader;
+			},
+			/** Read the first slice from the `Blob`: the first answer, the file not open yet. */
+			blobFirst: () => first && !held.open,
+			release: () => {
+				if (released) return;
+				released = true;
+				if (--held.users > 0) return;
+				if (this.#open.get(hash) === held) this.#open.delete(hash);
+				void held.reader?.then((reader) => reader?.close());
+			}
+		};
+	}
+}
+
 /**
  * Starts answering a `want` at once: looks the track up, opens its stored file in the transfer worker and
  * reads its first slices, while the device may still be sending an earlier range (it serves one at a time,
  * in order). By the time `send()` runs, the bytes are there: no gap on the channel between ranges (a
  * transfer from one device asks for 8 MiB ranges, two ahead). Nothing goes on the wire before `send()`.
+ * `sources` shares the lookup and the open file with the other answers to the same peer.
  */
 export function prepareServe(
 	session: Session,
 	hash: string,
 	offset: number,
 	end?: number,
-	find: (hash: string) => Promise<Servable | null> = servableTrack
+	find: (hash: string) => Promise<Servable | null> = servableTrack,
+	sources: ServeSources = new ServeSources()
 ): PreparedServe {
-	const prepared = find(hash).then((found) => {
+	// Wants queued before the peer went away: nothing to look up or read.
+	if (session.closed) return { send: async () => undefined };
+	const track = sources.acquire(hash, find);
+	const prepared = track.found.then((found) => {
 		if (!found) return { none: 'not-found' } as const;
 		const { blob } = found;
 		const stop = end ?? blob.size;
 		if (offset > stop || stop > blob.size) return { none: 'bad-offset' } as const;
 		// A stored file is read in the transfer worker (plain file reads, moved here without a copy); a
 		// `Blob` read goes through the browser process and lands on this thread: about twice the CPU on disk.
-		// The first slice is read from the `Blob` while the worker opens the file, so the first frame (a
-		// stream's first audio) does not wait for the worker to start.
-		const opening = found.stored ? openStoredReader(hash, blob.size).catch(() => null) : Promise.resolve(null);
+		// The first answer reads its first slice from the `Blob` while the worker opens the file, so the
+		// first frame (a stream's first audio) does not wait for the worker to start.
+		const opening = track.reader(found);
 		const blobSlice = async (start: number, length: number) =>
 			new Uint8Array(await blob.slice(start, start + length).arrayBuffer());
 		const slices = new SliceReader(offset, stop, async (start, length, into) => {
-			if (start === offset) return blobSlice(start, length);
+			if (start === offset && track.blobFirst()) return blobSlice(start, length);
 			const reader = await opening;
 			return reader ? reader.read(start, length, into) : blobSlice(start, length);
 		});
-		return { found, opening, slices };
+		return { found, slices };
 	});
 	// Failures surface in `send()`; until then they are not "unhandled".
 	prepared.catch(() => undefined);
 	return {
 		async send() {
-			const ready = await prepared;
-			if (ready.none !== undefined) return session.send({ type: 'none', hash, reason: ready.none });
-			const { found, opening, slices } = ready;
-			session.send({
-				type: 'offer',
-				hash,
-				size: found.blob.size,
-				offset,
-				...(end !== undefined ? { end } : {}),
-				track: found.meta
-			});
 			try {
-				await sendRange(session, offset, slices);
+				const ready = await prepared;
+				if (ready.none !== undefined) return session.send({ type: 'none', hash, reason: ready.none });
+				const { found, slices } = ready;
+				session.send({
+					type: 'offer',
+					hash,
+					size: found.blob.size,
+					offset,
+					...(end !== undefined ? { end } : {}),
+					track: found.meta
+				});
+				try {
+					await sendRange(session, offset, slices);
+				} finally {
+					slices.cancel();
+				}
+				session.send({ type: 'sent', hash });
 			} finally {
-				slices.cancel();
-				void opening.then((reader) => reader?.close());
+				track.release();
 			}
-			session.send({ type: 'sent', hash });
 		}
 	};
 }
@@ -252,6 +322,8 @@ export function prepareServe(
  * at once does not make this device read ahead megabytes for each of them.
  */
 export class ServeQueue {
+	/** The tracks being sent, shared by consecutive answers. */
+	readonly sources = new ServeSources();
 	#waiting: { prepare: () => PreparedServe; prepared: PreparedServe | null; failed: () => void }[] = [];
 	#running = false;
 	readonly #ahead: number;
