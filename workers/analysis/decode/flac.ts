@@ -11,11 +11,29 @@ function crc8(bytes: Uint8Array, start: number, end: number): number {
 	return crc;
 }
 
+const CRC16 = (() => {
+	const table = new Uint16Array(256);
+	for (let i = 0; i < 256; i++) {
+		let crc = i << 8;
+		for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x8005) & 0xffff : (crc << 1) & 0xffff;
+		table[i] = crc;
+	}
+	return table;
+})();
+
+/** Whether a whole frame (header to footer) matches the CRC-16 in its last two bytes. */
+export function flacFrameIntact(frame: Uint8Array): boolean {
+	if (frame.length < 4) return false;
+	let crc = 0;
+	for (let i = 0, end = frame.length - 2; i < end; i++) crc = ((crc << 8) & 0xffff) ^ CRC16[(crc >> 8) ^ frame[i]!]!;
+	return crc === ((frame[frame.length - 2]! << 8) | frame[frame.length - 1]!);
+}
+
 /**
  * Length of a FLAC frame header at `at` if its sync, fields and CRC-8 check out, else 0. `number` receives
- * the coded frame (or sample) number, which the splitter requires to increase.
+ * the coded frame (or sample) number, which the splitter requires to increase, and the frame's samples.
  */
-export function flacFrameHeader(bytes: Uint8Array, at: number, number?: { value: number }): number {
+export function flacFrameHeader(bytes: Uint8Array, at: number, number?: { value: number; samples?: number }): number {
 	if (at + 16 > bytes.length) return 0;
 	if (bytes[at] !== 0xff || (bytes[at + 1]! & 0xfe) !== 0xf8) return 0;
 	const b2 = bytes[at + 2]!;
@@ -43,8 +61,15 @@ export function flacFrameHeader(bytes: Uint8Array, at: number, number?: { value:
 		if ((b & 0xc0) !== 0x80) return 0;
 		coded = coded * 64 + (b & 0x3f);
 	}
-	if (number) number.value = coded;
 	p += 1 + extra;
+	let samples =
+		blockCode === 1 ? 192 : blockCode <= 5 ? 576 << (blockCode - 2) : blockCode >= 8 ? 256 << (blockCode - 8) : 0;
+	if (blockCode === 6) samples = bytes[p]! + 1;
+	else if (blockCode === 7) samples = ((bytes[p]! << 8) | bytes[p + 1]!) + 1;
+	if (number) {
+		number.value = coded;
+		number.samples = samples;
+	}
 	if (blockCode === 6) p += 1;
 	else if (blockCode === 7) p += 2;
 	if (rateCode === 12) p += 1;
@@ -73,6 +98,12 @@ export async function openFlac(blob: Blob): Promise<AudioStream> {
 	const totalSamples =
 		(streamInfo[13]! & 15) * 2 ** 32 + new DataView(streamInfo.buffer, streamInfo.byteOffset).getUint32(14);
 	if (!sampleRate) throw corrupt('flac', 'bad STREAMINFO');
+	const blockSize = (streamInfo[0]! << 8) | streamInfo[1]!;
+	const maxBlock = (streamInfo[2]! << 8) | streamInfo[3]!;
+	// The longest a frame can be: STREAMINFO says, or a bound from the block size (32-bit samples, headers).
+	const maxFrame =
+		(streamInfo[7]! << 16) | (streamInfo[8]! << 8) | streamInfo[9]! ||
+		Math.max(64 * 1024, (maxBlock || 65536) * channels * 4 + 1024);
 	// WebCodecs' FLAC description: the 'fLaC' marker and the STREAMINFO block (flagged last).
 	const description = new Uint8Array(4 + 4 + 34);
 	description.set([0x66, 0x4c, 0x61, 0x43, 0x80, 0, 0, 34]);
@@ -80,12 +111,29 @@ export async function openFlac(blob: Blob): Promise<AudioStream> {
 	const audioStart = at;
 	if (ascii(await readBytes(blob, 0, 4), 0, 4) !== 'fLaC') throw corrupt('flac', 'bad marker');
 
+	/**
+	 * Frames in order, each checked against its CRC-16. A damaged frame (or frames whose header was damaged,
+	 * so they cannot be found) is not decoded: silence of its length takes its place, so everything after it
+	 * keeps its time, as when the browser plays the file.
+	 */
 	async function* packets(signal: AbortSignal): AsyncGenerator<EncodedPacket> {
 		let pending: Uint8Array = new Uint8Array(0);
-		let timestamp = 0;
 		let frameStart = -1;
 		let lastNumber = -1;
-		const coded = { value: 0 };
+		/** the first sample of the frame at `frameStart`, its length, and where the next should start */
+		let first = 0;
+		let samples = 0;
+		let expected = 0;
+		const coded: { value: number; samples?: number } = { value: 0 };
+		const frame = function* (data: Uint8Array): Generator<EncodedPacket> {
+			// A bogus jump (a false sync that passed every check) is not filled beyond the track or a minute.
+			const gap = Math.min(first - expected, (totalSamples || Infinity) - expected, 60 * sampleRate);
+			if (gap > 0) yield { data: new Uint8Array(0), timestamp: 0, silence: gap };
+			expected = Math.max(expected, first);
+			if (flacFrameIntact(data)) yield { data, timestamp: Math.round((first * 1e6) / sampleRate) };
+			else yield { data: new Uint8Array(0), timestamp: 0, silence: samples };
+			expected += samples;
+		};
 		for await (const slice of sliceStream(blob, audioStart, blob.size, signal)) {
 			const bytes = concat(pending, slice);
 			let scan = frameStart < 0 ? 0 : frameStart + 2;
@@ -94,20 +142,26 @@ export async function openFlac(blob: Blob): Promise<AudioStream> {
 				if (bytes[scan] !== 0xff || !flacFrameHeader(bytes, scan, coded)) continue;
 				// A sync code inside frame data can pass the CRC-8; real frames number upwards.
 				if (lastNumber >= 0 && !(coded.value > lastNumber && coded.value <= lastNumber + 65536)) continue;
-				if (frameStart >= 0 && lastNumber >= 0 && (bytes[scan + 1]! & 1) === 0 && coded.value !== lastNumber + 1)
-					continue;
+				const variable = (bytes[scan + 1]! & 1) === 1;
+				const skipped = frameStart >= 0 && lastNumber >= 0 && !variable && coded.value !== lastNumber + 1;
+				// ...by one, unless frames were lost (a damaged header): then the bytes since the last frame are
+				// more than any frame can be. They are not decoded; silence covers them up to this frame.
+				const lost = skipped && scan - frameStart > maxFrame;
+				if (skipped && !lost) continue;
 				lastNumber = coded.value;
 				if (frameStart >= 0) {
-					yield { data: bytes.slice(frameStart, scan), timestamp: timestamp++ };
+					if (!lost) yield* frame(bytes.slice(frameStart, scan));
 					consumed = scan;
 				}
 				frameStart = scan;
+				first = variable ? coded.value : coded.value * blockSize;
+				samples = coded.samples ?? 0;
 			}
 			const keepFrom = frameStart >= 0 ? frameStart : Math.max(consumed, bytes.length - 16);
 			pending = bytes.slice(keepFrom);
 			frameStart = frameStart >= 0 ? 0 : -1;
 		}
-		if (frameStart >= 0 && pending.length > 0) yield { data: pending, timestamp };
+		if (frameStart >= 0 && pending.length > 0) yield* frame(pending);
 	}
 	if (!channels) throw new WorkerError('corrupt', 'flac: bad channel count', { format: 'flac' });
 	return {

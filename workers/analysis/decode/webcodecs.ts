@@ -5,10 +5,14 @@ export interface EncodedPacket {
 	data: Uint8Array;
 	/** Microseconds; only needs to increase. */
 	timestamp: number;
+	/** Instead of data: this many samples of silence in its place (a frame lost to damage). */
+	silence?: number;
 }
 
 /** At most this many chunks waiting in the decoder: keeps memory flat and the worker responsive. */
 const MAX_QUEUE = 24;
+/** Silence goes out in blocks of at most this many samples. */
+const SILENCE_BLOCK = 65536;
 
 /**
  * Decodes packets with WebCodecs `AudioDecoder`, yielding planar float blocks as they come out.
@@ -73,6 +77,20 @@ export async function* decodePackets(
 		decoder.configure(config);
 		for await (const packet of packets) {
 			check();
+			if (packet.silence) {
+				// After everything before it, in order.
+				await decoder.flush().catch((error: unknown) => {
+					failure ??= error;
+				});
+				check();
+				while (ready.length) yield ready.shift()!;
+				for (let done = 0; done < packet.silence; done += SILENCE_BLOCK) {
+					const length = Math.min(SILENCE_BLOCK, packet.silence - done);
+					const planes = Array.from({ length: config.numberOfChannels }, () => new Float32Array(length));
+					yield { sampleRate: config.sampleRate, planes };
+				}
+				continue;
+			}
 			decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: packet.timestamp, data: packet.data }));
 			decoded++;
 			while (decoder.decodeQueueSize > MAX_QUEUE && !failure) await waitForRoom();
