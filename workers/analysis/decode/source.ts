@@ -49,26 +49,3 @@ export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 export function corrupt(format: string, message: string): WorkerError {
 	return new WorkerError('corrupt', `${format}: ${message}`, { format });
 }
-
-/**
- * Drops the first `skip` samples of `blocks` and ends after `keep` samples: a codec's priming and padding
- * (encoder and decoder delay), so times match what the browser plays.
- */
-export async function* trimBlocks(
-	blocks: AsyncGenerator<AudioBlock>,
-	skip: number,
-	keep = Infinity
-): AsyncGenerator<AudioBlock> {
-	let toSkip = skip;
-	let left = keep;
-	for await (const block of blocks) {
-		if (left <= 0) continue;
-		const length = block.planes[0]?.length ?? 0;
-		const from = Math.min(length, toSkip);
-		toSkip -= from;
-		const to = Math.min(length, from + left);
-		if (to <= from) continue;
-		left -= to - from;
-		yield from === 0 && to === length ? block : { ...block, planes: block.planes.map((p) => p.subarray(from, to)) };
-	}
-}
