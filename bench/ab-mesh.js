@@ -69,7 +69,7 @@ try {
 		await transferDone(b, hash);
 		const c = cpu() - c0;
 		const s = await b.evaluate(
-			() => /** @type {any} */ ((window).phases.done - /** @type {any} */ (window).clickedAt) / 1000
+			() => /** @type {any} */ (window.phases.done - /** @type {any} */ (window).clickedAt) / 1000
 		);
 		return [s, c];
 	};
