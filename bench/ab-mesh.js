@@ -18,7 +18,8 @@ import {
 	makeTracks,
 	meshLimits,
 	pairedDevices,
-	transferDone
+	transferDone,
+	watchPhases
 } from './figures/mesh.js';
 import { startServer } from './server.js';
 
@@ -50,27 +51,15 @@ try {
 		const b = d.bob.page;
 		const get = getButton(d.onBob, hash);
 		await get.waitFor({ timeout: 30_000 });
-		await b.evaluate((hash) => {
-			const w = /** @type {any} */ (window);
-			w.phases = {};
-			const seen = () => {
-				const state = document
-					.querySelector(`[data-testid="transfers"] li[data-hash="${hash}"]`)
-					?.getAttribute('data-state');
-				if (state && !(state in w.phases)) w.phases[state] = performance.now();
-			};
-			document.addEventListener('click', () => (w.clickedAt = performance.now()), { capture: true, once: true });
-			w.observer?.disconnect();
-			w.observer = new MutationObserver(seen);
-			w.observer.observe(document.body, { subtree: true, childList: true, attributes: true });
-		}, hash);
+		await watchPhases(b, hash);
 		const c0 = cpu();
 		await get.click();
 		await transferDone(b, hash);
 		const c = cpu() - c0;
-		const s = await b.evaluate(
-			() => /** @type {any} */ (window.phases.done - /** @type {any} */ (window).clickedAt) / 1000
-		);
+		const s = await b.evaluate(() => {
+			const w = /** @type {any} */ (window);
+			return (w.phases.done - w.clickedAt) / 1000;
+		});
 		return [s, c];
 	};
 	for (let i = 0; i < tracks.length; i++) {

@@ -256,6 +256,28 @@ export const transferDone = (/** @type {import('@playwright/test').Page} */ b, /
 	b.getByTestId('transfers').locator(`li[data-hash="${hash}"][data-state="done"]`).waitFor({ timeout: 300_000 });
 
 /**
+ * Records, in `page`'s own time, the next click (`window.clickedAt`) and when the receiver's row for `hash`
+ * first takes each state (queued → receiving → verifying → done: `window.phases`), so a transfer is timed
+ * from the click to the row turning done without Playwright's polling in it.
+ */
+export const watchPhases = (/** @type {import('@playwright/test').Page} */ page, /** @type {string} */ hash) =>
+	page.evaluate((hash) => {
+		const w = /** @type {any} */ (window);
+		w.phases = {};
+		const seen = () => {
+			const state = document
+				.querySelector(`[data-testid="transfers"] li[data-hash="${hash}"]`)
+				?.getAttribute('data-state');
+			if (state && !(state in w.phases)) w.phases[state] = performance.now();
+		};
+		w.clickedAt = NaN;
+		document.addEventListener('click', () => (w.clickedAt = performance.now()), { capture: true, once: true });
+		w.observer?.disconnect();
+		w.observer = new MutationObserver(seen);
+		w.observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+	}, hash);
+
+/**
  * Two plain pages (a blank document on the app's origin, served by route interception) joined by a bare
  * RTCDataChannel; returns a function that sends `bytes` in `chunk`-sized messages with the app's
  * backpressure thresholds and resolves with the seconds until the receiver has them all.
@@ -476,22 +498,7 @@ async function measureLayout(
 			const runMesh = async () => {
 				const get = getButton(onBob, hash);
 				await get.waitFor({ timeout: 30_000 });
-				// When the receiver's row changes state (queued → receiving → verifying → done), in page time.
-				await b.evaluate((hash) => {
-					const w = /** @type {any} */ (window);
-					w.phases = {};
-					const seen = () => {
-						const state = document
-							.querySelector(`[data-testid="transfers"] li[data-hash="${hash}"]`)
-							?.getAttribute('data-state');
-						if (state && !(state in w.phases)) w.phases[state] = performance.now();
-					};
-					w.clickedAt = NaN;
-					document.addEventListener('click', () => (w.clickedAt = performance.now()), { capture: true, once: true });
-					w.observer?.disconnect();
-					w.observer = new MutationObserver(seen);
-					w.observer.observe(document.body, { subtree: true, childList: true, attributes: true });
-				}, hash);
+				await watchPhases(b, hash);
 				const cpuBefore = cpu();
 				const started = Date.now();
 				await get.click();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { flacFrameHeader } from './flac';
 import { openAudio } from './index';
+import { firstChannel } from './test-decode';
 
 const fixture = async () =>
 	new Uint8Array(await (await fetch(new URL('../testdata/techno-130-D.flac', import.meta.url))).arrayBuffer());
@@ -8,15 +9,7 @@ const fixture = async () =>
 /** Every decoded sample of the first channel, and the declared duration. */
 async function decode(bytes: Uint8Array<ArrayBuffer>) {
 	const stream = await openAudio(new Blob([bytes]));
-	const parts: Float32Array[] = [];
-	for await (const block of stream.blocks(new AbortController().signal)) parts.push(block.planes[0]!);
-	const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-	let at = 0;
-	for (const part of parts) {
-		all.set(part, at);
-		at += part.length;
-	}
-	return { samples: all, durationSec: stream.durationSec };
+	return { samples: await firstChannel(stream), durationSec: stream.durationSec };
 }
 
 /** The byte offset of the first frame header at or after `from`. */

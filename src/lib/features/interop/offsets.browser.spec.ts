@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openMp3 } from '$workers/analysis/decode/mp3';
+import { firstChannel } from '$workers/analysis/decode/test-decode';
 import { analysisLeadSec, DECODER_DELAY, mp3Priming } from './offsets';
 
 const load = async (name: string) =>
@@ -15,15 +16,7 @@ async function clickPositions(blob: Blob) {
 	const ctx = new OfflineAudioContext(1, 44100, 44100);
 	const player = peak((await ctx.decodeAudioData(await blob.arrayBuffer())).getChannelData(0));
 	const stream = await openMp3(blob, new Uint8Array(await blob.slice(0, 64).arrayBuffer()));
-	const parts: Float32Array[] = [];
-	for await (const block of stream.blocks(new AbortController().signal)) parts.push(block.planes[0]!);
-	const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-	let at = 0;
-	for (const part of parts) {
-		all.set(part, at);
-		at += part.length;
-	}
-	return { player, analysis: peak(all) };
+	return { player, analysis: peak(await firstChannel(stream)) };
 }
 
 // Both files: a single-sample click at sample 44,100 (1.000 s) of 44.1 kHz silence, LAME 3.100 128 kb/s via
