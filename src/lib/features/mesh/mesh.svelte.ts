@@ -336,7 +336,7 @@ export class Mesh {
 			return;
 		}
 		const connection = this.#peer.connect(id, { reliable: true, serialization: 'raw' });
-		this.#adopt(connection, joinCode, joinTrust);
+		this.#adopt(connection, { joinCode, joinTrust });
 	}
 
 	/** Pairs with a device showing a code: dials it and proves the code; both then trust each other's key
@@ -455,10 +455,13 @@ export class Mesh {
 			return;
 		}
 		if (existing) existing.session.close('duplicate', false);
-		this.#adopt(connection);
+		this.#adopt(connection, { incoming: true });
 	}
 
-	#adopt(connection: DataConnection, joinCode?: string, joinTrust?: Trust): void {
+	#adopt(
+		connection: DataConnection,
+		{ joinCode, joinTrust, incoming = false }: { joinCode?: string; joinTrust?: Trust; incoming?: boolean } = {}
+	): void {
 		const id = connection.peer;
 		const identity = this.#identity!;
 		const wire = {
@@ -517,7 +520,7 @@ export class Mesh {
 					if (reason !== 'duplicate') this.#notice = { peerId: id, reason };
 				}
 			},
-			{ identity, name: this.#deviceName, remoteId: id, joinCode, joinTrust }
+			{ identity, name: this.#deviceName, remoteId: id, joinCode, joinTrust, incoming }
 		);
 		this.#sessions.set(id, { session, connection });
 		this.#upsert({ peerId: id, name: id, open: false, ready: false, trust: null });

@@ -74,16 +74,27 @@ function link(
 		claimAs?: string;
 		tap?: Tap;
 		bindings?: { a: ChannelBinding; b: ChannelBinding };
+		/** The side that accepted the connection (the other one dialled). */
+		incoming?: 'a' | 'b';
+		/** Frames this side sends before anything reached it are lost, as Chromium may lose a frame that
+		 * reaches the dialler before the dialler's channel has opened. */
+		dropEarly?: 'a' | 'b';
 	} = {}
 ) {
 	const bindings = options.bindings ?? {
 		a: { local: FP_A, remote: FP_B },
 		b: { local: FP_B, remote: FP_A }
 	};
+	const heard = { a: false, b: false };
 	const wire = (deliver: () => Session, from: 'a' | 'b'): Wire => ({
 		send: (frame) => {
+			if (options.dropEarly === from && !heard[from]) return;
 			const out = options.tap ? options.tap(frame, from) : frame;
-			if (out !== null) queueMicrotask(() => deliver().receive(out));
+			if (out !== null)
+				queueMicrotask(() => {
+					heard[from === 'a' ? 'b' : 'a'] = true;
+					deliver().receive(out);
+				});
 		},
 		close: () => undefined,
 		bufferedAmount: () => 0,
@@ -92,7 +103,12 @@ function link(
 	const toB: Session = new Session(
 		wire(() => toA, 'b'),
 		hooks(b),
-		{ identity: b.identity, name: 'B', remoteId: options.claimAs ?? a.identity.peerId }
+		{
+			identity: b.identity,
+			name: 'B',
+			remoteId: options.claimAs ?? a.identity.peerId,
+			incoming: options.incoming === 'b'
+		}
 	);
 	const toA: Session = new Session(
 		wire(() => toB, 'a'),
@@ -102,7 +118,8 @@ function link(
 			name: 'A',
 			remoteId: b.identity.peerId,
 			joinCode: options.joinCode,
-			joinTrust: options.joinTrust
+			joinTrust: options.joinTrust,
+			incoming: options.incoming === 'a'
 		}
 	);
 	a.session = toA;
@@ -319,6 +336,29 @@ describe('mesh session', () => {
 		await settle();
 		expect(owner.ready).toBeNull();
 		expect(host.trusted.size).toBe(0);
+	});
+
+	it('the accepting side says hello only after the dialler spoke, so a frame lost on opening cannot stall pairing', async () => {
+		// The joiner dials with the code; the host accepts. Frames the host sends before it heard from the
+		// joiner are lost. Speaking at once, the host's hello is lost and the joiner gets its auth first:
+		// refused, and the pairing stalls.
+		const run = async (incoming: boolean) => {
+			const [host, joiner] = await Promise.all([side(), side()]);
+			host.code = '482913';
+			const l = link(joiner, host, { joinCode: '482913', dropEarly: 'b', incoming: incoming ? 'b' : undefined });
+			await settle();
+			l.stop();
+			return { host, joiner };
+		};
+		const old = await run(false);
+		expect(old.joiner.ready).toBeNull();
+		expect(old.joiner.rejected).toEqual(['unexpected']);
+
+		const { host, joiner } = await run(true);
+		expect(joiner.ready?.peerId).toBe(host.identity.peerId);
+		expect(host.ready?.peerId).toBe(joiner.identity.peerId);
+		expect([...joiner.rejected, ...host.rejected]).toEqual([]);
+		expect(host.trusted.get(joiner.identity.peerId)?.trust).toBe('own');
 	});
 
 	it('rejects and counts malformed, unknown, oversized and premature frames without throwing', async () => {
