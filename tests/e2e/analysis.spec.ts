@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tone } from '../fixtures/audio.js';
+import { damageMiddle, tone } from '../fixtures/audio.js';
 import { waitForApp } from './helpers';
 
 const rows = (page: Page) => page.getByTestId('track-table').locator('[role="row"][data-hash]');
@@ -19,6 +19,9 @@ test.beforeAll(() => {
 	copyFileSync(join(CLIPS, 'dnb-174-Fm.ogg'), join(dir, 'Clip One.ogg'));
 	copyFileSync(join(CLIPS, 'techno-130-D.flac'), join(dir, 'Clip Two.flac'));
 	copyFileSync(join(CLIPS, 'hiphop-92-Eb.opus'), join(dir, 'Clip Three.opus'));
+	// 40 bytes scrambled inside one frame's audio, 60 % in: the import's frame check cannot see it (the
+	// headers are intact), the decoder's CRC-16 check can.
+	damageMiddle(join(CLIPS, 'techno-130-D.flac'), join(dir, 'Clip Four.flac'), 40, 0.6);
 	// Tags already carry BPM and key: kept by default.
 	tone(dir, {
 		name: 'tagged.mp3',
@@ -59,11 +62,12 @@ test('imports are analysed in the background: BPM, key, loudness, waveform and c
 	await page.goto('/');
 	await waitForApp(page);
 	await page.getByTestId('folder-input').setInputFiles(dir);
-	await expect(page.getByTestId('import-summary')).toContainText('Added 5 files', { timeout: 30_000 });
+	await expect(page.getByTestId('import-summary')).toContainText('Added 6 files', { timeout: 30_000 });
+	await expect(page.getByTestId('import-warnings')).toHaveCount(0);
 
 	const panel = page.getByTestId('analysis-panel');
 	await expect(panel).toHaveAttribute('data-state', 'finished', { timeout: 90_000 });
-	await expect(page.getByTestId('analysis-progress')).toHaveText('Analysed 4 tracks (1 failed)');
+	await expect(page.getByTestId('analysis-progress')).toHaveText('Analysed 5 tracks (1 failed)');
 	await expect(page.getByTestId('analysis-failures')).toContainText('Broken: the audio is damaged');
 
 	// Results are in the table (standard notation by default); tags win over analysis by default.
@@ -85,6 +89,7 @@ test('imports are analysed in the background: BPM, key, loudness, waveform and c
 	await expect(detail.getByTestId('detail-key')).toContainText('Fm');
 	await expect(detail.getByTestId('detail-loudness')).toContainText('LUFS');
 	await expect(detail.getByTestId('detail-status')).toContainText('F minor');
+	await expect(detail.getByTestId('detail-damage')).toHaveCount(0);
 	const waveform = detail.getByTestId('waveform');
 	await expect(waveform).toHaveAttribute('data-ready', 'true');
 	expect(Number(await waveform.getAttribute('data-points'))).toBeGreaterThan(500);
@@ -108,6 +113,16 @@ test('imports are analysed in the background: BPM, key, loudness, waveform and c
 	await rows(page).filter({ hasText: 'Broken' }).click({ button: 'right' });
 	await page.getByTestId('context-menu').getByRole('menuitem', { name: 'Open track' }).click();
 	await expect(detail.getByTestId('detail-status')).toContainText('Analysis failed: the audio is damaged');
+	await page.keyboard.press('Escape');
+
+	// Damage inside a frame is found by decoding: the track is analysed (on time around it) and says where.
+	await expect(row(page, 'Clip Four')).toContainText('130');
+	await row(page, 'Clip Four').dblclick();
+	await expect(detail.getByTestId('detail-status')).toHaveAttribute('data-state', 'done');
+	await expect(detail.getByTestId('detail-damage')).toHaveText(
+		/^Damaged at 0:0[6-8] \(about < 1 s could not be decoded\): analysed as silence there/
+	);
+	await expect(detail.getByTestId('detail-damage')).toHaveAttribute('data-count', '1');
 	await page.keyboard.press('Escape');
 
 	// Key notation from Settings applies to the table.

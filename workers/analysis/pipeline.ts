@@ -43,6 +43,39 @@ export interface AnalysisProgress {
 	stage: 'decode' | 'tempo' | 'key' | 'done';
 }
 
+export interface DamageReport {
+	/** Where the damaged stretches start, seconds (the first five). */
+	places: number[];
+	/** Damaged stretches in all. */
+	count: number;
+	/** Seconds lost in all. */
+	seconds: number;
+}
+
+/** Collects the stretches of lost audio as blocks go by (adjacent lost blocks are one stretch). */
+class DamageLog {
+	#places: number[] = [];
+	#count = 0;
+	#lost = 0;
+	#openUntil = -1;
+
+	/** A lost block of `frames` starting at frame `at`. */
+	add(at: number, frames: number): void {
+		if (at !== this.#openUntil) {
+			this.#count++;
+			if (this.#places.length < 5) this.#places.push(at);
+		}
+		this.#lost += frames;
+		this.#openUntil = at + frames;
+	}
+
+	report(sampleRate: number): DamageReport | null {
+		if (this.#count === 0) return null;
+		const round = (frames: number) => Math.round((frames / sampleRate) * 1000) / 1000;
+		return { places: this.#places.map(round), count: this.#count, seconds: round(this.#lost) };
+	}
+}
+
 export interface AnalysisResult {
 	analyserVersion: number;
 	format: string;
@@ -66,6 +99,8 @@ export interface AnalysisResult {
 	};
 	/** First beat at or after the end of leading silence, seconds. */
 	autoCueSec: number;
+	/** Audio that could not be decoded (damaged frames), analysed as silence in its place; null when none. */
+	damage: DamageReport | null;
 	timings: { decodeMs: number; tempoMs: number; keyMs: number; totalMs: number };
 	experiments?: Record<string, number | string>;
 }
@@ -113,6 +148,7 @@ export async function analyse(
 	const chroma = new ChromaAnalyser(ANALYSIS_RATE);
 	const keep = options.experiments?.length ? new FloatList(1 << 20) : undefined;
 	let lastReport = 0;
+	const damage = new DamageLog();
 	for await (const block of stream.blocks(signal)) {
 		if (!resampler) {
 			sampleRate = block.sampleRate;
@@ -124,6 +160,7 @@ export async function analyse(
 		}
 		const planes = block.planes.length === channels ? block.planes : block.planes.slice(0, channels);
 		if (planes.length < channels) continue;
+		if (block.lost) damage.add(frames, planes[0]!.length);
 		frames += planes[0]!.length;
 		loudness!.push(planes);
 		const mono = downmix(planes);
@@ -224,6 +261,7 @@ export async function analyse(
 			overviewPointsPerSecond: overview.length / 3 / durationSec
 		},
 		autoCueSec,
+		damage: damage.report(sampleRate),
 		timings: { decodeMs, tempoMs, keyMs, totalMs: performance.now() - started }
 	};
 	if (keep && options.experiments)

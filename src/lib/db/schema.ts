@@ -99,6 +99,12 @@ export interface AnalysisRow {
 	autoCueSec: number;
 	/** Milliseconds the analysis took in the worker. */
 	ms: number;
+	/**
+	 * Audio the decoder could not read (damaged frames; analysed as silence there): where, how many
+	 * stretches, seconds in all. Absent when the file decoded whole or was analysed before this was kept.
+	 * Local: it is not synced, as peers on an older version refuse changes with fields they do not know.
+	 */
+	damage?: { places: number[]; count: number; seconds: number } | null;
 }
 
 export type CueKind = 'hot' | 'memory' | 'loop';

@@ -336,6 +336,8 @@ export const en = {
 	'analysis.resume': 'Resume',
 	'analysis.failures': 'Could not analyse',
 	'analysis.failedBecause': 'Analysis failed: {reason}',
+	'analysis.damaged':
+		'Damaged at {places} (about {seconds} s could not be decoded): analysed as silence there, and that part will not play cleanly',
 	'analysis.reason.empty': 'the file is empty',
 	'analysis.reason.not-audio': 'not an audio format this browser can decode',
 	'analysis.reason.corrupt': 'the audio is damaged ({detail})',

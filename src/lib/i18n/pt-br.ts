@@ -337,6 +337,8 @@ export const ptBR: Messages = {
 	'analysis.resume': 'Continuar',
 	'analysis.failures': 'Não foi possível analisar',
 	'analysis.failedBecause': 'A análise falhou: {reason}',
+	'analysis.damaged':
+		'Danificado em {places} (cerca de {seconds} s não puderam ser decodificados): analisado como silêncio nesse trecho, que não vai tocar direito',
 	'analysis.reason.empty': 'o arquivo está vazio',
 	'analysis.reason.not-audio': 'não é um formato de áudio que este navegador decodifica',
 	'analysis.reason.corrupt': 'o áudio está danificado ({detail})',

@@ -13,6 +13,8 @@ export interface AudioStream {
 export interface AudioBlock {
 	sampleRate: number;
 	planes: Float32Array[];
+	/** Silence standing in for audio that could not be decoded (a damaged frame): the timeline is kept. */
+	lost?: boolean;
 }
 
 /** Bytes read from a Blob slice by slice: `SLICE` at a time, never the whole file. */

@@ -87,7 +87,7 @@ export async function* decodePackets(
 				for (let done = 0; done < packet.silence; done += SILENCE_BLOCK) {
 					const length = Math.min(SILENCE_BLOCK, packet.silence - done);
 					const planes = Array.from({ length: config.numberOfChannels }, () => new Float32Array(length));
-					yield { sampleRate: config.sampleRate, planes };
+					yield { sampleRate: config.sampleRate, planes, lost: true };
 				}
 				continue;
 			}

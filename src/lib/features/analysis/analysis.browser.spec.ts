@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { isWorkerError } from '$workers/shared/errors';
+import { flacFrameHeader } from '$workers/analysis/decode/flac';
 import { encodeWav } from '$lib/features/player/wav';
 import { analyseOn, createAnalysisWorker, type AnalysisResult } from './analysis-client';
 import { AnalysisPool } from './pool';
@@ -51,6 +52,28 @@ describe('analysis worker (real Chromium, WebCodecs, essentia WASM)', () => {
 		expect(Math.max(...result.waveform.detail)).toBe(255);
 		if (t.leadInSec) expect(Math.abs(result.autoCueSec - t.leadInSec)).toBeLessThan(0.06);
 		expect(result.analyserVersion).toBeGreaterThan(0);
+		expect(result.damage).toBeNull();
+	});
+
+	it('reports audio lost to damage inside a FLAC frame (where, how much) and analyses the rest on time', async () => {
+		const bytes = new Uint8Array(await (await clip('techno-130-D.flac')).arrayBuffer());
+		const intact = await analyseOn(remote, new Blob([bytes]), { tempoRange: [70, 180] });
+		// Damage inside the audio of the first frame past 60 % of the file: only its CRC-16 can tell.
+		let header = Math.floor(bytes.length * 0.6);
+		while (!flacFrameHeader(bytes, header)) header++;
+		const damaged = bytes.slice();
+		for (let i = header + 200; i < header + 300; i++) damaged[i]! ^= 0x5a;
+		const result = await analyseOn(remote, new Blob([damaged]), { tempoRange: [70, 180] });
+		expect(result.damage).not.toBeNull();
+		expect(result.damage!.count).toBe(1);
+		expect(result.damage!.places).toHaveLength(1);
+		expect(result.damage!.places[0]!).toBeGreaterThan(intact.durationSec * 0.5);
+		expect(result.damage!.places[0]!).toBeLessThan(intact.durationSec * 0.7);
+		// One frame of this file: 2,304 samples.
+		expect(result.damage!.seconds).toBeCloseTo(2304 / intact.sampleRate, 3);
+		expect(result.durationSec).toBe(intact.durationSec);
+		expect(result.bpm).toBe(intact.bpm);
+		expect(result.beatGrid.firstDownbeatSec).toBeCloseTo(intact.beatGrid.firstDownbeatSec, 3);
 	});
 
 	it('measures a -23 dBFS stereo 1 kHz sine as -23 LUFS and gives the gain to -14', async () => {

@@ -48,7 +48,8 @@ export function toAnalysisRow(hash: string, result: AnalysisResult, now = Date.n
 			overviewPointsPerSecond: result.waveform.overviewPointsPerSecond
 		},
 		autoCueSec: result.autoCueSec,
-		ms: result.timings.totalMs
+		ms: result.timings.totalMs,
+		damage: result.damage ? { ...result.damage, places: [...result.damage.places] } : null
 	};
 }
 
