@@ -1,4 +1,8 @@
 import { expect, test } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tone } from '../fixtures/audio.js';
 import { trackCspViolations, waitForApp } from './helpers';
 
 const screens = [
@@ -31,6 +35,42 @@ test.describe('main screens', () => {
 			expect(errors).toEqual([]);
 		});
 	}
+
+	test('after an import the tracks are on screen: the table keeps room for rows, a phone scrolls to them', async ({
+		page
+	}) => {
+		const dir = mkdtempSync(join(tmpdir(), 'cratemesh-screens-'));
+		try {
+			const files = [1, 2, 3, 4, 5, 6].map((i) =>
+				tone(dir, {
+					name: `phone-${i}.wav`,
+					ext: 'wav',
+					title: `Pocket Tone ${i}`,
+					artist: 'Test',
+					album: 'Test',
+					genre: 'Test',
+					seconds: 4,
+					freq: 300 + 20 * i
+				})
+			);
+			await page.goto('/');
+			await waitForApp(page);
+			await page.getByTestId('file-input').setInputFiles(files);
+			// The import and analysis panels stay open above the table.
+			await expect(page.getByTestId('import-summary')).toContainText('Added 6 files', { timeout: 30_000 });
+			const table = page.getByTestId('track-table');
+			const rows = table.locator('[role="row"][data-hash]');
+			await expect(rows).toHaveCount(6);
+			// Squeezed by the panels, the table was once a 10 px sliver on a phone, its rows clipped away.
+			expect((await table.boundingBox())!.height).toBeGreaterThanOrEqual(5 * 40);
+			await rows.last().scrollIntoViewIfNeeded();
+			await expect(rows.last()).toBeInViewport();
+			const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+			expect(overflow).toBeLessThanOrEqual(0);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
 
 	test('keyboard alone reaches every screen', async ({ page }) => {
 		await page.goto('/');
