@@ -34,7 +34,7 @@ function fakeWorkers(log: string[]) {
 				if (text === 'oom') throw new WorkerError('out-of-memory', 'WASM heap exhausted');
 				if (text === 'bad') throw new WorkerError('not-audio', 'Not audio');
 				return new Promise((resolve, reject) => {
-					const timer = setTimeout(() => resolve({ bpm: Number(text) } as unknown as AnalysisResult), 20);
+					const timer = setTimeout(() => resolve({ bpm: Number(text) } as unknown as AnalysisResult), 50);
 					if (cancel) {
 						cancel.onmessage = () => {
 							clearTimeout(timer);
@@ -102,8 +102,10 @@ describe('AnalysisPool', () => {
 		const pool = new AnalysisPool({
 			size: 1,
 			createWorker: fakeWorkers(log),
-			heartbeatMs: 10,
-			heartbeatTimeoutMs: 60
+			// Loose enough that a loaded CI machine's event-loop stalls (60 ms once failed a 20 ms job as
+			// "stopped responding") do not pass for a hung worker; the hung one still fails within a second.
+			heartbeatMs: 25,
+			heartbeatTimeoutMs: 1000
 		});
 		const results = await Promise.allSettled([
 			pool.analyse(blob('die')),
