@@ -359,6 +359,8 @@ export const en = {
 	'analysis.keyDetail': 'Key {key} (strength {strength} %)',
 	'analysis.detected': 'detected {bpm} BPM (confidence {confidence} %)',
 	'analysis.variableTempo': 'variable tempo',
+	'analysis.scale.major': 'major',
+	'analysis.scale.minor': 'minor',
 	'analysis.waveform': 'Waveform position',
 	'analysis.waveformHint': '← → beat · Shift bar · + − zoom',
 	'analysis.zoomIn': 'Zoom in',

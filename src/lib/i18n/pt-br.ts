@@ -360,6 +360,8 @@ export const ptBR: Messages = {
 	'analysis.keyDetail': 'Tom {key} (força {strength} %)',
 	'analysis.detected': 'detectado {bpm} BPM (confiança {confidence} %)',
 	'analysis.variableTempo': 'andamento variável',
+	'analysis.scale.major': 'maior',
+	'analysis.scale.minor': 'menor',
 	'analysis.waveform': 'Posição na forma de onda',
 	'analysis.waveformHint': '← → batida · Shift compasso · + − zoom',
 	'analysis.zoomIn': 'Aproximar',

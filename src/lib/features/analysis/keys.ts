@@ -40,10 +40,14 @@ const PITCH: Record<string, number> = {
 
 const mod12 = (n: number) => ((n % 12) + 12) % 12;
 
+/** The tonic as DJs spell it in this scale: 'A', 'F#', 'Bb' ('C#' minor, 'Db' major). */
+export function tonicName(key: MusicalKey): string {
+	return (key.scale === 'major' ? MAJOR_NAMES : MINOR_NAMES)[mod12(key.tonic)]!;
+}
+
 /** 'A minor', 'F# major'. */
 export function toStandard(key: MusicalKey): string {
-	const names = key.scale === 'major' ? MAJOR_NAMES : MINOR_NAMES;
-	return `${names[mod12(key.tonic)]} ${key.scale}`;
+	return `${tonicName(key)} ${key.scale}`;
 }
 
 /** Short standard form: 'Am', 'F#'. */

@@ -67,6 +67,11 @@ describe('analysis results on the track', () => {
 		expect(displayKey('', 'camelot')).toBe('');
 		expect(keyText({ tonic: 10, scale: 'minor' })).toBe('Bbm');
 		expect(describeKey({ tonic: 9, scale: 'minor' }, 'camelot')).toBe('8A · A minor · 1m');
+		// Minor keys keep their spelling (sharps except Eb/Bb) whatever the word for the scale.
+		const pt = (scale: 'major' | 'minor') => (scale === 'major' ? 'maior' : 'menor');
+		expect(describeKey({ tonic: 1, scale: 'minor' }, 'standard', pt)).toBe('C# menor · 12A · 5m');
+		expect(describeKey({ tonic: 1, scale: 'major' }, 'standard', pt)).toBe('Db maior · 3B · 8d');
+		expect(describeKey({ tonic: 2, scale: 'major' }, 'openkey', pt)).toBe('3d · D maior · 10B');
 	});
 
 	it('maps unknown error codes to other and bounds the message', () => {

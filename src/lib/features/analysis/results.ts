@@ -1,5 +1,14 @@
 import { db, type AnalysisErrorCode, type AnalysisRow, type EditedField, type TrackRow } from '$lib/db';
-import { formatKey, parseKey, toCamelot, toOpenKey, toShort, type KeyNotation, type MusicalKey } from './keys';
+import {
+	formatKey,
+	parseKey,
+	toCamelot,
+	toOpenKey,
+	toShort,
+	tonicName,
+	type KeyNotation,
+	type MusicalKey
+} from './keys';
 import type { AnalysisResult } from './analysis-client';
 
 /** The track fields analysis may write. */
@@ -117,12 +126,18 @@ export function displayKey(text: string, notation: KeyNotation): string {
 }
 
 /** Long form for the detail view: 'A minor · 8A · 1m'. */
-export function describeKey(key: MusicalKey, notation: KeyNotation): string {
+export function describeKey(
+	key: MusicalKey,
+	notation: KeyNotation,
+	scaleWord: (scale: MusicalKey['scale']) => string = (scale) => scale
+): string {
 	const order: KeyNotation[] = [
 		notation,
 		...(['standard', 'camelot', 'openkey'] as const).filter((n) => n !== notation)
 	];
-	return order.map((n) => formatKey(key, n)).join(' · ');
+	// The standard name in the reader's language ('A minor', 'A menor'); Camelot and Open Key are codes.
+	const name = (n: KeyNotation) => (n === 'standard' ? `${tonicName(key)} ${scaleWord(key.scale)}` : formatKey(key, n));
+	return order.map(name).join(' · ');
 }
 
 /** Stores a result and updates the track (respecting edits); returns true when the track row changed. */
