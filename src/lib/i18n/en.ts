@@ -445,6 +445,7 @@ export const en = {
 	'mesh.sync.pulling': 'Receiving changes… {received} of {total}',
 	'mesh.sync.serving': 'Sending changes… {sent} of {total}',
 	'mesh.sync.refused': '{count} invalid changes refused',
+	'mesh.sync.unknown': '{count} values from a newer version set aside: update Cratemesh on this device to sync them',
 	'mesh.sync.error': 'Sync failed: {reason}',
 	'mesh.remote.title': 'Tracks on your other devices',
 	'mesh.remote.show': 'Show tracks whose audio is on another device',

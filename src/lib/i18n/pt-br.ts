@@ -446,6 +446,8 @@ export const ptBR: Messages = {
 	'mesh.sync.pulling': 'Recebendo alterações… {received} de {total}',
 	'mesh.sync.serving': 'Enviando alterações… {sent} de {total}',
 	'mesh.sync.refused': '{count} alterações inválidas recusadas',
+	'mesh.sync.unknown':
+		'{count} valores de uma versão mais nova deixados de lado: atualize o Cratemesh neste dispositivo para sincronizá-los',
 	'mesh.sync.error': 'A sincronização falhou: {reason}',
 	'mesh.remote.title': 'Faixas nos seus outros dispositivos',
 	'mesh.remote.show': 'Mostrar faixas cujo áudio está em outro dispositivo',

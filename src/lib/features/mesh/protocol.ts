@@ -135,8 +135,14 @@ export const MessageSchema = v.variant('type', [
 	}),
 	v.object({ ...base, type: v.literal('sent'), hash }),
 	v.object({ ...base, type: v.literal('none'), hash, reason: text(64) }),
-	/** Library sync (own devices only): send me your changes recorded after `since` (your change order). */
-	v.object({ ...base, type: v.literal('sync-hello'), sv: v.literal(SYNC_VERSION), since: HlcOrEmptySchema }),
+	/** Library sync (own devices only): send me your changes recorded after `since` (your change order).
+	 * `sv`: the asker's change format (`SYNC_VERSION`); any version is accepted, changes go out in ours. */
+	v.object({
+		...base,
+		type: v.literal('sync-hello'),
+		sv: v.pipe(count(1000), v.minValue(SYNC_VERSION)),
+		since: HlcOrEmptySchema
+	}),
 	/** Changes in the sender's change order; `upTo` is the last one's; `total` is how many this pull sends;
 	 * `full` (see `sync-gc.ts`). */
 	v.object({

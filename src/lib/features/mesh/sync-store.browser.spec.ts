@@ -11,13 +11,14 @@ import {
 	canonicalDump,
 	collectTombstones,
 	getCollected,
+	getPeer,
 	readPage,
 	sweepAfterFullResync
 } from './sync-store';
 import type { Message } from './protocol';
 import type { Session } from './session';
 import { LibrarySync } from './sync.svelte';
-import { decodeChange, encodeChange } from './sync-wire';
+import { decodeChange, encodeChange, SYNC_SCHEMA, SYNC_VERSION, type WireChange } from './sync-wire';
 
 const hash = (i: number) => i.toString(16).padStart(64, '0');
 const stamps = () => db().table<StampRecord, string>(STAMPS);
@@ -268,6 +269,60 @@ describe('library sync engine', () => {
 			if (previous) await db().settings.put(previous);
 			else await db().settings.delete('meshSyncCollected');
 		}
+	});
+	it('takes what it knows from a newer build, sets the rest aside, and pulls from the start once its fields change', async () => {
+		const refusals: string[] = [];
+		const sync = new LibrarySync(
+			() => undefined,
+			(_peer, reason) => refusals.push(reason)
+		);
+		const sent: Message[] = [];
+		const session = {
+			remoteId: 'cm-newer',
+			trust: 'own',
+			closed: false,
+			send: (message: object) => sent.push({ v: 1, ...message } as Message)
+		} as unknown as Session;
+		const hellos = () => sent.filter((m): m is Extract<Message, { type: 'sync-hello' }> => m.type === 'sync-hello');
+		const at = encodeHlc({ ms: 4_200_000_000_000, counter: 0, node: 'newernewerne' });
+		// A watermark reached by a build with other fields (or before fields were recorded): from the start.
+		await db()
+			.table('syncPeers')
+			.put({ peerId: 'cm-newer', since: at, theyHave: at, lastSync: 1, sent: 0, received: 0, schema: 'older000' });
+		await sync.pull(session);
+		expect(hellos().at(-1)).toMatchObject({ sv: SYNC_VERSION, since: '' });
+		const later = {
+			...encodeChange('tracks', hash(70), {
+				c: at,
+				d: '',
+				s: { fileName: at, size: at, title: at },
+				f: { fileName: 'n.mp3', size: 9, title: 'From a newer build' }
+			}),
+			f: { fileName: 'n.mp3', size: 9, title: 'From a newer build', timelineMs: 51 }
+		} as WireChange;
+		const newTable = { t: 'setlists', k: 'x', c: at, d: '', s: at, f: { name: 'x' } } as WireChange;
+		const batch: Message = {
+			v: 1,
+			type: 'sync-batch',
+			n: 1,
+			changes: [later, newTable],
+			upTo: at,
+			total: 2,
+			done: true
+		};
+		expect(await sync.handle(session, batch)).toBe(true);
+		await expect.poll(() => sync.peers['cm-newer']?.pulling).toBeNull();
+		expect(sent.some((m) => m.type === 'sync-ack')).toBe(true);
+		expect((await db().tracks.get(hash(70)))?.title).toBe('From a newer build');
+		expect(refusals).toEqual([]);
+		expect(sync.peers['cm-newer']).toMatchObject({ refused: 0, unknown: 2, received: 2 });
+		const row = await getPeer('cm-newer');
+		expect(row).toMatchObject({ since: at, schema: SYNC_SCHEMA });
+		// Same fields now: from its watermark.
+		await sync.pull(session);
+		expect(hellos()).toHaveLength(2);
+		expect(hellos().at(-1)).toMatchObject({ since: at });
+		await db().tracks.delete(hash(70));
 	});
 });
 

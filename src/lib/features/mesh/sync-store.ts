@@ -209,6 +209,9 @@ export interface PeerRow {
 	/** The highest change-order stamp of ours they acknowledged storing (their `sync-hello`, `sync-ack`):
 	 * tombstone collection waits for every own device's (`sync-gc.ts`). Absent in rows from before. */
 	theyHave?: Hlc;
+	/** `SYNC_SCHEMA` when `since` was last reached: another one (an update syncs more fields) pulls from the
+	 * start once. Absent in rows from before (one pull from the start). */
+	schema?: string;
 	lastSync: number | null;
 	sent: number;
 	received: number;

@@ -29,7 +29,7 @@ describe('sync changes on the wire', () => {
 		expect(wire.s).toBe(s1);
 		expect(wire.o).toEqual({ rating: s2 });
 		const decoded = decodeChange(wire);
-		expect(decoded).toEqual({ ok: true, table: 'tracks', key: H, state });
+		expect(decoded).toEqual({ ok: true, table: 'tracks', key: H, state, unknown: [] });
 	});
 
 	it('cleans text like local input and refuses what does not fit, one change at a time', () => {
@@ -40,7 +40,7 @@ describe('sync changes on the wire', () => {
 		const bad: [Record<string, unknown>, Partial<WireChange>?][] = [
 			[{ rating: 9 }],
 			[{ rating: '5' }],
-			[{ storage: 'opfs' }],
+			[{ __proto__x: 1 }],
 			[{ color: 'javascript:' }],
 			[{ year: 1.5 }],
 			[{ freeTags: new Array(65).fill('x') }],
@@ -90,9 +90,14 @@ describe('sync changes on the wire', () => {
 		expect(parseMessage(encodeMessage({ type: 'sync-ack', n: 3 })).ok).toBe(true);
 		expect(parseMessage(encodeMessage({ type: 'sync-poke' })).ok).toBe(true);
 		const reject = (message: unknown) => parseMessage(JSON.stringify({ v: 1, ...(message as object) }));
-		expect(reject({ type: 'sync-hello', sv: 2, since: '' })).toEqual({ ok: false, reason: 'malformed' });
+		// A later change format is answered (in ours), not refused: its reader sets aside what it lacks.
+		expect(parseMessage(encodeMessage({ type: 'sync-hello', sv: 2, since: '' })).ok).toBe(true);
+		expect(reject({ type: 'sync-hello', sv: 0, since: '' })).toEqual({ ok: false, reason: 'malformed' });
+		expect(reject({ type: 'sync-hello', sv: 1.5, since: '' })).toEqual({ ok: false, reason: 'malformed' });
 		expect(reject({ type: 'sync-hello', sv: 1, since: 'yesterday' })).toEqual({ ok: false, reason: 'malformed' });
-		expect(reject({ ...batch, changes: [{ ...batch.changes[0], t: 'settings' }] })).toEqual({
+		// A table of a later build passes the frame (decodeChange sets it aside); a name that is no name does not.
+		expect(parseMessage(encodeMessage({ ...batch, changes: [{ ...batch.changes[0]!, t: 'setlists' }] })).ok).toBe(true);
+		expect(reject({ ...batch, changes: [{ ...batch.changes[0], t: '../settings' }] })).toEqual({
 			ok: false,
 			reason: 'malformed'
 		});
@@ -100,5 +105,41 @@ describe('sync changes on the wire', () => {
 		expect(reject({ ...batch, changes: new Array(2001).fill(batch.changes[0]) })).toMatchObject({ ok: false });
 		const huge = { ...batch, changes: [trackChange({ comment: 'x'.repeat(MAX_CONTROL_BYTES) })] };
 		expect(reject(huge)).toEqual({ ok: false, reason: 'oversized' });
+	});
+
+	it('sets aside the fields and tables of a later build and keeps the rest of the change', () => {
+		const later = decodeChange(
+			trackChange({ title: 'Song', timelineMs: 51, damage: { count: 1 } }, { o: { timelineMs: s2 } })
+		);
+		expect(later).toEqual({
+			ok: true,
+			table: 'tracks',
+			key: H,
+			state: { c: s1, d: '', s: { title: s1 }, f: { title: 'Song' } },
+			unknown: ['tracks.timelineMs', 'tracks.damage']
+		});
+		// Only unknown fields: the row's own stamps (created, deleted) still apply.
+		const bare = decodeChange(trackChange({ storage: 'opfs' }));
+		expect(bare).toMatchObject({ ok: true, state: { s: {}, f: {} }, unknown: ['tracks.storage'] });
+		expect(decodeChange({ ...trackChange({ name: 'x' }), t: 'setlists' })).toEqual({
+			ok: false,
+			reason: 'setlists: unknown table',
+			unknown: ['setlists']
+		});
+		// Known values are still checked, and a stamp must belong to a field that was sent.
+		expect(decodeChange(trackChange({ rating: 9, timelineMs: 51 })).ok).toBe(false);
+		expect(decodeChange(trackChange({ title: 'x' }, { o: { timelineMs: s2 } })).ok).toBe(false);
+	});
+
+	it('reads names that are also Object.prototype members as plain names, without throwing', () => {
+		for (const field of ['constructor', 'toString', 'hasOwnProperty', 'valueOf'])
+			expect(decodeChange(trackChange({ [field]: 1, title: 'x' })), field).toMatchObject({
+				ok: true,
+				state: { f: { title: 'x' } },
+				unknown: [`tracks.${field}`]
+			});
+		expect(decodeChange({ ...trackChange({}), t: 'constructor' })).toMatchObject({ ok: false });
+		const proto = JSON.parse(`{"t":"tracks","k":"${H}","c":"${s1}","d":"","s":"${s1}","f":{"__proto__":{"x":1}}}`);
+		expect(decodeChange(proto).ok).toBe(false);
 	});
 });

@@ -3,6 +3,11 @@
  * stamps and values). Stamps are sent once per change (`s`, the most common one) plus the fields that
  * differ (`o`). Every value from a peer is validated per table and field with valibot and cleaned the way
  * local input is; a change that fails is refused on its own (counted), the rest of the batch applies.
+ *
+ * Forward compatible: a later build may sync more fields or tables. A field or table this build does not
+ * know is set aside (counted as `unknown`, never applied), not refused, so devices on different builds
+ * keep syncing everything both know. Once an update teaches this build those fields, the watermarks were
+ * earned without them: `SYNC_SCHEMA` changes and every device is pulled from the start once.
  */
 import * as v from 'valibot';
 import { HLC_PATTERN, type Hlc } from '$lib/db/hlc';
@@ -10,6 +15,8 @@ import { SYNC_SPECS, SYNC_TABLES, type SyncTable } from '$lib/db/stamps';
 import { cleanText } from '$lib/features/library/tags';
 import type { RowState } from './sync-merge';
 
+/** The change format. It stays 1 while changes remain readable by a v1 reader (new fields and tables are
+ * set aside there); `sync-hello` accepts any version so that a later one is not refused outright. */
 export const SYNC_VERSION = 1;
 /** A sync frame stays under this many characters (the protocol's limit is 256 KiB). */
 export const MAX_BATCH_CHARS = 240 * 1024;
@@ -19,10 +26,12 @@ const hlc = v.pipe(v.string(), v.regex(HLC_PATTERN));
 export const HlcOrEmptySchema = v.union([v.literal(''), hlc]);
 const hex64 = /^[0-9a-f]{64}$/;
 const id = /^[A-Za-z0-9_-]{1,64}$/;
+const name = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 
 /** A change as it travels; per-field validation happens in `decodeChange`. */
 export const ChangeSchema = v.object({
-	t: v.picklist(SYNC_TABLES),
+	/** any well-formed name: a table of a later build is set aside by `decodeChange`, not the whole batch */
+	t: v.pipe(v.string(), v.regex(name)),
 	k: v.pipe(v.string(), v.maxLength(200)),
 	c: HlcOrEmptySchema,
 	d: HlcOrEmptySchema,
@@ -165,18 +174,48 @@ function clean(table: SyncTable, field: string, value: unknown): unknown {
 	return value;
 }
 
-export type Decoded = { ok: true; table: SyncTable; key: string; state: RowState } | { ok: false; reason: string };
+/**
+ * `unknown`: the names of fields (`table.field`) or the table this build does not know, set aside. A
+ * change of an unknown table is `ok: false` with `unknown` set: skipped, not refused.
+ */
+export type Decoded =
+	| { ok: true; table: SyncTable; key: string; state: RowState; unknown: string[] }
+	| { ok: false; reason: string; unknown?: string[] };
+
+const isTable = (table: string): table is SyncTable => Object.hasOwn(FIELDS, table);
+
+/**
+ * A short digest of the synced tables and fields: a peer's watermark earned under another set (before an
+ * update that syncs more) does not cover the fields that set lacked.
+ */
+export const SYNC_SCHEMA = digest(
+	SYNC_TABLES.map((table) => `${table}:${Object.keys(FIELDS[table]).sort().join(',')}`).join(';')
+);
+
+/** FNV-1a, 32 bits, as hex: identifies a field list, nothing secret. */
+function digest(text: string): string {
+	let h = 0x811c9dc5;
+	for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+	return h.toString(16).padStart(8, '0');
+}
 
 /** Validates and cleans one change from a peer. Never throws. */
 export function decodeChange(change: WireChange): Decoded {
 	const { t: table, k: key } = change;
+	if (!isTable(table)) return { ok: false, reason: `${table}: unknown table`, unknown: [table] };
 	if (!KEYS[table].test(key)) return { ok: false, reason: `${table}: bad key` };
 	const schemas = FIELDS[table];
 	const s: Record<string, Hlc> = {};
 	const f: Record<string, unknown> = {};
+	const unknown: string[] = [];
 	for (const [field, value] of Object.entries(change.f)) {
-		const schema = schemas[field];
-		if (!schema) return { ok: false, reason: `${table}: unknown field` };
+		// Own properties only: `constructor` or `__proto__` from a peer are names like any other.
+		if (!Object.hasOwn(schemas, field)) {
+			if (!name.test(field)) return { ok: false, reason: `${table}: bad field name` };
+			unknown.push(`${table}.${field}`);
+			continue;
+		}
+		const schema = schemas[field]!;
 		const parsed = v.safeParse(schema, value);
 		if (!parsed.success) return { ok: false, reason: `${table}.${field}: invalid` };
 		const stamp = change.o?.[field] ?? change.s;
@@ -185,7 +224,7 @@ export function decodeChange(change: WireChange): Decoded {
 		f[field] = clean(table, field, parsed.output);
 	}
 	for (const field of Object.keys(change.o ?? {}))
-		if (!(field in f)) return { ok: false, reason: `${table}: stray stamp` };
+		if (!Object.hasOwn(change.f, field)) return { ok: false, reason: `${table}: stray stamp` };
 	// The identity must agree with the values it is made of.
 	if (
 		table === 'playlistItems' &&
@@ -193,7 +232,7 @@ export function decodeChange(change: WireChange): Decoded {
 	)
 		return { ok: false, reason: 'playlistItems: key mismatch' };
 	if (table === 'cues' && f.hash && !key.startsWith(`${f.hash}:`)) return { ok: false, reason: 'cues: key mismatch' };
-	return { ok: true, table, key, state: { c: change.c, d: change.d, s, f } };
+	return { ok: true, table, key, state: { c: change.c, d: change.d, s, f }, unknown };
 }
 
 /** One row's state as a change: the most common stamp once, the others per field. */

@@ -27,7 +27,14 @@ import {
 	type Incoming
 } from './sync-store';
 import { listTrusted } from './trust';
-import { decodeChange, MAX_BATCH_CHANGES, MAX_BATCH_CHARS, type WireChange } from './sync-wire';
+import {
+	decodeChange,
+	MAX_BATCH_CHANGES,
+	MAX_BATCH_CHARS,
+	SYNC_SCHEMA,
+	SYNC_VERSION,
+	type WireChange
+} from './sync-wire';
 
 export interface PeerSyncView {
 	lastSync: number | null;
@@ -36,6 +43,8 @@ export interface PeerSyncView {
 	received: number;
 	/** changes from it that were refused (invalid) */
 	refused: number;
+	/** values from it this build does not know (a newer build's fields or tables), set aside */
+	unknown: number;
 	/** a pull in progress: changes received of the total it announced */
 	pulling: { received: number; total: number } | null;
 	/** a push in progress: changes sent of the total */
@@ -66,6 +75,8 @@ interface Pull {
 	/** a full resync: the ids of every record the peer sent, and whether any was refused (then no sweep) */
 	held: Set<string> | null;
 	refusedAny: boolean;
+	/** names of unknown fields and tables already logged */
+	unknown: Set<string>;
 }
 
 interface Serve {
@@ -163,6 +174,7 @@ export class LibrarySync {
 			sent: 0,
 			received: 0,
 			refused: 0,
+			unknown: 0,
 			pulling: null,
 			serving: null,
 			error: ''
@@ -208,7 +220,8 @@ export class LibrarySync {
 			again: false,
 			chain: Promise.resolve(),
 			held: null,
-			refusedAny: false
+			refusedAny: false,
+			unknown: new Set()
 		};
 		this.#pulls.set(session.remoteId, pull);
 		this.#view(session.remoteId, { pulling: { received: 0, total: 0 }, error: '' });
@@ -220,8 +233,9 @@ export class LibrarySync {
 			this.#view(session.remoteId, { pulling: null });
 			return;
 		}
-		pull.since = peer.since;
-		session.send({ type: 'sync-hello', sv: 1, since: pull.since });
+		// Its changes up to `since` were read by a build that synced fewer fields: ask for everything once.
+		pull.since = peer.schema === SYNC_SCHEMA ? peer.since : '';
+		session.send({ type: 'sync-hello', sv: SYNC_VERSION, since: pull.since });
 	}
 
 	/** Tells the views what sync changed: at most every REFRESH_MS during a long pull (each refresh re-runs
@@ -299,13 +313,21 @@ export class LibrarySync {
 		if (this.#pulls.get(peerId) !== pull) return;
 		const incoming: Incoming[] = [];
 		let refused = 0;
+		let unknown = 0;
 		if (batch.full) pull.held ??= new Set();
 		for (const change of batch.changes) {
 			const decoded = decodeChange(change);
+			for (const name of decoded.unknown ?? []) {
+				unknown++;
+				if (!pull.unknown.has(name) && pull.unknown.size < 20) {
+					pull.unknown.add(name);
+					console.info(`mesh: ${name} from ${peerId} is not known to this build: set aside`);
+				}
+			}
 			if (decoded.ok) {
 				incoming.push({ table: decoded.table, key: decoded.key, state: decoded.state });
 				pull.held?.add(stampId(decoded.table, decoded.key));
-			} else {
+			} else if (!decoded.unknown) {
 				pull.refusedAny = true;
 				refused++;
 				this.#onRefused(peerId, `sync change: ${decoded.reason}`);
@@ -331,22 +353,31 @@ export class LibrarySync {
 		const row = await updatePeer(peerId, (old) => ({
 			since: maxHlc(old.since, batch.upTo),
 			received: old.received + batch.changes.length,
-			...(batch.done ? { lastSync: Date.now() } : {})
+			// Done: every change since the pull's start was read with this build's fields.
+			...(batch.done ? { lastSync: Date.now(), schema: SYNC_SCHEMA } : {})
 		}));
 		// After the sweep: the last ack of a full resync lets the peer pull from us again.
 		session.send({ type: 'sync-ack', n: batch.n });
 		const refusedTotal = (this.#views[peerId]?.refused ?? 0) + refused;
+		const unknownTotal = (this.#views[peerId]?.unknown ?? 0) + unknown;
 		if (!batch.done) {
 			this.#view(peerId, {
 				received: row.received,
 				refused: refusedTotal,
+				unknown: unknownTotal,
 				pulling: { received: pull.received, total: pull.total }
 			});
 			return;
 		}
 		this.#pulls.delete(peerId);
 		this.#refresh();
-		this.#view(peerId, { received: row.received, refused: refusedTotal, lastSync: row.lastSync, pulling: null });
+		this.#view(peerId, {
+			received: row.received,
+			refused: refusedTotal,
+			unknown: unknownTotal,
+			lastSync: row.lastSync,
+			pulling: null
+		});
 		if (pull.again) void this.pull(session);
 		void this.collect();
 	}
