@@ -139,6 +139,16 @@ describe('sync changes on the wire', () => {
 				unknown: [`tracks.${field}`]
 			});
 		expect(decodeChange({ ...trackChange({}), t: 'constructor' })).toMatchObject({ ok: false });
+		// Through the wire: valibot's record drops `constructor`, `prototype` and `__proto__` keys itself, but
+		// `toString` and the like reach decodeChange (which threw on them before).
+		const frame = `{"v":1,"type":"sync-batch","n":1,"upTo":"","total":1,"done":true,"changes":[{"t":"tracks","k":"${H}","c":"${s1}","d":"","s":"${s1}","f":{"title":"x","toString":1,"constructor":2}}]}`;
+		const parsed = parseMessage(frame);
+		if (!parsed.ok || parsed.message.type !== 'sync-batch') throw new Error('the frame should parse');
+		expect(decodeChange(parsed.message.changes[0]!)).toMatchObject({
+			ok: true,
+			state: { f: { title: 'x' } },
+			unknown: ['tracks.toString']
+		});
 		const proto = JSON.parse(`{"t":"tracks","k":"${H}","c":"${s1}","d":"","s":"${s1}","f":{"__proto__":{"x":1}}}`);
 		expect(decodeChange(proto).ok).toBe(false);
 	});
