@@ -159,6 +159,10 @@ export class Mesh {
 	get catalogs(): Readonly<Record<string, { total: number; tracks: TrackSummary[] }>> {
 		return this.#catalogs;
 	}
+	/** A device's catalog, by own key only (a link's id is network text until the peer is authenticated). */
+	catalogOf(peerId: string): { total: number; tracks: TrackSummary[] } | undefined {
+		return Object.hasOwn(this.#catalogs, peerId) ? this.#catalogs[peerId] : undefined;
+	}
 
 	async start(config: RuntimeConfig): Promise<void> {
 		if (this.#peer || this.#status === 'connecting') return;
@@ -381,7 +385,7 @@ export class Mesh {
 	fetch(peerId: string, hash: string, title?: string): void {
 		const session = this.#ready(peerId);
 		if (!session) return;
-		const size = this.#catalogs[peerId]?.tracks.find((track) => track.hash === hash)?.size;
+		const size = this.catalogOf(peerId)?.tracks.find((track) => track.hash === hash)?.size;
 		const others = session.trust === 'own' ? this.holders().filter((s) => s !== session) : [];
 		this.transfers.request([session, ...others], hash, { title, size });
 	}

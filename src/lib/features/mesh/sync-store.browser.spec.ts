@@ -218,6 +218,9 @@ describe('library sync engine', () => {
 		expect(collaborator.sent).toEqual([
 			{ v: 1, type: 'sync-batch', n: 0, changes: [], upTo: '', total: 0, done: true }
 		]);
+		// A connection that goes before it is authenticated names itself: any text, never a prototype member.
+		sync.disconnected('constructor');
+		expect(Object.keys(sync.peers)).not.toContain('constructor');
 		// A collaborator cannot make this device pull, nor push a batch it was not asked for.
 		expect(await sync.handle(collaborator.session, { v: 1, type: 'sync-poke' })).toBe(false);
 		const batch: Message = { v: 1, type: 'sync-batch', n: 1, changes: [], upTo: '', total: 0, done: true };

@@ -168,8 +168,13 @@ export class LibrarySync {
 		if (!paused) for (const session of this.#sessions.values()) void this.pull(session);
 	}
 
+	/** A device's view; own keys only (a peer id is text from the network until it is authenticated). */
+	#known(peerId: string): PeerSyncView | undefined {
+		return Object.hasOwn(this.#views, peerId) ? this.#views[peerId] : undefined;
+	}
+
 	#view(peerId: string, patch: Partial<PeerSyncView>): void {
-		const old = this.#views[peerId] ?? {
+		const old = this.#known(peerId) ?? {
 			lastSync: null,
 			sent: 0,
 			received: 0,
@@ -186,7 +191,7 @@ export class LibrarySync {
 	async connected(session: Session): Promise<void> {
 		if (session.trust !== 'own') return;
 		this.#sessions.set(session.remoteId, session);
-		if (!this.#views[session.remoteId]) {
+		if (!this.#known(session.remoteId)) {
 			const peer = await getPeer(session.remoteId);
 			this.#view(session.remoteId, { lastSync: peer.lastSync, sent: peer.sent, received: peer.received });
 		}
@@ -201,7 +206,7 @@ export class LibrarySync {
 		const serve = this.#serves.get(peerId);
 		this.#serves.delete(peerId);
 		serve?.wake?.();
-		if (this.#views[peerId]) this.#view(peerId, { pulling: null, serving: null });
+		if (this.#known(peerId)) this.#view(peerId, { pulling: null, serving: null });
 	}
 
 	/** Asks a device for its changes since the last exchange. */
@@ -358,8 +363,8 @@ export class LibrarySync {
 		}));
 		// After the sweep: the last ack of a full resync lets the peer pull from us again.
 		session.send({ type: 'sync-ack', n: batch.n });
-		const refusedTotal = (this.#views[peerId]?.refused ?? 0) + refused;
-		const unknownTotal = (this.#views[peerId]?.unknown ?? 0) + unknown;
+		const refusedTotal = (this.#known(peerId)?.refused ?? 0) + refused;
+		const unknownTotal = (this.#known(peerId)?.unknown ?? 0) + unknown;
 		if (!batch.done) {
 			this.#view(peerId, {
 				received: row.received,
