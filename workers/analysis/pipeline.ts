@@ -1,4 +1,5 @@
 import { DEFAULT_TEMPO_RANGE, type TempoRange } from '../../src/lib/features/analysis/tempo';
+import { DAMAGE_PLACES, type AudioDamage } from '../../src/lib/features/library/damage';
 import { toCamelot, toOpenKey, toStandard, type Scale } from '../../src/lib/features/analysis/keys';
 import { downsamplePeaks, packPeaks } from '../../src/lib/features/analysis/waveform';
 import { WorkerError } from '../shared/errors';
@@ -43,15 +44,6 @@ export interface AnalysisProgress {
 	stage: 'decode' | 'tempo' | 'key' | 'done';
 }
 
-export interface DamageReport {
-	/** Where the damaged stretches start, seconds (the first five). */
-	places: number[];
-	/** Damaged stretches in all. */
-	count: number;
-	/** Seconds lost in all. */
-	seconds: number;
-}
-
 /** Collects the stretches of lost audio as blocks go by (adjacent lost blocks are one stretch). */
 class DamageLog {
 	#places: number[] = [];
@@ -63,13 +55,13 @@ class DamageLog {
 	add(at: number, frames: number): void {
 		if (at !== this.#openUntil) {
 			this.#count++;
-			if (this.#places.length < 5) this.#places.push(at);
+			if (this.#places.length < DAMAGE_PLACES) this.#places.push(at);
 		}
 		this.#lost += frames;
 		this.#openUntil = at + frames;
 	}
 
-	report(sampleRate: number): DamageReport | null {
+	report(sampleRate: number): AudioDamage | null {
 		if (this.#count === 0) return null;
 		const round = (frames: number) => Math.round((frames / sampleRate) * 1000) / 1000;
 		return { places: this.#places.map(round), count: this.#count, seconds: round(this.#lost) };
@@ -100,7 +92,7 @@ export interface AnalysisResult {
 	/** First beat at or after the end of leading silence, seconds. */
 	autoCueSec: number;
 	/** Audio that could not be decoded (damaged frames), analysed as silence in its place; null when none. */
-	damage: DamageReport | null;
+	damage: AudioDamage | null;
 	timings: { decodeMs: number; tempoMs: number; keyMs: number; totalMs: number };
 	experiments?: Record<string, number | string>;
 }

@@ -1,4 +1,5 @@
 import { Dexie, type EntityTable } from 'dexie';
+import type { AudioDamage } from '$lib/features/library/damage';
 import { cueUid, stampExistingRows } from './stamps';
 
 /**
@@ -104,7 +105,7 @@ export interface AnalysisRow {
 	 * stretches, seconds in all. Absent when the file decoded whole or was analysed before this was kept.
 	 * Local: it is not synced, as peers on an older version refuse changes with fields they do not know.
 	 */
-	damage?: { places: number[]; count: number; seconds: number } | null;
+	damage?: AudioDamage | null;
 }
 
 export type CueKind = 'hot' | 'memory' | 'loop';

@@ -9,6 +9,7 @@
  * Not covered (no framing to check): damage inside PCM (WAV/AIFF) or inside MP4 sample data, and a few
  * bytes changed inside one FLAC frame; decoding (analysis) finds those.
  */
+import { DAMAGE_PLACES, type AudioDamage } from './damage';
 import type { AudioFormat } from './sniff';
 
 /** One damaged stretch of the file. */
@@ -629,8 +630,8 @@ class OggWalker implements Walker {
 
 /** Something a file imported with that the user should know (shown per file in the import panel). */
 export type ImportWarning =
-	/** Audio unreadable in these places (at most five listed; `count` in all, `seconds` lost in all). */
-	| { code: 'damaged'; places: number[]; count: number; seconds: number }
+	/** Audio unreadable in these places (`AudioDamage`). */
+	| ({ code: 'damaged' } & AudioDamage)
 	/** The last frame or page stops short at `at` seconds. */
 	| { code: 'cut-off'; at: number }
 	| { code: 'duration-unknown' }
@@ -656,7 +657,7 @@ export function frameVerdict(check: FrameCheck): FrameVerdict {
 	if (check.damaged.length)
 		warnings.push({
 			code: 'damaged',
-			places: check.damaged.slice(0, 5).map((span) => span.at),
+			places: check.damaged.slice(0, DAMAGE_PLACES).map((span) => span.at),
 			count: check.damaged.length,
 			seconds: lost
 		});
