@@ -1,5 +1,5 @@
 import { Dexie, type EntityTable } from 'dexie';
-import type { AudioDamage } from '$lib/features/library/damage';
+import type { AudioDamage } from '../features/library/damage';
 import { cueUid, stampExistingRows } from './stamps';
 
 /**
