@@ -67,6 +67,17 @@ test.describe('main screens', () => {
 			await expect(rows.last()).toBeInViewport();
 			const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 			expect(overflow).toBeLessThanOrEqual(0);
+			// Finished, each panel is one line with its dismiss button beside it (a phone included)…
+			const analysis = page.getByTestId('analysis-panel');
+			await expect(analysis).toHaveAttribute('data-state', 'finished', { timeout: 60_000 });
+			for (const panel of [page.getByTestId('import-panel'), analysis])
+				expect((await panel.boundingBox())!.height, await panel.innerText()).toBeLessThan(80);
+			// …and goes when dismissed, by keyboard too.
+			await page.getByTestId('import-dismiss').focus();
+			await page.keyboard.press('Enter');
+			await expect(page.getByTestId('import-panel')).toHaveCount(0);
+			await analysis.getByRole('button', { name: 'Dismiss' }).click();
+			await expect(analysis).toHaveCount(0);
 		} finally {
 			rmSync(dir, { recursive: true, force: true });
 		}

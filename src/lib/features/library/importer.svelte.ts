@@ -217,6 +217,14 @@ export class Importer {
 		return this.speed > 0 ? (this.#bytesTotal - this.#bytesDone) / this.speed : null;
 	}
 
+	/** Clears a finished (or cancelled) import's summary, its warnings and failures included. */
+	dismiss(): void {
+		if (this.#phase === 'running') return;
+		this.#phase = 'idle';
+		this.#failures = [];
+		this.#notices = [];
+	}
+
 	/** At start-up: report files an interrupted import left unfinished, and drop their temp bytes. */
 	recover(): Promise<void> {
 		// Once, and never while an import writes temp files.
