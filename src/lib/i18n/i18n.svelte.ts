@@ -18,7 +18,26 @@ export function matchLocale(preferred: readonly string[]): Locale {
 
 /** Replaces `{name}` placeholders; unknown names stay visible so a missing value is noticed. */
 export function format(template: string, values: Record<string, string | number> = {}): string {
-	return template.replace(/\{(\w+)\}/g, (match, name: string) => (name in values ? String(values[name]) : match));
+	return template.replace(/\{(\w+)\}/g, (match, name: string) =>
+		Object.hasOwn(values, name) ? String(values[name]) : match
+	);
+}
+
+const warned = new Set<string>();
+
+/**
+ * The message for a key: the locale's, else the English one, else the key itself. Keys may be built from
+ * data (`color.${track.color}`, and a colour can come from a backup or a peer), so a missing one must not
+ * throw — nor find `constructor` and friends on Object.prototype.
+ */
+function message(locale: Locale, key: string): string {
+	for (const catalog of [catalogs[locale], en] as Record<string, string>[])
+		if (Object.hasOwn(catalog, key)) return catalog[key]!;
+	if (import.meta.env.DEV && !warned.has(key)) {
+		warned.add(key);
+		console.warn(`i18n: no message for "${key}"`);
+	}
+	return key;
 }
 
 class I18n {
@@ -42,7 +61,7 @@ class I18n {
 		this.#chosen = locale;
 	}
 
-	t = (key: MessageKey, values?: Record<string, string | number>): string => format(catalogs[this.locale][key], values);
+	t = (key: MessageKey, values?: Record<string, string | number>): string => format(message(this.locale, key), values);
 }
 
 export const i18n = new I18n();

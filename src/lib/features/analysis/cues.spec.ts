@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CueRow } from '$lib/db';
-import { cueLabel, loopEnd, placeCue, slotLetter, sortCues } from './cues';
+import { cueColorHex, cueLabel, loopEnd, placeCue, slotLetter, sortCues } from './cues';
 
 const grid = { bpm: 120, firstDownbeatSec: 0.25, beatsPerBar: 4 };
 const cue = (over: Partial<CueRow>): CueRow => ({
@@ -46,5 +46,11 @@ describe('cue points', () => {
 			'loop-1@2',
 			'memory-1@5'
 		]);
+	});
+
+	it('draws only palette colours, never a name Object.prototype has', () => {
+		expect(cueColorHex('red')).toBe('#ef4444');
+		for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', '', 'aqua'])
+			expect(cueColorHex(name), name).toBeUndefined();
 	});
 });

@@ -1,4 +1,5 @@
 import { db, type CueKind, type CueRow } from '$lib/db';
+import { defaultCueColor, isColor } from '../library/colors';
 import { snapToBeat, type BeatGrid } from './tempo';
 
 /** Hot cue slots A–H. */
@@ -15,8 +16,10 @@ export const CUE_COLORS: Record<string, string> = {
 	pink: '#ec4899'
 };
 export const CUE_COLOR_NAMES = Object.keys(CUE_COLORS);
-/** Default colour per hot cue slot, as DJ software cycles them. */
-const SLOT_COLORS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'red'];
+
+/** The hex of a palette colour; undefined for any other name (a stored or shared one may be anything). */
+export const cueColorHex = (color: string): string | undefined =>
+	Object.hasOwn(CUE_COLORS, color) ? CUE_COLORS[color] : undefined;
 
 export function cueLabel(cue: Pick<CueRow, 'kind' | 'slot' | 'name'>): string {
 	const name = cue.name.trim();
@@ -75,8 +78,7 @@ export async function addCue(
 			startSec,
 			endSec: kind === 'loop' ? endSec : null,
 			name: name.slice(0, 64),
-			color:
-				color && CUE_COLORS[color] ? color : kind === 'hot' ? SLOT_COLORS[slot]! : kind === 'loop' ? 'green' : 'blue',
+			color: isColor(color) ? color : defaultCueColor(kind, slot),
 			createdAt: Date.now()
 		});
 	});
@@ -85,7 +87,7 @@ export async function addCue(
 export async function updateCue(id: number, patch: Partial<Pick<CueRow, 'name' | 'color' | 'startSec' | 'endSec'>>) {
 	const clean = { ...patch };
 	if (clean.name !== undefined) clean.name = clean.name.slice(0, 64);
-	if (clean.color !== undefined && !CUE_COLORS[clean.color]) delete clean.color;
+	if (clean.color !== undefined && !isColor(clean.color)) delete clean.color;
 	await db().cues.update(id, clean);
 }
 

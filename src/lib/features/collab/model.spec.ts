@@ -127,6 +127,27 @@ describe('shared entry model', () => {
 		expect(readHistory(doc)).toHaveLength(1);
 	});
 
+	it('takes cue colours only from the palette or as #rrggbb (`constructor` is no colour)', () => {
+		const doc = new Y.Doc();
+		const withColor = (n: number, color: string) => ({ ...track(n), cues: [{ ...track(n).cues[0]!, color }] });
+		addEntries(
+			doc,
+			[
+				withColor(1, 'red'),
+				withColor(2, '#00ff00'),
+				withColor(3, ''),
+				withColor(4, 'constructor'),
+				withColor(5, 'toString'),
+				withColor(6, '__proto__'),
+				withColor(7, 'aqua')
+			],
+			A
+		);
+		const { entries, invalid } = readEntries(doc);
+		expect(entries.map((e) => e.cues[0]!.color)).toEqual(['red', '#00ff00', '']);
+		expect(invalid).toBe(4);
+	});
+
 	it('notes are capped and an unchanged note records nothing', () => {
 		const doc = new Y.Doc();
 		const [id] = addEntries(doc, [track(1)], A);

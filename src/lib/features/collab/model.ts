@@ -12,6 +12,7 @@
  */
 import * as v from 'valibot';
 import * as Y from 'yjs';
+import { COLORS } from '../library/colors';
 
 export const MAX_ENTRIES = 5000;
 export const MAX_NOTE = 500;
@@ -22,6 +23,7 @@ const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 const real = (min: number, max: number) => v.pipe(v.number(), v.finite(), v.minValue(min), v.maxValue(max));
 const hash = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
 const peerId = v.pipe(v.string(), v.regex(/^cm-[0-9a-f]{32}$/));
+export const HEX_COLOR = /^#[0-9a-fA-F]{6}$/;
 
 export const CueSchema = v.object({
 	kind: v.picklist(['hot', 'memory', 'loop']),
@@ -29,8 +31,8 @@ export const CueSchema = v.object({
 	startSec: real(0, 1e6),
 	endSec: v.nullable(real(0, 1e6)),
 	name: text(64),
-	/** The library's colour names ('red'…) or a hex colour; empty for the default. */
-	color: v.pipe(v.string(), v.regex(/^([a-z]{1,16}|#[0-9a-fA-F]{6})?$/))
+	/** A palette colour name ('red'…, library/colors.ts) or a hex colour; empty for the default. */
+	color: v.union([v.picklist(['', ...COLORS]), v.pipe(v.string(), v.regex(HEX_COLOR))])
 });
 export type SharedCue = v.InferOutput<typeof CueSchema>;
 

@@ -88,6 +88,27 @@ describe('what a share carries of a library track (real IndexedDB)', () => {
 			).toBe(true);
 	});
 
+	it('shares a stored cue colour outside the palette as the default colour', async () => {
+		await db().tracks.put(track(4));
+		await db().cues.bulkAdd(
+			['constructor', 'toString', 'aqua', 'pink'].map((color, i) => ({
+				hash: hash(4),
+				kind: 'memory' as const,
+				slot: -1,
+				startSec: i,
+				endSec: null,
+				name: '',
+				color,
+				createdAt: 0
+			}))
+		);
+		const [entry] = await trackData([hash(4)]);
+		expect(entry!.cues.map((c) => c.color)).toEqual(['', '', '', 'pink']);
+		expect(
+			v.safeParse(TrackDataSchema, { ...entry, addedBy: `cm-${'a'.repeat(32)}`, addedByName: 'A', addedAt: 1 }).success
+		).toBe(true);
+	});
+
 	it('takes a shared entry’s cues and grid into the same file: hot slots replaced, no duplicate memory cues', async () => {
 		await db().tracks.put(track(7));
 		await db().analysis.put({

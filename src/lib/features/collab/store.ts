@@ -3,8 +3,9 @@
 import { db, type TrackRow } from '$lib/db';
 import { addCue } from '../analysis/cues';
 import { saveGrid } from '../analysis/results';
+import { isColor } from '../library/colors';
 import type { Member, ShareInfo } from './wire';
-import type { TrackData } from './model';
+import { HEX_COLOR, type TrackData } from './model';
 
 export interface CollabShareRow extends ShareInfo {
 	ownerName: string;
@@ -74,7 +75,7 @@ export async function trackData(
 					startSec: Math.min(1e6, Math.max(0, cue.startSec)),
 					endSec: cue.endSec === null ? null : Math.min(1e6, Math.max(0, cue.endSec)),
 					name: str(cue.name, 64),
-					color: /^([a-z]{1,16}|#[0-9a-fA-F]{6})$/.test(cue.color) ? cue.color : ''
+					color: isColor(cue.color) || HEX_COLOR.test(cue.color) ? cue.color : ''
 				}))
 		});
 	}

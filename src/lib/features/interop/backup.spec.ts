@@ -11,6 +11,9 @@ import {
 	writeBackupZip,
 	type AudioSource
 } from './backup';
+import { exportDoc } from './export-model';
+import { writeRekordbox } from './rekordbox';
+import { writeTraktor } from './traktor';
 import { hashOf, richLibrary } from './test-library';
 
 const settings: SettingRow[] = [
@@ -114,5 +117,50 @@ describe('backup and restore', () => {
 			{ hash: hashOf(1), patch: { bpm: 124.37, edited: ['bpm', 'grid'], comment: 'opener' } }
 		]);
 		expect(plan.cuesNew.map((c) => c.startSec)).toEqual([30.5]);
+	});
+
+	it('keeps rows whose colour is outside the palette (Object.prototype names too), without the colour', () => {
+		const bad = JSON.parse(JSON.stringify(backupData(richLibrary(), settings)));
+		bad.tracks[0].color = 'constructor';
+		bad.tracks[1].color = 'toString';
+		bad.tracks[2].color = 'blue';
+		// hot A, hot D, memory, loop (track 1), hot H (track 2)
+		bad.cues[0].color = 'constructor';
+		bad.cues[1].color = '__proto__';
+		bad.cues[2].color = 'valueOf';
+		bad.cues[3].color = 7;
+		const result = validateBackup(bad);
+		if (!('data' in result)) throw new Error(result.errors.join('\n'));
+		expect(result.data.tracks.map((t) => t.color)).toEqual([null, null, 'blue']);
+		expect(result.data.tracks[0]).toMatchObject({ rating: 4, comment: 'opener', playCount: 3 });
+		expect(result.data.cues.map((c) => c.color)).toEqual(['red', 'green', 'blue', 'green', 'yellow']);
+		expect(result.data.cues[1]).toMatchObject({ name: 'Drop <b>&"', startSec: 61.987, slot: 3 });
+	});
+
+	it('restores only well-formed exchange-file extras (hash → attribute → text), which export can write', async () => {
+		const hostile: Record<string, unknown> = {
+			[hashOf(1)]: { Grouping: 'Warm', Odd: { toString: 1 }, Count: 5 },
+			[hashOf(2)]: { toString: 'plain text is fine' },
+			[hashOf(3)]: 'not a record',
+			'not-a-hash': { Grouping: 'x' },
+			['__proto__']: { Grouping: 'x' }
+		};
+		const bad = JSON.parse(JSON.stringify(backupData(richLibrary(), settings)));
+		bad.settings.push({ key: 'interop.extras', value: hostile }, { key: 'theme2', value: { toString: 1 } });
+		const result = validateBackup(bad);
+		if (!('data' in result)) throw new Error(result.errors.join('\n'));
+		const extras = result.data.settings.find((s) => s.key === 'interop.extras')!.value;
+		const kept: Record<string, Record<string, string>> = {
+			[hashOf(1)]: { Grouping: 'Warm' },
+			[hashOf(2)]: { toString: 'plain text is fine' }
+		};
+		expect(extras).toEqual(kept);
+		// Other settings are not interpreted here.
+		expect(result.data.settings.find((s) => s.key === 'theme2')!.value).toEqual({ toString: 1 });
+
+		const doc = exportDoc(richLibrary(), { extras: extras as Record<string, Record<string, string>> });
+		const rekordbox = await writeRekordbox(doc).text();
+		expect(rekordbox).toContain('Grouping="Warm"');
+		expect(await writeTraktor(doc).text()).toContain('<NML');
 	});
 });

@@ -8,7 +8,8 @@
 import { BlobReader, configure, TextWriter, ZipReader, ZipWriter, type FileEntry } from '@zip.js/zip.js';
 import * as v from 'valibot';
 import type { CratemeshDb, CueRow, PlaylistItemRow, PlaylistRow, SettingRow, TrackRow } from '../../db/schema';
-import type { LibrarySnapshot } from './model';
+import { COLORS, defaultCueColor } from '../library/colors';
+import { cleanExtras, EXTRAS_KEY, type LibrarySnapshot } from './model';
 
 // Runs inside the interop worker already: no nested workers (and no worker-src needed in the CSP).
 configure({ useWebWorkers: false });
@@ -23,6 +24,8 @@ const str = v.string();
 const num = v.pipe(v.number(), v.finite());
 const nullableNum = v.nullable(num);
 const hash = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/));
+/** A palette colour, or null for anything else: an unknown colour costs the row its colour, not the restore. */
+const color = v.fallback(v.nullable(v.picklist(COLORS)), null);
 
 const TrackSchema = v.looseObject({
 	hash,
@@ -52,7 +55,7 @@ const TrackSchema = v.looseObject({
 	channels: num,
 	artwork: v.nullable(str),
 	rating: v.pipe(num, v.minValue(0), v.maxValue(5)),
-	color: v.nullable(str),
+	color,
 	freeTags: v.array(str),
 	playCount: v.pipe(num, v.minValue(0)),
 	lastPlayed: nullableNum,
@@ -96,16 +99,20 @@ const AnalysisSchema = v.looseObject({
 	ms: num
 });
 
-const CueSchema = v.object({
-	hash,
-	kind: v.picklist(['hot', 'memory', 'loop']),
-	slot: v.pipe(num, v.integer(), v.minValue(-1), v.maxValue(7)),
-	startSec: v.pipe(num, v.minValue(0)),
-	endSec: nullableNum,
-	name: v.pipe(str, v.maxLength(64)),
-	color: str,
-	createdAt: num
-});
+const CueSchema = v.pipe(
+	v.object({
+		hash,
+		kind: v.picklist(['hot', 'memory', 'loop']),
+		slot: v.pipe(num, v.integer(), v.minValue(-1), v.maxValue(7)),
+		startSec: v.pipe(num, v.minValue(0)),
+		endSec: nullableNum,
+		name: v.pipe(str, v.maxLength(64)),
+		color,
+		createdAt: num
+	}),
+	// A cue without a known colour gets the one the cue editor would give it.
+	v.transform((cue) => ({ ...cue, color: cue.color ?? defaultCueColor(cue.kind, cue.slot) }))
+);
 
 const PlaylistSchema = v.object({
 	id: v.pipe(str, v.minLength(1), v.maxLength(100)),
@@ -129,7 +136,13 @@ export const BackupSchema = v.object({
 	cues: v.array(CueSchema),
 	playlists: v.array(PlaylistSchema),
 	items: v.array(ItemSchema),
-	settings: v.array(v.object({ key: v.pipe(str, v.maxLength(200)), value: v.unknown() }))
+	settings: v.array(
+		v.pipe(
+			v.object({ key: v.pipe(str, v.maxLength(200)), value: v.unknown() }),
+			// Export writes these into XML attributes: only hash → name → text survives.
+			v.transform((s) => (s.key === EXTRAS_KEY ? { ...s, value: cleanExtras(s.value) } : s))
+		)
+	)
 });
 
 export type BackupData = v.InferOutput<typeof BackupSchema>;

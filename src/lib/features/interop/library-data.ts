@@ -6,10 +6,10 @@ import type { AnalysisRow, CratemeshDb, TrackRow } from '../../db/schema';
 import { readAudio } from '../../storage/audio-store';
 import { analysisLeadSec, id3Size, mp3Priming } from './offsets';
 import { NO_OFFSET, type OffsetOf } from './plan';
-import type { LibrarySnapshot } from './model';
+import { cleanExtras, EXTRAS_KEY, type LibrarySnapshot } from './model';
 import type { ImportOps } from './plan';
 
-export const EXTRAS_KEY = 'interop.extras';
+export { EXTRAS_KEY };
 const BATCH = 2000;
 
 const withoutWaveform = (row: AnalysisRow): AnalysisRow => ({ ...row, waveform: null });
@@ -40,8 +40,7 @@ export async function readSnapshot(db: CratemeshDb, analysisFor?: readonly strin
 }
 
 export async function readExtras(db: CratemeshDb): Promise<Record<string, Record<string, string>>> {
-	const row = await db.settings.get(EXTRAS_KEY);
-	return (row?.value as Record<string, Record<string, string>> | undefined) ?? {};
+	return cleanExtras((await db.settings.get(EXTRAS_KEY))?.value);
 }
 
 /** Writes a plan in one transaction: all of it lands, or (on any error) none of it. */
@@ -73,7 +72,7 @@ export async function applyOps(db: CratemeshDb, ops: ImportOps): Promise<string[
 			await db.playlists.bulkPut(ops.playlistPuts);
 			await db.playlistItems.bulkAdd(ops.itemAdds);
 			if (Object.keys(ops.extras).length) {
-				const extras = { ...(((await db.settings.get(EXTRAS_KEY))?.value as object | undefined) ?? {}), ...ops.extras };
+				const extras = { ...cleanExtras((await db.settings.get(EXTRAS_KEY))?.value), ...ops.extras };
 				await db.settings.put({ key: EXTRAS_KEY, value: extras });
 			}
 		}

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CUE_COLORS } from '../analysis/cues';
+import { COLORS } from '../library/colors';
 import { Matcher } from './match';
-import { CUE_COLOR_HEX, emptyTrack, type XTrack } from './model';
+import { CUE_COLOR_HEX, emptyTrack, TRACK_COLOR_RGB, type XTrack } from './model';
 import { locationFromPath, pathFromLocation, pathFromTraktor, pathFromTraktorKey, traktorKey } from './paths';
 import { hashOf, track } from './test-library';
 
@@ -27,6 +28,8 @@ describe('locations', () => {
 
 	it('keeps the cue colours equal to the cue editor’s', () => {
 		expect(CUE_COLOR_HEX).toEqual(CUE_COLORS);
+		expect(Object.keys(CUE_COLOR_HEX)).toEqual([...COLORS]);
+		expect(Object.keys(TRACK_COLOR_RGB).sort()).toEqual([...COLORS].sort());
 	});
 });
 

@@ -151,6 +151,28 @@ export function cleanText(value: string | undefined, max = 1000): string {
 	return value.replace(UNSAFE, '').trim().slice(0, max);
 }
 
+/** The setting keeping the attributes of other tools' tracks this app does not use, for the next export. */
+export const EXTRAS_KEY = 'interop.extras';
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * `interop.extras` as export expects it — track hash → attribute name → text — from whatever the setting
+ * holds (it may come from a backup file): entries of any other shape are dropped, the rest kept.
+ */
+export function cleanExtras(value: unknown): Record<string, Record<string, string>> {
+	const out: Record<string, Record<string, string>> = {};
+	if (!isRecord(value)) return out;
+	for (const [hash, attributes] of Object.entries(value)) {
+		if (!/^[0-9a-f]{64}$/.test(hash) || !isRecord(attributes)) continue;
+		const kept = Object.entries(attributes).filter((pair): pair is [string, string] => typeof pair[1] === 'string');
+		// fromEntries defines each name as an own property: `__proto__` stays an attribute.
+		if (kept.length) out[hash] = Object.fromEntries(kept);
+	}
+	return out;
+}
+
 /** The track colours the library knows, with the RGB rekordbox (and most tools) use for them. */
 export const TRACK_COLOR_RGB: Record<string, number> = {
 	pink: 0xff007f,

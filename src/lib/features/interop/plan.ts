@@ -5,20 +5,11 @@
  */
 import type { AnalysisRow, CueRow, EditedField, PlaylistItemRow, PlaylistRow, TrackRow } from '../../db/schema';
 import { parseKey, toShort } from '../analysis/keys';
+import { defaultCueColor, isColor } from '../library/colors';
 import { Matcher, type MatchHow } from './match';
-import {
-	CUE_COLOR_HEX,
-	type ExchangeFormat,
-	type LibrarySnapshot,
-	type XDoc,
-	type XIssue,
-	type XPlaylist,
-	type XTrack
-} from './model';
+import type { ExchangeFormat, LibrarySnapshot, XDoc, XIssue, XPlaylist, XTrack } from './model';
 import { round } from './numbers';
 
-/** Default cue colours, as the cue editor picks them. */
-const SLOT_COLORS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'red'];
 const SAME_TIME_SEC = 0.001;
 
 export type ChangedField = 'bpm' | 'key' | 'grid' | 'rating' | 'color' | 'comment' | 'playCount' | 'dateAdded' | 'tags';
@@ -204,7 +195,7 @@ function planTrack(
 		patch.rating = Math.max(0, Math.min(5, x.rating));
 		fields.push('rating');
 	}
-	if (x.color && x.color !== track.color) {
+	if (isColor(x.color) && x.color !== track.color) {
 		patch.color = x.color;
 		fields.push('color');
 	}
@@ -268,14 +259,7 @@ function planTrack(
 			startSec,
 			endSec,
 			name: cue.name.slice(0, 64),
-			color:
-				cue.color && CUE_COLOR_HEX[cue.color]
-					? cue.color
-					: cue.kind === 'hot'
-						? SLOT_COLORS[cue.slot]!
-						: cue.kind === 'loop'
-							? 'green'
-							: 'blue',
+			color: isColor(cue.color) ? cue.color : defaultCueColor(cue.kind, cue.slot),
 			createdAt: now
 		});
 	}

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { exportDoc } from './export-model';
 import type { XTrack } from './model';
+import { planImport } from './plan';
 import { parseRekordbox, writeRekordbox } from './rekordbox';
+import { bareLibrary, richLibrary } from './test-library';
 
 /** Times to the millisecond (the format's precision); a variable grid is written as its first section. */
 const comparable = (tracks: XTrack[]) =>
@@ -64,5 +67,31 @@ describe('rekordbox XML', () => {
 		expect(again.fatal).toBeNull();
 		expect(comparable(again.tracks)).toEqual(comparable(doc.tracks));
 		expect(again.playlists).toEqual(doc.playlists);
+	});
+});
+
+describe('colour names outside the palette (Object.prototype names included)', () => {
+	const odd = ['constructor', 'toString', '__proto__', 'valueOf'];
+	const library = () => {
+		const lib = richLibrary();
+		lib.tracks = lib.tracks.map((t, i) => ({ ...t, color: [...odd, null][i] ?? null }));
+		lib.cues = lib.cues.map((c, i) => ({ ...c, color: [...odd, 'blue'][i]! }));
+		return lib;
+	};
+
+	it('writes no colour for them, and reads back only palette names', async () => {
+		const xml = await writeRekordbox(exportDoc(library())).text();
+		expect(xml).not.toMatch(/native code/i);
+		expect(xml).not.toContain('Colour=');
+		expect(xml.match(/ Red="/g)).toHaveLength(1); // the one blue cue
+		const again = await parseRekordbox(new Blob([xml]));
+		expect(again.tracks.map((t) => t.color)).toEqual([null, null, null]);
+	});
+
+	it('plans the default colours for such cues and leaves such track colours out', () => {
+		const plan = planImport(exportDoc(library()), bareLibrary());
+		// By time: hot A, memory, loop, hot D, then the second track's blue hot H.
+		expect(plan.ops.cueAdds.map((c) => c.color)).toEqual(['red', 'blue', 'green', 'green', 'blue']);
+		expect(plan.ops.trackPatches.some((p) => 'color' in p.patch)).toBe(false);
 	});
 });

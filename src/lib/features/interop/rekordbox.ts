@@ -330,7 +330,7 @@ export function writeRekordbox(doc: Pick<XDoc, 'tracks' | 'playlists'>, version 
 			['Tonality', track.key ? toShort(track.key) : ''],
 			['Label', track.label]
 		];
-		if (track.color && TRACK_COLOR_RGB[track.color] !== undefined)
+		if (track.color && Object.hasOwn(TRACK_COLOR_RGB, track.color))
 			pairs.push(['Colour', `0x${TRACK_COLOR_RGB[track.color]!.toString(16).toUpperCase().padStart(6, '0')}`]);
 		if (track.hash) pairs.push(['CratemeshHash', track.hash]);
 		for (const [name, value] of Object.entries(track.extra))
@@ -351,7 +351,7 @@ export function writeRekordbox(doc: Pick<XDoc, 'tracks' | 'playlists'>, version 
 				])}/>\n`
 			);
 		for (const cue of track.cues) {
-			const rgb = cue.color && CUE_RGB[cue.color] !== undefined ? CUE_RGB[cue.color]! : null;
+			const rgb = cue.color && Object.hasOwn(CUE_RGB, cue.color) ? CUE_RGB[cue.color]! : null;
 			const pairs: [string, string | number][] = [
 				['Name', cue.name],
 				['Type', cue.endSec !== null ? 4 : 0],

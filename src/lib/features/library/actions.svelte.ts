@@ -1,5 +1,6 @@
 import { db, type TrackRow } from '$lib/db';
 import { deleteAudio } from '$lib/storage/audio-store';
+import { COLORS, isColor } from './colors';
 import { cleanNumber, cleanText } from './tags';
 import { library } from './library.svelte';
 
@@ -20,7 +21,7 @@ export interface TagPatch {
 	freeTags?: string[];
 }
 
-export const COLORS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink'] as const;
+export { COLORS };
 
 /** User input is as untrusted as file tags: the same cleaning applies. */
 export function cleanPatch(patch: TagPatch): Partial<TrackRow> {
@@ -32,8 +33,7 @@ export function cleanPatch(patch: TagPatch): Partial<TrackRow> {
 	if (patch.year !== undefined) out.year = patch.year === null ? null : cleanNumber(patch.year, 1000, 3000);
 	if (patch.bpm !== undefined) out.bpm = patch.bpm === null ? null : cleanNumber(patch.bpm, 20, 400);
 	if (patch.rating !== undefined) out.rating = Math.round(cleanNumber(patch.rating, 0, 5) ?? 0);
-	if (patch.color !== undefined)
-		out.color = patch.color && (COLORS as readonly string[]).includes(patch.color) ? patch.color : null;
+	if (patch.color !== undefined) out.color = isColor(patch.color) ? patch.color : null;
 	if (patch.freeTags !== undefined) {
 		out.freeTags = [...new Set(patch.freeTags.map((tag) => cleanText(tag, 64)).filter(Boolean))].slice(0, 50);
 	}

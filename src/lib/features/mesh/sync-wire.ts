@@ -12,6 +12,7 @@
 import * as v from 'valibot';
 import { HLC_PATTERN, type Hlc } from '$lib/db/hlc';
 import { SYNC_SPECS, SYNC_TABLES, type SyncTable } from '$lib/db/stamps';
+import { COLORS } from '$lib/features/library/colors';
 import { cleanText } from '$lib/features/library/tags';
 import type { RowState } from './sync-merge';
 
@@ -54,7 +55,6 @@ const real = (min: number, max: number) => v.pipe(v.number(), v.finite(), v.minV
 const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 const time = real(0, 1e15);
 const MAX_FILE = 2 ** 40;
-const COLORS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink'] as const;
 
 /** Per table, the schema of each synced field's value. */
 const FIELDS: Record<SyncTable, Record<string, v.GenericSchema>> = {

@@ -163,6 +163,53 @@ describe('applyManifest', () => {
 		expect(applied.state.playlists).toEqual({});
 	});
 
+	it('keeps playlists whose ids are Object.prototype names as plain entries', () => {
+		const ids = ['__proto__', 'constructor', 'toString'];
+		const manifest = (playlists: unknown[]) =>
+			parseManifest({
+				hash: h('4'),
+				unchanged: false,
+				asset_count: 3,
+				schedule: { entries: ids.map((id, i) => ({ ...entry, id: `e${i}`, playlist_id: id })), playlists }
+			});
+		const first = applyManifest(
+			EMPTY_STATE,
+			new Map(),
+			manifest(ids.map((id) => ({ id, name: `List ${id}`, items: [h('a')] }))),
+			NOW
+		);
+		expect(Object.getPrototypeOf(first.state.playlists)?.items).toBeUndefined();
+		expect(Object.keys(first.state.playlists).sort()).toEqual([...ids].sort());
+		for (const id of ids)
+			expect(Object.getOwnPropertyDescriptor(first.state.playlists, id)?.value.name).toBe(`List ${id}`);
+		expect(
+			toSchedule(first.state, [], NOW, null)
+				.playlists.map((p) => p.id)
+				.sort()
+		).toEqual([...ids].sort());
+
+		// Stored as JSON (settings row) and read back: a patch finds its copy; one of a copy never sent is a gap.
+		const stored = JSON.parse(JSON.stringify(first.state));
+		const patched = applyManifest(
+			stored,
+			new Map(),
+			manifest([{ id: '__proto__', name: 'Patched', count: 2, set: [[1, h('e')]] }]),
+			NOW
+		);
+		expect(Object.getOwnPropertyDescriptor(patched.state.playlists, '__proto__')?.value).toEqual({
+			name: 'Patched',
+			items: [h('a'), h('e')]
+		});
+		expect(Object.keys(patched.state.playlists).sort()).toEqual([...ids].sort());
+		const fresh = { ...EMPTY_STATE, playlists: {} };
+		expect(() =>
+			applyManifest(fresh, new Map(), manifest([{ id: 'constructor', name: 'C', count: 1, set: [] }]), NOW)
+		).toThrow(ManifestGapError);
+		expect(() =>
+			applyManifest(fresh, new Map(), manifest([{ id: '__proto__', name: 'P', count: 1, set: [] }]), NOW)
+		).toThrow(ManifestGapError);
+	});
+
 	it('a retired file that the server no longer deletes is back to ready', () => {
 		const first = applyManifest(EMPTY_STATE, new Map(), firstSync(), NOW);
 		const rows = first.put.map((r) => ({ ...r, state: r.hash === h('e') ? ('retired' as const) : ('ready' as const) }));

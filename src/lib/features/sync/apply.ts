@@ -161,11 +161,15 @@ export function applyManifest(
 		for (const row of rows.values()) if (row.state === 'pending' && !listed.has(row.hash)) drop.push(row.hash);
 	}
 
-	const playlists: ManifestState['playlists'] = { ...state.playlists };
+	// Ids come from the server: no prototype, so `__proto__` or `constructor` is a playlist like any other.
+	const playlists: ManifestState['playlists'] = Object.assign(Object.create(null), state.playlists);
 	for (const playlist of manifest.schedule.playlists)
 		playlists[playlist.id] = {
 			name: playlist.name,
-			items: playlistItems(playlist, state.playlists[playlist.id]?.items)
+			items: playlistItems(
+				playlist,
+				Object.hasOwn(state.playlists, playlist.id) ? state.playlists[playlist.id]!.items : undefined
+			)
 		};
 	// Entries left out (sync_poll) are the ones the device already has.
 	const entries = manifest.schedule.entries ?? state.entries;
