@@ -7,6 +7,7 @@ import { analysisSettings } from './analysis-settings.svelte';
 import type { AnalysisPool } from './pool';
 import { failedRow, reapplyAll, saveResult, toAnalysisRow } from './results';
 import { ANALYSER_VERSION } from './version';
+import { exposeForTests } from '$lib/test-hooks';
 
 /** Failures listed by name in the panel; beyond that they are only counted. */
 const MAX_LISTED_FAILURES = 200;
@@ -299,7 +300,4 @@ export async function applyTagPreference(replaceTags: boolean): Promise<void> {
 	if (changed.length) await library.changed(changed);
 }
 
-if (typeof window !== 'undefined') {
-	// A handle for e2e tests and the bench.
-	(window as unknown as { __cratemeshAnalysis?: AnalysisQueue }).__cratemeshAnalysis = analysisQueue;
-}
+exposeForTests('__cratemeshAnalysis', analysisQueue);

@@ -20,6 +20,7 @@ import { PeerServerSocket, peerServerUrl } from './signalling/peerserver';
 import { RealtimeSocket } from './signalling/realtime';
 import { Backoff, type SignallingSocket, type SignallingState, type SocketHooks } from './signalling/socket';
 import { getTrusted, listTrusted, putTrusted, revokeTrusted, touchTrusted, type TrustedDeviceRow } from './trust';
+import { exposeForTests } from '$lib/test-hooks';
 
 export type SignallingStatus = 'idle' | 'connecting' | 'online' | 'offline' | 'error';
 
@@ -646,6 +647,5 @@ export class Mesh {
 
 export const mesh = new Mesh();
 
-if (typeof window !== 'undefined')
-	// A handle for the e2e tests and the bench (streamed playback's media element and timings).
-	(window as unknown as { __cratemeshStream?: StreamPlayer }).__cratemeshStream = mesh.stream;
+// Streamed playback's media element and timings.
+exposeForTests('__cratemeshStream', mesh.stream);

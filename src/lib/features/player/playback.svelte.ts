@@ -5,6 +5,7 @@ import { artworkUrl } from '$lib/features/library/artwork-urls';
 import { AudioEngine, EngineError, type EngineTrack } from './engine';
 import { player, type NowPlaying } from './player.svelte';
 import * as Q from './queue';
+import { exposeForTests } from '$lib/test-hooks';
 
 /** A track a provider (the store scheduler) hands to the queue. */
 export interface ProvidedTrack {
@@ -685,7 +686,4 @@ export const playNow = playback.playNow;
 export const playNext = playback.playNext;
 export const addToQueue = playback.addToQueue;
 
-if (typeof window !== 'undefined') {
-	// A handle for the e2e tests and the bench (and for debugging from the console).
-	(window as unknown as { __cratemeshPlayback?: Playback }).__cratemeshPlayback = playback;
-}
+exposeForTests('__cratemeshPlayback', playback);

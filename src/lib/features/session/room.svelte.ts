@@ -41,6 +41,7 @@ import {
 	type RoomTransport,
 	type TransportKind
 } from './room-transport';
+import { exposeForTests } from '$lib/test-hooks';
 
 export type Phase = 'idle' | 'starting' | 'joining' | 'in-room' | 'reconnecting' | 'ended';
 
@@ -1015,6 +1016,5 @@ export class LiveSession {
 
 export const session = new LiveSession();
 
-if (typeof window !== 'undefined')
-	// A handle for the e2e tests and the bench (listener audio graph, host tap).
-	(window as unknown as { __cratemeshSession?: LiveSession }).__cratemeshSession = session;
+// The listener's audio graph and the host's tap.
+exposeForTests('__cratemeshSession', session);

@@ -40,6 +40,7 @@ import {
 	type PendingReport,
 	type SyncHistoryEntry
 } from './store';
+import { exposeForTests } from '$lib/test-hooks';
 
 export type SyncStatus =
 	'starting' | 'local-only' | 'signed-out' | 'no-device' | 'idle' | 'syncing' | 'downloading' | 'error';
@@ -695,12 +696,8 @@ async function presentHashes(): Promise<Set<string>> {
 
 export const syncEngine = new SyncEngine();
 
-if (typeof window !== 'undefined') {
-	// For e2e tests and the bench (like window.__cratemeshPlayback).
-	const w = window as unknown as Record<string, unknown>;
-	w.__cratemeshSync = syncEngine;
-	w.__cratemeshDownloads = { downloadFiles, discardPartials };
-}
+exposeForTests('__cratemeshSync', syncEngine);
+exposeForTests('__cratemeshDownloads', { downloadFiles, discardPartials });
 
 /** Bytes a source says it delivered from peers (the mesh's PeerFiles wrapper), 0 for plain sources. */
 function peerBytesOf(source: ManifestSource): number {
