@@ -155,7 +155,7 @@ select set_config('bench.hash',
 select cratemesh.sync_manifest_at('00000000-0000-4000-8000-00000000b300', current_setting('bench.hash'),
        current_setting('bench.have')::text[], '${T0}'::timestamptz + interval '1 second')::text;
 `);
-	const unchangedBody = sizes.split('\n').pop();
+	const unchangedBody = sizes.split('\n').pop() ?? '';
 	const unchanged = JSON.parse(unchangedBody);
 	if (unchanged.unchanged !== true)
 		throw new Error(`expected an unchanged response, got ${unchangedBody.slice(0, 200)}`);
@@ -198,7 +198,7 @@ select jsonb_build_object('downloads', jsonb_array_length(r -> 'downloads'), 'up
 from (select cratemesh.sync_manifest_at('00000000-0000-4000-8000-00000000b300', current_setting('bench.old_hash'),
              current_setting('bench.have')::text[], '${T0}'::timestamptz + interval '1 day') as r) x;
 `);
-	const delta = JSON.parse(changed.split('\n').pop());
+	const delta = JSON.parse(changed.split('\n').pop() ?? '');
 	if (delta.downloads !== 50 || delta.updates !== 50) throw new Error(`unexpected 1% delta ${JSON.stringify(delta)}`);
 
 	const stats = JSON.parse(
@@ -251,6 +251,6 @@ from (select cratemesh.sync_manifest_at('00000000-0000-4000-8000-00000000b300', 
 try {
 	main();
 } catch (err) {
-	log(err.stack || String(err));
+	log(/** @type {Error} */ (err).stack || String(err));
 	process.exitCode = 1;
 }

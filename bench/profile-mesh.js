@@ -86,7 +86,9 @@ const recordChannels = () => {
 	const w = /** @type {any} */ (window);
 	w.__benchChannels = [];
 	const create = RTCPeerConnection.prototype.createDataChannel;
-	RTCPeerConnection.prototype.createDataChannel = function (...args) {
+	RTCPeerConnection.prototype.createDataChannel = function (
+		/** @type {Parameters<RTCPeerConnection['createDataChannel']>} */ ...args
+	) {
 		const channel = create.apply(this, args);
 		w.__benchChannels.push(channel);
 		return channel;

@@ -349,7 +349,8 @@ async function importAndRead({ browser, baseURL }, folder, { persistent, floor =
 			const before = cpu();
 			const ms = await page.evaluate(
 				async ({ source, pool, engine }) => {
-					const files = [.../** @type {HTMLInputElement} */ (document.querySelector('input').files ?? [])];
+					const input = /** @type {HTMLInputElement} */ (document.querySelector('input'));
+					const files = [...(input.files ?? [])];
 					const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
 					const workers = Array.from({ length: pool }, () => new Worker(url));
 					const t0 = performance.now();

@@ -4,7 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** @type {Promise<Record<string, import('../run.js').Figure>> | undefined} */
+/**
+ * What bench/manifest-bench.mjs prints per figure: a Figure whose baseline and ratio may be left out
+ * (they default to null in `figure` below).
+ * @typedef {{ value: number, unit: string, baseline?: number | null, ratio?: number | null, [extra: string]: unknown }} MeasuredFigure
+ */
+
+/** @type {Promise<Record<string, MeasuredFigure>> | undefined} */
 let measured;
 
 /** @param {string} root */

@@ -351,13 +351,15 @@ export async function bareChannelBetween(
 	const offer = await sender.evaluate(async () => {
 		const pc = /** @type {RTCPeerConnection} */ (/** @type {any} */ (window).pc);
 		await pc.setLocalDescription(await pc.createOffer());
-		return pc.localDescription?.toJSON();
+		if (!pc.localDescription) throw new Error('no local description after setting the offer');
+		return pc.localDescription.toJSON();
 	});
 	const answer = await receiver.evaluate(async (offer) => {
 		const pc = /** @type {RTCPeerConnection} */ (/** @type {any} */ (window).pc);
 		await pc.setRemoteDescription(offer);
 		await pc.setLocalDescription(await pc.createAnswer());
-		return pc.localDescription?.toJSON();
+		if (!pc.localDescription) throw new Error('no local description after setting the answer');
+		return pc.localDescription.toJSON();
 	}, offer);
 	await sender.evaluate((answer) => /** @type {any} */ (window).pc.setRemoteDescription(answer), answer);
 	// Trickle the candidates both ways until the channel opens.

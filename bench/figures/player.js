@@ -32,7 +32,7 @@ function installHelpers() {
 			);
 			return w.__encodeWav([tone], sampleRate);
 		},
-		async store(/** @type {Uint8Array} */ bytes, /** @type {string} */ title) {
+		async store(/** @type {Uint8Array<ArrayBuffer>} */ bytes, /** @type {string} */ title) {
 			const digest = await crypto.subtle.digest('SHA-256', bytes);
 			const hash = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 			const audio = await (await navigator.storage.getDirectory()).getDirectoryHandle('audio', { create: true });

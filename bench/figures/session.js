@@ -73,10 +73,11 @@ function installDetector(/** @type {string} */ which) {
 		if (graph !== attached) {
 			attached = graph;
 			void graph.context.resume();
-			analyser = graph.context.createAnalyser();
+			analyser = /** @type {AnalyserNode} */ (graph.context.createAnalyser());
 			analyser.fftSize = buffer.length;
 			graph.source.connect(analyser);
 		}
+		if (!analyser) throw new Error('no analyser attached to the output graph');
 		const context = graph.context;
 		analyser.getFloatTimeDomainData(buffer);
 		const now = context.currentTime;
@@ -232,8 +233,10 @@ async function run(/** @type {import('../run.js').BenchContext} */ { browser, ba
 				osc.start(at);
 				osc.stop(at + 0.03);
 				while (context.currentTime < at + 0.05) await new Promise((r) => setTimeout(r, 10));
-				const stamp = context.getOutputTimestamp();
-				const out = performance.timeOrigin + stamp.performanceTime + (at - stamp.contextTime) * 1000;
+				const { performanceTime, contextTime } = context.getOutputTimestamp();
+				if (performanceTime === undefined || contextTime === undefined)
+					throw new Error('AudioContext.getOutputTimestamp() gave no timestamp');
+				const out = performance.timeOrigin + performanceTime + (at - contextTime) * 1000;
 				// The burst enters the tap when the graph renders it, the host's output latency before its speakers.
 				return { rendered: out - (context.outputLatency || context.baseLatency) * 1000, out };
 			});
@@ -320,7 +323,9 @@ async function run(/** @type {import('../run.js').BenchContext} */ { browser, ba
 			hostLatency,
 			listenerLatency,
 			latencyP95: quantile(latencies, 0.95),
-			baselineLatency: median(local.flatMap((r) => [r.l1 - r.mouth, r.l2 - r.mouth])),
+			baselineLatency: median(
+				local.flatMap((r) => [/** @type {number} */ (r.l1) - r.mouth, /** @type {number} */ (r.l2) - r.mouth])
+			),
 			perClick: rows.map((r) => [r.a, r.b].map((t) => (t === null ? null : round(t - r.mouth)))),
 			localPerClick: rows.map((r) => [r.l1, r.l2].map((t) => (t === null ? null : round(t - r.mouth)))),
 			listenerDelayEstimate: await a.page.evaluate(() => /** @type {any} */ (window).__cratemeshSession.delayMs),
@@ -335,7 +340,7 @@ async function run(/** @type {import('../run.js').BenchContext} */ { browser, ba
 			skew: median(skews),
 			skewMax: Math.max(...skews),
 			skewPerClick: skews.map((s) => round(s)),
-			baselineSkew: median(local.map((r) => Math.abs(r.l1 - r.l2)))
+			baselineSkew: median(local.map((r) => Math.abs(/** @type {number} */ (r.l1) - /** @type {number} */ (r.l2))))
 		};
 	} finally {
 		await Promise.all([host.context.close(), a.context.close(), b.context.close()]);

@@ -70,7 +70,7 @@ function startOneBox(/** @type {string} */ root) {
 			if (match && /One box/.test(output)) {
 				// Whichever figures run, the box goes when the bench process does.
 				child.unref();
-				child.stdout.unref?.();
+				/** @type {import('node:net').Socket} */ (child.stdout).unref?.();
 				process.once('exit', () => {
 					child.kill('SIGTERM');
 					rmSync(dataDir, { recursive: true, force: true });
@@ -271,7 +271,11 @@ function prepare(/** @type {import('../run.js').BenchContext} */ ctx) {
 		});
 		const signIn = await owner.auth.signInWithPassword(box.owner);
 		if (signIn.error) throw new Error(signIn.error.message);
-		const { data: memberships } = await owner.from('memberships').select('tenant_id').eq('role', 'owner');
+		const { data: memberships, error: membershipsError } = await owner
+			.from('memberships')
+			.select('tenant_id')
+			.eq('role', 'owner');
+		if (!memberships) throw new Error(`listing the owner's memberships failed: ${membershipsError?.message}`);
 		const tenantId = memberships[0].tenant_id;
 
 		const small = await pool(
@@ -283,7 +287,9 @@ function prepare(/** @type {import('../run.js').BenchContext} */ ctx) {
 		for (let i = 0; i < BIG; i++)
 			big.push(await seedAsset(owner, tenantId, randomBytes(BIG_BYTES), `Big ${i}`, { emergency_eligible: true }));
 
-		const token = (await owner.auth.getSession()).data.session.access_token;
+		const ownerSession = (await owner.auth.getSession()).data.session;
+		if (!ownerSession) throw new Error('the owner has no session after signing in');
+		const token = ownerSession.access_token;
 		const enrol = await fetch(`${direct}/onebox/v1/players`, {
 			method: 'POST',
 			headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -292,11 +298,12 @@ function prepare(/** @type {import('../run.js').BenchContext} */ ctx) {
 		const player = await enrol.json();
 		const playlists = [];
 		for (let p = 0; p < PLAYLISTS; p++) {
-			const { data: playlist } = await owner
+			const { data: playlist, error: playlistError } = await owner
 				.from('playlists')
 				.insert({ tenant_id: tenantId, name: `Playlist ${p}` })
 				.select('id')
 				.single();
+			if (!playlist) throw new Error(`creating playlist ${p} failed: ${playlistError?.message}`);
 			const members = small.filter((_, i) => i % PLAYLISTS === p);
 			await owner.from('playlist_items').insert(
 				members.map((asset, position) => ({
@@ -614,7 +621,9 @@ export const syncFigures = [
 					const [plain, managed] = run % 2 === 0 ? [first, second] : [second, first];
 					if (plain.bytes !== managed.bytes) throw new Error(`fetched ${plain.bytes}, managed ${managed.bytes}`);
 					if (run < WARMUP) continue;
-					for (const [stage, t] of Object.entries(managed.stages))
+					for (const [stage, t] of Object.entries(
+						/** @type {Awaited<ReturnType<typeof managedRound>>} */ (managed).stages
+					))
 						stageMs[stage] = (stageMs[stage] ?? 0) + t / BIG / RUNS;
 					fetchRates.push(plain.bytes / 1e6 / (plain.ms / 1000));
 					managerRates.push(managed.bytes / 1e6 / (managed.ms / 1000));
