@@ -197,10 +197,10 @@ describe('library sync store (real IndexedDB)', () => {
 });
 
 describe('library sync engine', () => {
-	const stub = (trust: 'own' | 'collaborator') => {
+	const stub = (trust: 'own' | 'collaborator', remoteId = `cm-${trust}`) => {
 		const sent: Message[] = [];
 		const session = {
-			remoteId: `cm-${trust}`,
+			remoteId,
 			trust,
 			closed: false,
 			send: (message: object) => sent.push({ v: 1, ...message } as Message)
@@ -243,13 +243,7 @@ describe('library sync engine', () => {
 			() => undefined,
 			() => undefined
 		);
-		const sent: Message[] = [];
-		const session = {
-			remoteId: 'cm-away',
-			trust: 'own',
-			closed: false,
-			send: (message: object) => sent.push({ v: 1, ...message } as Message)
-		} as unknown as Session;
+		const { session, sent } = stub('own', 'cm-away');
 		const mark = encodeHlc({ ms: 4_100_000_000_000, counter: 0, node: 'abcabcabcabc' });
 		const previous = await db().settings.get('meshSyncCollected');
 		await db().settings.put({ key: 'meshSyncCollected', value: { seq: mark, d: mark } });
@@ -279,13 +273,7 @@ describe('library sync engine', () => {
 			() => undefined,
 			(_peer, reason) => refusals.push(reason)
 		);
-		const sent: Message[] = [];
-		const session = {
-			remoteId: 'cm-newer',
-			trust: 'own',
-			closed: false,
-			send: (message: object) => sent.push({ v: 1, ...message } as Message)
-		} as unknown as Session;
+		const { session, sent } = stub('own', 'cm-newer');
 		const hellos = () => sent.filter((m): m is Extract<Message, { type: 'sync-hello' }> => m.type === 'sync-hello');
 		const at = encodeHlc({ ms: 4_200_000_000_000, counter: 0, node: 'newernewerne' });
 		// A watermark reached by a build with other fields (or before fields were recorded): from the start.
