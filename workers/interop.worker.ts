@@ -80,7 +80,7 @@ const api = {
 				const hash = t.grid ? matcher.match(t)?.hash : undefined;
 				return hash && byHash.has(hash) ? [byHash.get(hash)!] : [];
 			});
-			const plan = planImport(doc, library, { offsetOf: await timelineOffsets(gridTracks) });
+			const plan = planImport(doc, library, { offsetOf: await timelineOffsets(gridTracks, library.analysis) });
 			pending = { id, plan };
 			onProgress?.({ phase: 'matching', done: doc.tracks.length, total: doc.tracks.length });
 			return summarise(id, fileName, plan, { parse: parsed - started, plan: performance.now() - parsed });
@@ -116,7 +116,10 @@ const api = {
 			if (!writer) throw new WorkerError('invalid-input', `Unknown format ${format}`);
 			const library = await readSnapshot(db());
 			const graded = new Set(library.analysis.filter((a) => a.beatGrid.bpm > 0).map((a) => a.hash));
-			const offsetOf = await timelineOffsets(library.tracks.filter((t) => graded.has(t.hash)));
+			const offsetOf = await timelineOffsets(
+				library.tracks.filter((t) => graded.has(t.hash)),
+				library.analysis
+			);
 			const doc = exportDoc(library, { base: options.base, extras: await readExtras(db()), offsetOf });
 			if (format === 'm3u' || format === 'pls') {
 				// A playlist file holds one playlist: the chosen one.

@@ -15,7 +15,7 @@ import { estimateTempo } from './tempo';
 import { WaveformAnalyser } from './waveform';
 
 /** Bumped whenever results could change: stored analyses with an older version get redone. */
-export const ANALYSER_VERSION = 1;
+export const ANALYSER_VERSION = 2;
 /** Rate the tempo and key analysers run at (measured: same accuracy as 22.05 kHz, twice as fast). */
 export const ANALYSIS_RATE = 11025;
 /** Shorter decodable audio is treated as a truncated file: no tempo or key can come out of it. */
@@ -71,6 +71,9 @@ class DamageLog {
 export interface AnalysisResult {
 	analyserVersion: number;
 	format: string;
+	/** How much later than this result version 1 results of the file were (`AudioStream.leadSec`): a grid
+	 * kept across re-analysis moves by it. Not stored. */
+	leadSec: number;
 	durationSec: number;
 	sampleRate: number;
 	channels: number;
@@ -225,6 +228,7 @@ export async function analyse(
 	const result: AnalysisResult = {
 		analyserVersion: ANALYSER_VERSION,
 		format: stream.format,
+		leadSec: stream.leadSec ?? 0,
 		durationSec,
 		sampleRate,
 		channels,

@@ -1,5 +1,5 @@
 import { WorkerError } from '../../shared/errors';
-import { concat, readBytes, sliceStream, type AudioStream } from './source';
+import { ascii, concat, readBytes, sliceStream, trimBlocks, type AudioStream } from './source';
 import { decodePackets, type EncodedPacket } from './webcodecs';
 
 const BITRATES = {
@@ -55,6 +55,54 @@ export function mpegHeader(bytes: Uint8Array, at: number): MpegHeader | null {
 	return { length, sampleRate, channels: b3 >> 6 === 3 ? 1 : 2, samples, signature: (b1 & 0x1e) | (rateIndex << 8) };
 }
 
+/** The MP3 decoder's own delay, in samples (FFmpeg's and so Chromium's, whose decoder WebCodecs uses). */
+const DECODER_DELAY = 529;
+
+/** What a stream's first frame says when it is an encoder's header frame rather than audio. */
+export interface Mp3Header {
+	/** The frame holds no audio (Xing/Info, VBRI): it is not decoded. */
+	skipFrame: boolean;
+	/** Samples at the start of the decoded audio that are not the track's (encoder delay + decoder delay). */
+	trimStart: number;
+	/** The track's samples, when the header counts its frames and gives the padding; else null. */
+	totalSamples: number | null;
+}
+
+/**
+ * Reads a Xing/Info header (with a LAME tag: encoder delay and padding) or a VBRI header from the stream's
+ * first frame, as FFmpeg does when Chromium plays the file: that frame is skipped, and with a LAME tag
+ * (from LAME or FFmpeg) the delays are trimmed at the start and the padding at the end. Analysis must
+ * trim the same, or its beat grid and cues land ~50 ms after the music (2,257 samples at 44.1 kHz for a
+ * typical LAME file). Null: the first frame is audio.
+ */
+export function mp3EncoderHeader(frame: Uint8Array, header: MpegHeader): Mp3Header | null {
+	const u32 = (at: number) =>
+		at + 4 <= frame.length
+			? ((frame[at]! << 24) | (frame[at + 1]! << 16) | (frame[at + 2]! << 8) | frame[at + 3]!) >>> 0
+			: 0;
+	if (ascii(frame, 36, 4) === 'VBRI') return { skipFrame: true, trimStart: 0, totalSamples: null };
+	const mpeg1 = header.samples === 1152;
+	const mono = header.channels === 1;
+	const tag = 4 + (mpeg1 ? (mono ? 17 : 32) : mono ? 9 : 17);
+	const name = ascii(frame, tag, 4);
+	if (name !== 'Xing' && name !== 'Info') return null;
+	const flags = u32(tag + 4);
+	let at = tag + 8;
+	const frames = flags & 1 ? u32(at) : 0;
+	if (flags & 1) at += 4;
+	if (flags & 2) at += 4;
+	if (flags & 4) at += 100;
+	if (flags & 8) at += 4;
+	const encoder = ascii(frame, at, 4);
+	if ((encoder !== 'LAME' && encoder !== 'Lavf' && encoder !== 'Lavc') || at + 24 > frame.length)
+		return { skipFrame: true, trimStart: 0, totalSamples: null };
+	const delays = (frame[at + 21]! << 16) | (frame[at + 22]! << 8) | frame[at + 23]!;
+	const delay = delays >> 12;
+	const padding = delays & 0xfff;
+	const total = frames * header.samples - delay - padding;
+	return { skipFrame: true, trimStart: delay + DECODER_DELAY, totalSamples: frames && total > 0 ? total : null };
+}
+
 /** Size of the ID3v2 tag at the start (0 if none). */
 export function id3Size(head: Uint8Array): number {
 	if (head[0] !== 0x49 || head[1] !== 0x44 || head[2] !== 0x33) return 0;
@@ -83,6 +131,8 @@ export async function openMp3(blob: Blob, head: Uint8Array): Promise<AudioStream
 	if (!first) throw new WorkerError('corrupt', 'mp3: no MPEG audio frames found', { format: 'mp3' });
 	start += first.at;
 	const { sampleRate, channels } = first.header;
+	const encoderHeader = mp3EncoderHeader(await readBytes(blob, start, start + first.header.length), first.header);
+	if (encoderHeader?.skipFrame) start += first.header.length;
 	const avgFrame = first.header.length;
 	const estimatedFrames = (blob.size - start) / avgFrame;
 	const signature = first.header.signature;
@@ -117,8 +167,13 @@ export async function openMp3(blob: Blob, head: Uint8Array): Promise<AudioStream
 
 	return {
 		format: 'mp3',
-		durationSec: (estimatedFrames * first.header.samples) / sampleRate,
+		leadSec: encoderHeader?.skipFrame ? (first.header.samples + encoderHeader.trimStart) / sampleRate : 0,
+		durationSec: (encoderHeader?.totalSamples ?? estimatedFrames * first.header.samples) / sampleRate,
 		blocks: (signal) =>
-			decodePackets('mp3', { codec: 'mp3', sampleRate, numberOfChannels: channels }, packets(signal), signal)
+			trimBlocks(
+				decodePackets('mp3', { codec: 'mp3', sampleRate, numberOfChannels: channels }, packets(signal), signal),
+				encoderHeader?.trimStart ?? 0,
+				encoderHeader?.totalSamples ?? Infinity
+			)
 	};
 }

@@ -8,6 +8,9 @@ export interface AudioStream {
 	durationSec: number | null;
 	/** Blocks of decoded audio. The rate can only be trusted from the blocks (HE-AAC doubles it). */
 	blocks(signal: AbortSignal): AsyncGenerator<AudioBlock>;
+	/** Seconds at the start this decoder drops that analyser version 1 kept (an MP3's encoder frame and
+	 * LAME delays): version 1 results of this file are that much later than the music. 0 or absent: none. */
+	leadSec?: number;
 }
 
 export interface AudioBlock {
@@ -50,4 +53,27 @@ export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 export function corrupt(format: string, message: string): WorkerError {
 	return new WorkerError('corrupt', `${format}: ${message}`, { format });
+}
+
+/**
+ * Drops the first `skip` samples of `blocks` and ends after `keep` samples: a codec's priming and padding
+ * (encoder and decoder delay), so times match what the browser plays.
+ */
+export async function* trimBlocks(
+	blocks: AsyncGenerator<AudioBlock>,
+	skip: number,
+	keep = Infinity
+): AsyncGenerator<AudioBlock> {
+	let toSkip = skip;
+	let left = keep;
+	for await (const block of blocks) {
+		if (left <= 0) continue;
+		const length = block.planes[0]?.length ?? 0;
+		const from = Math.min(length, toSkip);
+		toSkip -= from;
+		const to = Math.min(length, from + left);
+		if (to <= from) continue;
+		left -= to - from;
+		yield from === 0 && to === length ? block : { ...block, planes: block.planes.map((p) => p.subarray(from, to)) };
+	}
 }

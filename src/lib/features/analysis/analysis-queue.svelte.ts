@@ -6,7 +6,7 @@ import { analysisPool } from './analysis-client';
 import { analysisSettings } from './analysis-settings.svelte';
 import type { AnalysisPool } from './pool';
 import { failedRow, reapplyAll, saveResult, toAnalysisRow } from './results';
-import { ANALYSER_VERSION } from './version';
+import { ANALYSER_VERSION, isCurrent, MINIMUM_VERSION } from './version';
 import { exposeForTests } from '$lib/test-hooks';
 
 /** Failures listed by name in the panel; beyond that they are only counted. */
@@ -125,11 +125,18 @@ export class AnalysisQueue {
 		if (!analysisSettings.prefs.autoAnalyse) return;
 		// Only tracks whose bytes are on this device: the others (synced from a peer, evicted) would each
 		// fail as missing, and come back at every start.
-		const [all, current] = await Promise.all([
+		// Current: analysed with a version that still stands for its format (`isCurrent`), read from the
+		// indexes alone (no rows: a row holds its waveform).
+		const [all, analysed, oldMp3] = await Promise.all([
 			db().tracks.where('storage').anyOf(['opfs', 'idb']).primaryKeys(),
-			db().analysis.where('analyserVersion').aboveOrEqual(ANALYSER_VERSION).primaryKeys()
+			db().analysis.where('analyserVersion').aboveOrEqual(MINIMUM_VERSION.other).primaryKeys(),
+			db()
+				.analysis.where('[format+analyserVersion]')
+				.between(['mp3', MINIMUM_VERSION.other], ['mp3', MINIMUM_VERSION.mp3])
+				.primaryKeys()
 		]);
-		const fresh = new Set(current);
+		const stale = new Set(oldMp3);
+		const fresh = new Set(analysed.filter((hash) => !stale.has(hash)));
 		this.enqueue(all.filter((hash) => !fresh.has(hash)));
 	}
 
@@ -138,7 +145,7 @@ export class AnalysisQueue {
 		await analysisSettings.load();
 		if (!analysisSettings.prefs.autoAnalyse || hashes.length === 0) return;
 		const rows = await db().analysis.bulkGet([...hashes]);
-		this.enqueue(hashes.filter((_, i) => !rows[i] || rows[i]!.analyserVersion < ANALYSER_VERSION));
+		this.enqueue(hashes.filter((_, i) => !rows[i] || !isCurrent(rows[i]!)));
 	}
 
 	/** Queues tracks (again, even if analysed): "Analyse again" from the menu. */
@@ -171,7 +178,7 @@ export class AnalysisQueue {
 		if (index >= 0) this.#waiting.splice(index, 1);
 		else {
 			const row = await db().analysis.get(hash);
-			if (row && row.analyserVersion >= ANALYSER_VERSION) return;
+			if (row && isCurrent(row)) return;
 			if (this.#running.has(hash)) return;
 			if (!this.active) {
 				this.#done = this.#failedCount = this.#total = 0;
@@ -234,7 +241,12 @@ export class AnalysisQueue {
 				tempoRange: [prefs.tempoMin, prefs.tempoMax],
 				targetLufs: prefs.targetLufs
 			});
-			const changed = await saveResult(hash, toAnalysisRow(hash, result), analysisSettings.prefs.replaceTags);
+			const changed = await saveResult(
+				hash,
+				toAnalysisRow(hash, result),
+				analysisSettings.prefs.replaceTags,
+				result.leadSec
+			);
 			this.#done++;
 			if (changed) this.#markChanged(hash);
 		} catch (error) {

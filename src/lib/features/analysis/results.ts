@@ -10,6 +10,7 @@ import {
 	type MusicalKey
 } from './keys';
 import type { AnalysisResult } from './analysis-client';
+import { onDecoderTimeline } from './version';
 
 /** The track fields analysis may write. */
 export type TrackAnalysisFields = Pick<TrackRow, 'bpm' | 'key' | 'duration' | 'loudness'>;
@@ -140,15 +141,25 @@ export function describeKey(
 	return order.map(name).join(' · ');
 }
 
-/** Stores a result and updates the track (respecting edits); returns true when the track row changed. */
-export async function saveResult(hash: string, row: AnalysisRow, replaceTags: boolean): Promise<boolean> {
+/**
+ * Stores a result and updates the track (respecting edits); returns true when the track row changed.
+ * `leadSec`: how much later the file's version 1 results were (an MP3's priming, `AnalysisResult.leadSec`).
+ */
+export async function saveResult(hash: string, row: AnalysisRow, replaceTags: boolean, leadSec = 0): Promise<boolean> {
 	const database = db();
 	return database.transaction('rw', database.tracks, database.analysis, async () => {
 		const track = await database.tracks.get(hash);
 		if (!track) return false;
 		const old = await database.analysis.get(hash);
-		// A grid the user corrected survives re-analysis.
-		const stored = track.edited?.includes('grid') && old && !old.error ? { ...row, beatGrid: old.beatGrid } : row;
+		// A grid the user corrected survives re-analysis, moved onto the new timeline when the old result was
+		// on the old MP3 one (a grid is kept where it sat against its own result's waveform).
+		const kept =
+			track.edited?.includes('grid') && old && !old.error
+				? onDecoderTimeline(old) && !onDecoderTimeline(row)
+					? { ...old.beatGrid, firstDownbeatSec: Math.round((old.beatGrid.firstDownbeatSec - leadSec) * 1e6) / 1e6 }
+					: old.beatGrid
+				: null;
+		const stored = kept ? { ...row, beatGrid: kept } : row;
 		await database.analysis.put(stored);
 		const patch = trackPatch(track, stored, { replaceTags });
 		if (Object.keys(patch).length === 0) return false;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { db } from '$lib/db';
-import { applyOps, EXTRAS_KEY, readExtras } from './library-data';
+import { trackRow } from '$lib/db/test-rows';
+import { failedRow } from '$lib/features/analysis/results';
+import { createAudioWriter, deleteAudio } from '$lib/storage/audio-store';
+import { applyOps, EXTRAS_KEY, readExtras, timelineOffsets } from './library-data';
 
 const hash = (i: number) => `e0${i.toString(16).padStart(62, '0')}`;
 const noOps = {
@@ -41,5 +44,34 @@ describe('exchange-file extras in the settings (real IndexedDB)', () => {
 			[hash(1)]: { Grouping: 'Old' },
 			[hash(2)]: { Grouping: 'New' }
 		});
+	});
+});
+
+describe('exchange-file timelines of MP3 grids (real OPFS bytes)', () => {
+	it('moves only grids of version 1 MP3 results: other grids are on the playback timeline already', async () => {
+		const url = new URL('../../../../tests/fixtures/interop/click-lame.mp3', import.meta.url);
+		const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+		const versions = [1, 2, 0];
+		const keys = versions.map((v) => `f${v}${'0'.repeat(61)}a`);
+		for (const key of keys) {
+			const writer = await createAudioWriter();
+			await writer.write(bytes);
+			await writer.commit(key);
+		}
+		try {
+			const tracks = keys.map((key) => trackRow({ hash: key, fileName: 'click.mp3', mime: 'audio/mpeg' }));
+			const analysis = keys.map((key, i) => ({
+				...failedRow(key, versions[i]!, 'other', ''),
+				error: null,
+				format: versions[i] ? 'mp3' : ''
+			}));
+			const offsetOf = await timelineOffsets(tracks, analysis);
+			// One Info frame, the LAME encoder delay and the decoder's (1152 + 576 + 529 samples at 44.1 kHz).
+			expect(offsetOf(keys[0]!).gridSec).toBeCloseTo(2257 / 44100, 6);
+			expect(offsetOf(keys[1]!)).toEqual({ cueSec: 0, gridSec: 0 });
+			expect(offsetOf(keys[2]!)).toEqual({ cueSec: 0, gridSec: 0 });
+		} finally {
+			for (const key of keys) await deleteAudio(key);
+		}
 	});
 });

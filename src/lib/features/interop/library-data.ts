@@ -4,6 +4,7 @@
  */
 import type { AnalysisRow, CratemeshDb, TrackRow } from '../../db/schema';
 import { readAudio } from '../../storage/audio-store';
+import { onDecoderTimeline } from '../analysis/version';
 import { analysisLeadSec, id3Size, mp3Priming } from './offsets';
 import { NO_OFFSET, type OffsetOf } from './plan';
 import { cleanExtras, EXTRAS_KEY, type LibrarySnapshot } from './model';
@@ -83,13 +84,19 @@ export async function applyOps(db: CratemeshDb, ops: ImportOps): Promise<string[
 const isMp3 = (track: TrackRow) => track.mime === 'audio/mpeg' || /\.mp3$/i.test(track.fileName);
 
 /**
- * Per-track timeline offsets (offsets.ts) for the MP3s among `tracks` whose bytes are here: two small reads
- * each (the ID3v2 size, then 4 KiB at the first frame), never the whole file.
+ * Per-track timeline offsets (offsets.ts) for the MP3s among `tracks` whose bytes are here and whose grid
+ * is on the analyser's old timeline (a version 1 result, `onDecoderTimeline`; every other grid is on the
+ * playback timeline, as exchange files are): two small reads each (the ID3v2 size, then 4 KiB at the first
+ * frame), never the whole file.
  */
-export async function timelineOffsets(tracks: readonly TrackRow[]): Promise<OffsetOf> {
+export async function timelineOffsets(
+	tracks: readonly TrackRow[],
+	analysis: readonly AnalysisRow[]
+): Promise<OffsetOf> {
 	const lead = new Map<string, number>();
+	const old = new Set(analysis.filter(onDecoderTimeline).map((row) => row.hash));
 	for (const track of tracks) {
-		if (!isMp3(track) || track.storage === 'none') continue;
+		if (!old.has(track.hash) || !isMp3(track) || track.storage === 'none') continue;
 		const blob = await readAudio(track.hash);
 		if (!blob) continue;
 		const head = new Uint8Array(await blob.slice(0, 10).arrayBuffer());

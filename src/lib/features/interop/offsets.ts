@@ -2,17 +2,19 @@
  * Where "second 0" is, per decoder. Measured in Chromium (offsets.browser.spec.ts, a click at sample 44,100
  * of a 44.1 kHz file encoded by LAME 3.100 through ffmpeg):
  *
- * | file                          | ffmpeg / mpg123 | decodeAudioData (player) | analysis worker (WebCodecs frames) |
- * | ----------------------------- | --------------- | ------------------------ | ---------------------------------- |
- * | LAME/Info frame (delay 576)   | 44,100          | 44,100                   | 46,357 (+1152 Info frame +576 +529) |
- * | no Xing/LAME (`-write_xing 0`)| 45,205 (+1105)  | 45,205                   | 45,205                             |
+ * | file                          | ffmpeg / mpg123 | decodeAudioData (player) | analysis v1 (every frame)           | analysis v2 |
+ * | ----------------------------- | --------------- | ------------------------ | ----------------------------------- | ----------- |
+ * | LAME/Info frame (delay 576)   | 44,100          | 44,100                   | 46,357 (+1152 Info frame +576 +529) | 44,100      |
+ * | no Xing/LAME (`-write_xing 0`)| 45,205 (+1105)  | 45,205                   | 45,205                              | 45,205      |
  *
  * So the player and gapless-aware tools (ffmpeg, mpg123 — the timeline DJ software reads LAME headers for)
- * agree: exchanged cue times need no shift. The analysis worker feeds every MPEG frame, including the
- * Info frame, to WebCodecs without trimming, so for an MP3 with an Info/Xing frame its beat grid is late by
- * one frame (+ encoder delay + 529 decoder delay when a LAME tag gives the delay). Grids are moved by that
- * much on export and back on import. Other formats decode with no priming difference here (AAC priming is
- * not trimmed by either path the same way — not measured: no shift applied).
+ * agree: exchanged cue times need no shift. Analyser version 1 fed every MPEG frame, including the Info
+ * frame, to WebCodecs without trimming, so for an MP3 with an Info/Xing frame its beat grid is late by one
+ * frame (+ encoder delay + 529 decoder delay when a LAME tag gives the delay); version 2 trims as the player
+ * does. Grids of version 1 MP3 results (`onDecoderTimeline`, until they are analysed again) are moved by
+ * that much on export and on import; every other grid is exchanged as it is. Other formats decode with no
+ * priming difference here (AAC priming is not trimmed by either path the same way — not measured: no shift
+ * applied).
  */
 
 /** What an MP3's first frame says about its priming and padding. */

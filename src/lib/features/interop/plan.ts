@@ -62,7 +62,7 @@ export interface ImportPlan {
 
 /**
  * Seconds to add to a time on the exchanged file's timeline to land on ours, per track: cues are on the
- * player's timeline, grids on the analyser's (they differ for MP3s with a LAME/Info frame; offsets.ts).
+ * player's timeline, and so are grids, except those of version 1 MP3 results (`onDecoderTimeline`; offsets.ts).
  */
 export type OffsetOf = (hash: string) => { cueSec: number; gridSec: number };
 
