@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openAudio } from './index';
+import { firstChannel } from './test-decode';
 
 // Rendered by tests/tools/analysis/make-mp3-delay-fixtures.js: a click at `clickSec` in silence.
 const fixtures: { file: string; rate: number; channels: number; seconds: number; clickSec: number; header: boolean }[] =
@@ -14,15 +15,7 @@ function onsetOf(planes: Float32Array[]): { onset: number; length: number } {
 
 async function analysed(blob: Blob) {
 	const stream = await openAudio(blob);
-	const parts: Float32Array[] = [];
-	for await (const block of stream.blocks(new AbortController().signal)) parts.push(block.planes[0]!);
-	const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-	let at = 0;
-	for (const part of parts) {
-		all.set(part, at);
-		at += part.length;
-	}
-	return { ...onsetOf([all]), durationSec: stream.durationSec };
+	return { ...onsetOf([await firstChannel(stream)]), durationSec: stream.durationSec };
 }
 
 /** What the browser plays: Chromium's own MP3 path (FFmpeg's demuxer), at the file's rate. */
