@@ -59,6 +59,9 @@ test('imports are analysed in the background: BPM, key, loudness, waveform and c
 	page
 }) => {
 	test.setTimeout(120_000);
+	// Nothing may throw uncaught on the way (opening a track's waveform once did: wavesurfer's zoom before its peaks).
+	const errors: string[] = [];
+	page.on('pageerror', (error) => errors.push(error.message));
 	await page.goto('/');
 	await waitForApp(page);
 	await page.getByTestId('folder-input').setInputFiles(dir);
@@ -132,4 +135,5 @@ test('imports are analysed in the background: BPM, key, loudness, waveform and c
 	await expect(row(page, 'Clip One')).toContainText('4A');
 	await expect(row(page, 'Clip Two')).toContainText('10B');
 	await expect(row(page, 'Tagged Tone')).toContainText('6A');
+	expect(errors).toEqual([]);
 });
