@@ -4,17 +4,9 @@ import { trackRow } from '$lib/db/test-rows';
 import { failedRow } from '$lib/features/analysis/results';
 import { createAudioWriter, deleteAudio } from '$lib/storage/audio-store';
 import { applyOps, EXTRAS_KEY, readExtras, timelineOffsets } from './library-data';
+import { emptyOps } from './plan';
 
 const hash = (i: number) => `e0${i.toString(16).padStart(62, '0')}`;
-const noOps = {
-	trackPatches: [],
-	analysisPuts: [],
-	gridUpdates: [],
-	cueDeletes: [],
-	cueAdds: [],
-	playlistPuts: [],
-	itemAdds: []
-};
 
 describe('exchange-file extras in the settings (real IndexedDB)', () => {
 	it('reads only hash → attribute → text, whatever the stored setting holds', async () => {
@@ -39,7 +31,7 @@ describe('exchange-file extras in the settings (real IndexedDB)', () => {
 			key: EXTRAS_KEY,
 			value: { [hash(1)]: { Grouping: 'Old', Odd: { toString: 1 } }, [hash(3)]: 7 }
 		});
-		await applyOps(db(), { ...noOps, extras: { [hash(2)]: { Grouping: 'New' } } });
+		await applyOps(db(), { ...emptyOps(), extras: { [hash(2)]: { Grouping: 'New' } } });
 		expect((await db().settings.get(EXTRAS_KEY))!.value).toEqual({
 			[hash(1)]: { Grouping: 'Old' },
 			[hash(2)]: { Grouping: 'New' }

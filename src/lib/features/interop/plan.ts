@@ -68,6 +68,18 @@ export type OffsetOf = (hash: string) => { cueSec: number; gridSec: number };
 
 export const NO_OFFSET = { cueSec: 0, gridSec: 0 };
 
+/** A plan's operations before anything is planned. */
+export const emptyOps = (): ImportOps => ({
+	trackPatches: [],
+	analysisPuts: [],
+	gridUpdates: [],
+	cueDeletes: [],
+	cueAdds: [],
+	playlistPuts: [],
+	itemAdds: [],
+	extras: {}
+});
+
 export function planImport(
 	doc: XDoc,
 	library: LibrarySnapshot,
@@ -81,16 +93,7 @@ export function planImport(
 		newId?: () => string;
 	} = {}
 ): ImportPlan {
-	const ops: ImportOps = {
-		trackPatches: [],
-		analysisPuts: [],
-		gridUpdates: [],
-		cueDeletes: [],
-		cueAdds: [],
-		playlistPuts: [],
-		itemAdds: [],
-		extras: {}
-	};
+	const ops = emptyOps();
 	const plan: ImportPlan = {
 		format: doc.format,
 		totalTracks: doc.tracks.length,
